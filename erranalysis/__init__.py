@@ -1,0 +1,21 @@
+"""erranalysis: turn a model's predictions into a diagnosis and the next thing to do."""
+
+from ._version import __version__
+from .engine import analyze
+from .errors import DataWarning, ErranalysisError, InputError, UsageError
+from .io import Columns
+from .result import (
+    Component,
+    Decomposition,
+    Finding,
+    NextStep,
+    Result,
+    SplitError,
+)
+from .settings import Settings
+
+__all__ = [
+    "__version__", "analyze", "Columns", "Component", "DataWarning", "Decomposition",
+    "ErranalysisError", "Finding", "InputError", "NextStep", "Result", "Settings",
+    "SplitError", "UsageError",
+]

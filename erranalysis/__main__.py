@@ -1,0 +1,5 @@
+"""python -m erranalysis."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,417 @@
+"""analyze(): input → aggregates → metrics → findings → next steps → Result."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import advice
+from ._version import __version__
+from .errors import UsageError
+from .findings import Evidence, collect
+from .io import (
+    SPLITS,
+    Columns,
+    Predictions,
+    file_sha256,
+    frame_from_arrays,
+    read_table,
+    validate_frame,
+)
+from .result import (
+    Baseline,
+    CalibrationResult,
+    ClassBalance,
+    ClassMetrics,
+    Confusion,
+    LabelShiftTest,
+    Provenance,
+    Result,
+    SplitError,
+)
+from .settings import Settings
+from .stats.aggregates import calibration_inputs, compute_aggregates
+from .stats.confusion import most_confused
+from .stats.decomposition import decompose
+from .stats.intervals import wilson
+from .stats.metrics import (
+    METRICS,
+    baseline_errors,
+    calibration,
+    class_scores,
+    label_shift_test,
+    roc_auc_from_hist,
+    split_error,
+    total_variation,
+)
+from .stats.threshold import analyse_threshold
+
+
+def analyze(
+    data: Any = None,
+    *,
+    goal: float | None = None,
+    y_true=None,
+    y_pred=None,
+    proba=None,
+    split=None,
+    weight=None,
+    classes=None,
+    errors: Mapping[str, float] | None = None,
+    n: Mapping[str, int] | None = None,
+    metric: str = "error",
+    threshold: float | None = None,
+    positive_label: Any = None,
+    columns: Columns | None = None,
+    input_format: str | None = None,
+    settings: Settings | None = None,
+    command: str | None = None,
+    **column_names: str,
+) -> Result:
+    """Diagnose a model from its predictions and say what to do next.
+
+    Parameters
+    ----------
+    data : str, Path, pandas.DataFrame or None
+        A predictions file (Parquet, CSV, TSV, JSON Lines, Feather), or a DataFrame
+        with the columns of the input contract. Leave it out to pass arrays
+        (``y_true`` ...) or summary numbers (``errors``).
+    goal : float, optional
+        The error you aim for (human-level or business requirement), in [0, 1].
+    y_true, y_pred, proba, split, weight, classes : array-like, optional
+        The array form: labels, predicted classes, probabilities (n × K, or a 1-D
+        positive-class score for binary problems), split names, sample weights and the
+        class of each probability column.
+    errors, n : mapping, optional
+        Summary numbers only: error per split (``{"train": 0.2, "val": 0.27}``) and
+        optionally rows per split, which give the intervals.
+    metric : {"error", "balanced_error"}
+        The error metric every figure is expressed in.
+    threshold : float, optional
+        Binary problems: the threshold on the positive-class score (default 0.5).
+    positive_label : optional
+        Binary problems: which class is positive (default: 1, True, or the last class).
+    columns : Columns, optional
+        Column names; or pass them as keywords: ``label_col="y"``, ``pred_col=...``,
+        ``split_col``, ``score_col``, ``weight_col``, ``loss_col``, ``id_col``,
+        ``proba_prefix``.
+    settings : Settings, optional
+        Every tunable threshold of the analysis.
+
+    Returns
+    -------
+    Result
+        Typed result; ``result.to_json()`` gives the JSON document.
+
+    Examples
+    --------
+    >>> import erranalysis
+    >>> r = erranalysis.analyze(errors={"train": 0.20, "val": 0.27, "test": 0.28}, goal=0.01)
+    >>> r.next_steps[0].problem
+    'underfitting'
+    >>> round(r.decomposition.components["avoidable_bias"].value, 2)
+    0.19
+    """
+    settings = settings or Settings()
+    if metric not in METRICS:
+        raise UsageError(f"--metric must be one of {', '.join(METRICS)}. Got {metric!r} instead.")
+    if goal is not None:
+        if not isinstance(goal, (int, float)) or not 0.0 <= float(goal) <= 1.0 or math.isnan(goal):
+            raise UsageError(f"--goal must be within [0, 1]. Got {goal} instead.",
+                             hint="Give the goal as an error rate: 0.01 for 1%.")
+        goal = float(goal)
+    columns = _columns(columns, column_names)
+
+    if errors is not None:
+        if data is not None or y_true is not None:
+            raise UsageError("Give either predictions or summary errors, not both.")
+        return _from_summary(errors, n or {}, goal, metric, settings, command)
+
+    source_path = None
+    if data is None:
+        if y_true is None:
+            raise UsageError("analyze() needs data (a path or DataFrame), y_true, or errors.")
+        frame = frame_from_arrays(y_true, y_pred, proba, split, weight, classes, columns)
+        name = "arrays"
+    elif isinstance(data, (str, Path)):
+        source_path = Path(data)
+        frame = read_table(source_path, input_format)
+        name = str(data)
+    elif isinstance(data, pd.DataFrame):
+        frame = data.copy(deep=False)
+        name = "DataFrame"
+    elif isinstance(data, Mapping):
+        frame = pd.DataFrame(dict(data))
+        name = "mapping"
+    else:
+        raise UsageError(
+            f"data must be a path, a pandas DataFrame or a mapping of columns. Got {type(data).__name__} instead."
+        )
+    preds = validate_frame(
+        frame, name=name, columns=columns, positive_label=positive_label, threshold=threshold, settings=settings
+    )
+    provenance = Provenance(
+        input=name,
+        sha256=file_sha256(source_path) if source_path else None,
+        rows=preds.n_rows,
+        rows_by_split={},
+        columns=preds.columns_used,
+        tool_version=__version__,
+        command=command,
+        created=_now(),
+        metric=metric,
+        goal=goal,
+        settings=asdict(settings),
+    )
+    return analyze_predictions(preds, goal=goal, metric=metric, settings=settings, provenance=provenance)
+
+
+def _columns(columns: Columns | None, names: dict) -> Columns:
+    base = columns or Columns()
+    if not names:
+        return base
+    mapping = {
+        "label_col": "label", "pred_col": "pred", "split_col": "split", "score_col": "score",
+        "weight_col": "weight", "loss_col": "loss", "id_col": "id", "proba_prefix": "proba_prefix",
+    }
+    changes = {}
+    for key, value in names.items():
+        if key not in mapping:
+            raise UsageError(f"analyze() got an unknown argument {key!r}. Column arguments: {', '.join(mapping)}.")
+        if value is not None:
+            changes[mapping[key]] = value
+    return Columns(**{**asdict(base), **changes})
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _eval_split(present: list[str]) -> str | None:
+    for s in ("test", "val", "train_val", "train"):
+        if s in present:
+            return s
+    return None
+
+
+def analyze_predictions(
+    preds: Predictions, *, goal: float | None, metric: str, settings: Settings, provenance: Provenance
+) -> Result:
+    """Run every analysis on validated predictions."""
+    aggs = compute_aggregates(preds, settings.score_bins, settings.calibration_bins)
+    present = [s for s in SPLITS if s in aggs]
+    eval_split = _eval_split(present)
+    labels = preds.class_names
+    conf_level = settings.confidence
+
+    errors = {}
+    for s in present:
+        est = split_error(aggs[s], metric, conf_level)
+        errors[s] = SplitError(s, est.value, est.ci, est.n, est.n_effective)
+    dec = decompose(errors, goal, metric, settings)
+
+    # Baselines: class frequencies from train when there is one.
+    prior_from = "train" if "train" in aggs else eval_split
+    prior_support = aggs[prior_from].support
+    prior = prior_support / prior_support.sum()
+    baselines = []
+    for s in present:
+        b = baseline_errors(aggs[s], prior, metric)
+        baselines.append(Baseline(s, errors[s].error, b.majority, b.stratified, labels[b.majority_class], prior_from))
+
+    # Confusion and per-class metrics.
+    per_class = {}
+    for s in present:
+        sc = class_scores(aggs[s].confusion)
+        hist = aggs[s].hist
+        rows = []
+        for k, name in enumerate(labels):
+            auc = roc_auc_from_hist(hist[k, 1], hist[k, 0]) if hist is not None else float("nan")
+            rows.append(ClassMetrics(
+                name, float(sc.precision[k]), float(sc.recall[k]), float(sc.f1[k]),
+                float(sc.support[k]), float(sc.predicted[k]), None if math.isnan(auc) else auc,
+            ))
+        per_class[s] = rows
+    ev_cm = aggs[eval_split].confusion
+    never = [labels[k] for k in range(len(labels)) if ev_cm[k].sum() > 0 and ev_cm[:, k].sum() == 0]
+    confusion = Confusion(
+        split=eval_split,
+        labels=labels,
+        matrix=ev_cm.tolist(),
+        most_confused=most_confused(aggs, eval_split, labels, settings),
+        by_split={s: aggs[s].confusion.tolist() for s in present},
+        never_predicted=never,
+        per_class=per_class,
+    )
+
+    thresholds = _thresholds(preds, aggs, eval_split, per_class[eval_split], settings)
+    cal = None
+    if preds.proba is not None:
+        kind = calibration_inputs_kind(preds)
+        c = calibration(aggs[eval_split], kind)
+        if c is not None:
+            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins)
+    balance = _class_balance(aggs, present, labels, settings)
+    leakage = _leakage(preds)
+
+    ev = Evidence(
+        settings=settings,
+        metric=metric,
+        goal=goal,
+        eval_split=eval_split,
+        errors=errors,
+        decomposition=dec,
+        baselines=baselines,
+        confusion=confusion,
+        thresholds=thresholds,
+        calibration=cal,
+        class_balance=balance,
+        warnings=preds.warnings,
+        leakage=leakage,
+        n_rows=preds.n_rows,
+    )
+    findings = collect(ev)
+    steps = advice.plan(findings)
+    provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present}})
+    return Result(
+        headline=advice.headline(steps, dec.final_split, dec.final_error, goal),
+        errors=errors,
+        decomposition=dec,
+        findings=findings,
+        next_steps=steps,
+        baselines=baselines,
+        confusion=confusion,
+        thresholds=thresholds,
+        calibration=cal,
+        class_balance=balance,
+        warnings=list(preds.warnings),
+        provenance=provenance,
+        eval_split=eval_split,
+    )
+
+
+def calibration_inputs_kind(preds: Predictions) -> str:
+    return "positive_class" if preds.n_classes == 2 else "top_label"
+
+
+def _thresholds(preds, aggs, eval_split, metrics, settings) -> list:
+    if preds.proba is None:
+        return []
+    chosen_on = next((s for s in ("val", "train_val", "train") if s in aggs), eval_split)
+    out = []
+    flagged = [
+        k for k, m in enumerate(metrics)
+        if m.support >= settings.min_support
+        and m.recall <= settings.threshold_max_recall
+        and m.roc_auc is not None
+        and m.roc_auc >= settings.threshold_min_auc
+    ]
+    wanted = list(flagged)
+    if preds.n_classes == 2 and preds.positive not in wanted:
+        wanted.insert(0, preds.positive)
+    for k in wanted:
+        hist = aggs[chosen_on].hist
+        if hist[k, 1].sum() <= 0:
+            continue
+        t = analyse_threshold(preds, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged)
+        # A threshold that does not help on the split it was chosen on is no fix.
+        if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
+            t = type(t)(**{**t.__dict__, "flagged": False})
+        out.append(t)
+    return out
+
+
+def _class_balance(aggs, present, labels, settings) -> ClassBalance:
+    priors = {}
+    for s in present:
+        sup = aggs[s].support
+        priors[s] = (sup / sup.sum()).tolist()
+    ratio_split = "train" if "train" in aggs else present[-1]
+    sup = aggs[ratio_split].support
+    nonzero = sup[sup > 0]
+    ratio = float(nonzero.max() / nonzero.min()) if nonzero.size >= 2 else None
+    tests = []
+    reference = "train" if "train" in aggs else None
+    if reference:
+        for s in present:
+            if s == reference:
+                continue
+            chi2, p = label_shift_test(aggs[reference].class_counts, aggs[s].class_counts)
+            tvd = total_variation(np.asarray(priors[reference]), np.asarray(priors[s]))
+            tests.append(LabelShiftTest(reference, s, tvd, chi2, p))
+    return ClassBalance(labels, priors, ratio, ratio_split, tests)
+
+
+def _leakage(preds: Predictions) -> dict:
+    """Ids shared between splits, per pair of splits."""
+    if preds.ids is None or preds.split.max() == preds.split.min():
+        return {}
+    frame = pd.DataFrame({"id": preds.ids, "split": preds.split})
+    frame = frame.drop_duplicates()
+    counts = frame.groupby("id", sort=False)["split"].nunique()
+    shared_ids = counts.index[counts > 1]
+    if len(shared_ids) == 0:
+        return {}
+    sub = frame[frame["id"].isin(shared_ids)]
+    present = sorted(sub["split"].unique())
+    out = {}
+    sets = {s: set(sub.loc[sub["split"] == s, "id"]) for s in present}
+    for i, a in enumerate(present):
+        for b in present[i + 1:]:
+            n_shared = len(sets[a] & sets[b])
+            if n_shared:
+                out[(SPLITS[a], SPLITS[b])] = n_shared
+    return out
+
+
+def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
+    """Decomposition and next steps from error figures alone."""
+    errors = {}
+    for s, value in errors_in.items():
+        if value is None:
+            continue
+        if s not in SPLITS:
+            raise UsageError(f"errors keys must be among {', '.join(SPLITS)}. Got {s!r} instead.")
+        value = float(value)
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"--{s.replace('_', '-')} must be an error rate within [0, 1]. Got {value} instead.")
+        rows = n_in.get(s)
+        if rows is not None and int(rows) <= 0:
+            raise UsageError(f"--n-{s.replace('_', '-')} must be a positive row count. Got {rows} instead.")
+        ci = wilson(value, int(rows), settings.confidence) if rows else None
+        errors[s] = SplitError(s, value, ci, int(rows) if rows else None, float(rows) if rows else None)
+    if not errors:
+        raise UsageError("Give at least one error figure (--train, --train-val, --val, --test).")
+    errors = {s: errors[s] for s in SPLITS if s in errors}
+    dec = decompose(errors, goal, metric, settings)
+    present = list(errors)
+    ev = Evidence(settings=settings, metric=metric, goal=goal, eval_split=_eval_split(present),
+                  errors=errors, decomposition=dec)
+    findings = collect(ev)
+    steps = advice.plan(findings)
+    provenance = Provenance(
+        input=None, sha256=None, rows=None, rows_by_split={s: e.n for s, e in errors.items()}, columns={},
+        tool_version=__version__, command=command, created=_now(), metric=metric, goal=goal,
+        settings=asdict(settings),
+    )
+    return Result(
+        headline=advice.headline(steps, dec.final_split, dec.final_error, goal),
+        errors=errors,
+        decomposition=dec,
+        findings=findings,
+        next_steps=steps,
+        baselines=[],
+        confusion=None,
+        thresholds=[],
+        calibration=None,
+        class_balance=None,
+        warnings=[],
+        provenance=provenance,
+        eval_split=_eval_split(present),
+    )

@@ -1,0 +1,30 @@
+"""Exceptions and warnings raised by erranalysis."""
+
+from __future__ import annotations
+
+
+class ErranalysisError(Exception):
+    """Base class for every error erranalysis raises on purpose.
+
+    ``hint`` says what the user can do about it (which flag or argument fixes it).
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(ErranalysisError):
+    """The input data (file, DataFrame or arrays) breaks the input contract."""
+
+
+class UsageError(ErranalysisError):
+    """The arguments given to ``analyze`` or the command line do not fit together."""
+
+
+class DataWarning(UserWarning):
+    """Suspicious but usable input; each one is also kept in ``Result.warnings``."""

@@ -1,0 +1,174 @@
+"""Findings about classes: thresholds, confusions, never-predicted classes, balance, calibration."""
+
+from __future__ import annotations
+
+from ..result import Finding
+from . import Evidence
+
+
+def threshold(ev: Evidence) -> list[Finding]:
+    out = []
+    for t in ev.thresholds:
+        if not t.flagged:
+            continue
+        gain = t.before["error"] - t.after["error"]
+        out.append(Finding(
+            kind="threshold",
+            severity="high",
+            title=(
+                f"Class {t.label!r} is almost never found (recall {t.before['recall']:.0%} on "
+                f"{t.evaluated_on}) although the model ranks it well (ROC AUC {t.roc_auc:.2f}): "
+                "the threshold is wrong, not the model"
+            ),
+            evidence={
+                "class": t.label,
+                "recall": t.before["recall"],
+                "roc_auc": t.roc_auc,
+                "current_threshold": t.current_threshold,
+                "recommended_threshold": t.recommended_threshold,
+                "chosen_on": t.chosen_on,
+                "before": t.before,
+                "after": t.after,
+                "optimistic": t.optimistic,
+            },
+            split=t.evaluated_on,
+            impact=max(gain, 0.0),
+        ))
+    return out
+
+
+def confused_pairs(ev: Evidence) -> list[Finding]:
+    conf = ev.confusion
+    if conf is None:
+        return []
+    s = ev.settings
+    out = []
+    seen = set()
+    for p in conf.most_confused:
+        if p.count < s.confused_min_count:
+            continue
+        if p.share_of_errors < s.confused_min_share and p.rate < s.confused_min_rate:
+            continue
+        key = frozenset((p.actual, p.predicted))
+        if p.both_directions and key in seen:
+            continue
+        seen.add(key)
+        reverse = next((q for q in conf.most_confused if q.actual == p.predicted and q.predicted == p.actual), None)
+        share = p.share_of_errors + (reverse.share_of_errors if (p.both_directions and reverse) else 0.0)
+        ambiguity = p.both_directions and p.pattern != "eval_only" and share >= s.ambiguity_priority_share
+        if p.both_directions:
+            title = f"{p.actual!r} and {p.predicted!r} are confused both ways ({share:.0%} of errors on {conf.split})"
+        else:
+            title = f"{p.actual!r} is predicted as {p.predicted!r} in {p.rate:.0%} of its rows on {conf.split}"
+        out.append(Finding(
+            kind="confused_pair",
+            severity="high" if ambiguity else ("medium" if share >= 0.25 else "low"),
+            title=title,
+            evidence={
+                "actual": p.actual,
+                "predicted": p.predicted,
+                "count": p.count,
+                "rate": p.rate,
+                "share_of_errors": share,
+                "both_directions": p.both_directions,
+                "pattern": p.pattern,
+                "rates_by_split": p.rates_by_split,
+                "label_ambiguity": ambiguity,
+            },
+            split=conf.split,
+            impact=share * ev.errors[conf.split].error,
+        ))
+    return out
+
+
+def never_predicted(ev: Evidence) -> list[Finding]:
+    conf = ev.confusion
+    if conf is None or not conf.never_predicted:
+        return []
+    rows = {m.label: m.support for m in conf.per_class[conf.split]}
+    total = sum(rows.values())
+    names = conf.never_predicted
+    support = sum(rows[n] for n in names)
+    share = support / total if total else 0.0
+    listed = ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [Finding(
+        kind="never_predicted",
+        severity="medium" if share >= 0.01 else "low",
+        title=f"{len(names)} class{'es are' if len(names) > 1 else ' is'} never predicted on {conf.split}: {listed}",
+        evidence={"classes": names, "rows": support, "share_of_rows": share},
+        split=conf.split,
+        impact=share,
+    )]
+
+
+def class_imbalance(ev: Evidence) -> list[Finding]:
+    bal = ev.class_balance
+    conf = ev.confusion
+    if bal is None or bal.imbalance_ratio is None or bal.imbalance_ratio < ev.settings.imbalance_ratio:
+        return []
+    prior = bal.priors[bal.ratio_split]
+    k = len(prior)
+    minority = [i for i, p in enumerate(prior) if 0 < p < 0.5 / k]
+    impact, severity, minority_recall, overall_recall = 0.0, "low", None, None
+    if conf is not None and minority:
+        metrics = conf.per_class[conf.split]
+        total = sum(m.support for m in metrics)
+        impact = sum(metrics[i].support * (1 - metrics[i].recall) for i in minority) / total if total else 0.0
+        sup = sum(metrics[i].support for i in minority)
+        minority_recall = sum(metrics[i].support * metrics[i].recall for i in minority) / sup if sup else None
+        overall_recall = sum(m.support * m.recall for m in metrics) / total if total else None
+        if minority_recall is not None and overall_recall is not None and minority_recall < overall_recall - 0.2:
+            severity = "medium"
+    names = [bal.labels[i] for i in minority]
+    return [Finding(
+        kind="class_imbalance",
+        severity=severity,
+        title=f"Classes are imbalanced {bal.imbalance_ratio:.0f}:1 on {bal.ratio_split}",
+        evidence={
+            "ratio": bal.imbalance_ratio,
+            "split": bal.ratio_split,
+            "minority_classes": names[:20],
+            "minority_recall": minority_recall,
+            "overall_recall": overall_recall,
+        },
+        split=bal.ratio_split,
+        impact=impact,
+    )]
+
+
+def label_shift(ev: Evidence) -> list[Finding]:
+    bal = ev.class_balance
+    if bal is None:
+        return []
+    s = ev.settings
+    out = []
+    for t in bal.tests:
+        if t.p_value < s.label_shift_alpha and t.tvd >= s.label_shift_tvd:
+            out.append(Finding(
+                kind="label_shift",
+                severity="medium",
+                title=f"Class frequencies differ between {t.reference} and {t.split} "
+                      f"(total variation {t.tvd:.1%})",
+                evidence={"reference": t.reference, "tvd": t.tvd, "chi2": t.chi2, "p_value": t.p_value,
+                          "priors": {t.reference: bal.priors[t.reference], t.split: bal.priors[t.split]}},
+                split=t.split,
+                impact=t.tvd * (ev.errors[t.split].error if t.split in ev.errors else 0.0),
+            ))
+    return out
+
+
+def poor_calibration(ev: Evidence) -> list[Finding]:
+    cal = ev.calibration
+    if cal is None:
+        return []
+    limit = max(ev.settings.ece_threshold, 2 * cal.noise_floor)
+    if cal.ece <= limit:
+        return []
+    return [Finding(
+        kind="poor_calibration",
+        severity="medium" if cal.ece >= 2 * ev.settings.ece_threshold else "low",
+        title=f"Probabilities are miscalibrated on {cal.split}: expected calibration error {cal.ece:.1%}",
+        evidence={"ece": cal.ece, "noise_floor": cal.noise_floor, "kind": cal.kind},
+        split=cal.split,
+        impact=0.0,
+    )]

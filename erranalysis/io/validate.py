@@ -1,0 +1,606 @@
+"""Validate a DataFrame against the input contract and encode it as integer arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, UsageError
+from ..settings import Settings
+
+#: The four splits, in the order the decomposition walks them.
+SPLITS = ("train", "train_val", "val", "test")
+
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "train_val": "train_val",
+    "train-val": "train_val",
+    "trainval": "train_val",
+    "train_dev": "train_val",
+    "train-dev": "train_val",
+    "val": "val",
+    "validation": "val",
+    "valid": "val",
+    "dev": "val",
+    "test_val": "val",
+    "test-val": "val",
+    "test": "test",
+    "holdout": "test",
+}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Names of the input columns; every one can be overridden."""
+
+    label: str = "label"
+    pred: str = "pred"
+    split: str = "split"
+    score: str = "score"
+    proba_prefix: str = "proba_"
+    weight: str = "weight"
+    loss: str = "loss"
+    id: str = "id"
+
+
+@dataclass(frozen=True)
+class InputWarning:
+    """Suspicious but usable input, kept in the result and shown in the report."""
+
+    code: str
+    message: str
+    count: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "count": self.count}
+
+
+@dataclass
+class Predictions:
+    """Validated predictions: classes encoded once as integer codes ``0..K-1``."""
+
+    name: str
+    classes: tuple
+    y: np.ndarray
+    pred: np.ndarray
+    split: np.ndarray
+    proba: np.ndarray | None = None
+    weight: np.ndarray | None = None
+    loss: np.ndarray | None = None
+    ids: np.ndarray | None = None
+    meta: pd.DataFrame | None = None
+    positive: int | None = None
+    threshold: float | None = None
+    columns_used: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    split_given: bool = True
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def class_names(self) -> list[str]:
+        return [class_text(c) for c in self.classes]
+
+
+def class_text(value: Any) -> str:
+    """The text form of a class, as used in ``proba_<class>`` column names."""
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
+    """Return the labels as a numpy array of int, bool or str; error on missing values."""
+    missing = values.isna().to_numpy()
+    if missing.any():
+        row = _first(missing)
+        raise InputError(
+            f"{name}: column {col!r} has a missing value at row {row}.",
+            hint="Every row needs its true class; drop unlabelled rows before the analysis.",
+        )
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=bool)
+    if pd.api.types.is_integer_dtype(values):
+        return values.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(values):
+        arr = values.to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            return arr.astype(np.int64)
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        row = _first(bad)
+        raise InputError(
+            f"{name}: column {col!r} must hold classes (int, string or bool). "
+            f"Got the number {_fmt(arr[row])} at row {row}.",
+            hint="Labels must be classes; for a regression target this tool does not apply.",
+        )
+    return values.astype(str).to_numpy(dtype=object)
+
+
+def _coerce_text(text: str, kind: str) -> Any:
+    """Turn a class written as text (a proba column suffix) into the label's type."""
+    if kind == "b":
+        low = text.lower()
+        if low in ("true", "1"):
+            return True
+        if low in ("false", "0"):
+            return False
+        return None
+    if kind == "i":
+        try:
+            return int(text)
+        except ValueError:
+            return None
+    return text
+
+
+def _kind(arr: np.ndarray) -> str:
+    if arr.dtype == bool:
+        return "b"
+    if arr.dtype.kind in "iu":
+        return "i"
+    return "s"
+
+
+def _encode(values: np.ndarray, classes: list) -> np.ndarray:
+    codes = pd.Categorical(values, categories=classes).codes
+    return np.asarray(codes, dtype=np.int32)
+
+
+def _encode_other(series: pd.Series, kind: str, classes: list, name: str, col: str) -> np.ndarray:
+    """Encode a column (pred) whose values must be among ``classes``."""
+    missing = series.isna().to_numpy()
+    if missing.any():
+        row = _first(missing)
+        raise InputError(f"{name}: column {col!r} has a missing value at row {row}.")
+    if kind == "i" and pd.api.types.is_float_dtype(series):
+        arr = series.to_numpy(dtype=np.float64)
+        if np.all(arr == np.round(arr)):
+            values = arr.astype(np.int64)
+        else:
+            values = arr
+    elif kind == "b" and pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=bool)
+    elif kind == "i" and pd.api.types.is_integer_dtype(series):
+        values = series.to_numpy(dtype=np.int64)
+    elif kind == "s":
+        values = series.astype(str).to_numpy(dtype=object)
+    else:
+        # Types differ (e.g. labels are bool, pred is text): match through the text form.
+        uniques, inverse = np.unique(series.astype(str).to_numpy(dtype=object), return_inverse=True)
+        mapped = [_coerce_text(u, kind) for u in uniques]
+        lookup = {class_text(c): i for i, c in enumerate(classes)}
+        codes_u = np.array(
+            [lookup.get(class_text(m), -1) if m is not None else -1 for m in mapped], dtype=np.int32
+        )
+        codes = codes_u[inverse]
+        _check_codes(codes, series, classes, name, col)
+        return codes
+    codes = _encode(values, classes)
+    _check_codes(codes, series, classes, name, col)
+    return codes
+
+
+def _check_codes(codes: np.ndarray, series: pd.Series, classes: list, name: str, col: str) -> None:
+    bad = codes < 0
+    if bad.any():
+        row = _first(bad)
+        shown = ", ".join(class_text(c) for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
+        raise InputError(
+            f"{name}: column {col!r} holds the class {_fmt(series.iloc[row])} at row {row}, "
+            f"which is neither a label nor a probability column. Known classes: {shown}.",
+            hint="Check that pred and label use the same class names.",
+        )
+
+
+# ------------------------------------------------------------------------ numbers
+
+
+def _numeric(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
+    series = df[col]
+    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = converted.isna().to_numpy() & series.notna().to_numpy()
+        if bad.any():
+            row = _first(bad)
+            raise InputError(f"{name}: column {col!r} must be numeric. Got {_fmt(series.iloc[row])} at row {row}.")
+        series = converted
+    arr = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    nan = np.isnan(arr)
+    if nan.any():
+        row = _first(nan)
+        raise InputError(f"{name}: column {col!r} has a missing value at row {row}.")
+    return arr
+
+
+def _check_unit_interval(arr: np.ndarray, col: str, name: str, score: bool = False) -> None:
+    bad = (arr < 0.0) | (arr > 1.0)
+    if bad.any():
+        row = _first(bad)
+        hint = (
+            "If this column holds logits or margins, apply a sigmoid first; "
+            "--score-col names the column of positive-class probabilities."
+            if score
+            else "If these columns hold logits, apply a softmax first; "
+            "--proba-prefix names the probability columns."
+        )
+        raise InputError(
+            f"{name}: column {col!r} must be within [0, 1]. Got {_fmt(arr[row])} at row {row}.", hint=hint
+        )
+
+
+# ------------------------------------------------------------------------ splits
+
+
+def _encode_split(series: pd.Series, name: str, col: str) -> np.ndarray:
+    missing = series.isna().to_numpy()
+    if missing.any():
+        row = _first(missing)
+        raise InputError(
+            f"{name}: column {col!r} has a missing value at row {row}.",
+            hint="Give every row a split, or drop the split column to treat all rows as test.",
+        )
+    codes, uniques = pd.factorize(series, sort=False)
+    mapping = np.empty(len(uniques), dtype=np.int8)
+    for i, value in enumerate(uniques):
+        key = str(value).strip().lower()
+        if key not in SPLIT_ALIASES:
+            row = _first(codes == i)
+            accepted = ", ".join(sorted(SPLIT_ALIASES))
+            raise InputError(
+                f"{name}: column {col!r} has the unknown split {_fmt(value)} at row {row}. "
+                f"Accepted values: {accepted}.",
+                hint="Rename the split values, or pass --split-col if another column holds the split.",
+            )
+        mapping[i] = SPLITS.index(SPLIT_ALIASES[key])
+    return mapping[codes]
+
+
+# ------------------------------------------------------------------------ main entry
+
+
+def validate_frame(
+    df: pd.DataFrame,
+    *,
+    name: str = "DataFrame",
+    columns: Columns | None = None,
+    positive_label: Any = None,
+    threshold: float | None = None,
+    settings: Settings | None = None,
+) -> Predictions:
+    """Check ``df`` against the input contract and return encoded :class:`Predictions`.
+
+    Raises :class:`InputError` with the file (``name``), column, row and value of the
+    first problem found.
+    """
+    cols = columns or Columns()
+    settings = settings or Settings()
+    warnings: list[InputWarning] = []
+    if len(df) == 0:
+        raise InputError(f"{name}: has no rows.")
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        df = df.reset_index(drop=True)
+    df.columns = [str(c) for c in df.columns]
+
+    if cols.label not in df.columns:
+        shown = ", ".join(list(df.columns)[:12])
+        raise InputError(
+            f"{name}: column {cols.label!r} is missing. Columns: {shown}.",
+            hint="Use --label-col (label_col=) to name the column that holds the true class.",
+        )
+    labels = _normalise_labels(df[cols.label], name, cols.label)
+    kind = _kind(labels)
+
+    # Probability columns and the classes they name.
+    prefix = cols.proba_prefix
+    proba_cols = [c for c in df.columns if prefix and c.startswith(prefix) and len(c) > len(prefix)]
+    proba_classes = []
+    for c in proba_cols:
+        value = _coerce_text(c[len(prefix):], kind)
+        if value is None:
+            raise InputError(
+                f"{name}: column {c!r} names the class {c[len(prefix):]!r}, which does not match the "
+                f"type of the labels in {cols.label!r}.",
+                hint="Probability columns are named proba_<class>, with <class> written as the label is.",
+            )
+        proba_classes.append(value)
+    if len(set(proba_classes)) != len(proba_classes):
+        raise InputError(f"{name}: two probability columns name the same class: {', '.join(proba_cols)}.")
+
+    label_classes = pd.unique(labels).tolist()
+    classes = sorted(set(label_classes) | set(proba_classes))
+    if proba_cols:
+        missing_cls = [c for c in classes if c not in set(proba_classes)]
+        if missing_cls:
+            raise InputError(
+                f"{name}: the label {class_text(missing_cls[0])!r} has no probability column "
+                f"{prefix + class_text(missing_cls[0])!r}.",
+                hint="Give one probability column per class, or drop them all and pass pred.",
+            )
+    if len(classes) < 2:
+        raise InputError(
+            f"{name}: column {cols.label!r} holds a single class ({class_text(classes[0])!r}) and no "
+            "probability column names another; a classifier needs at least two classes."
+        )
+    y = _encode(labels, classes)
+    n_classes = len(classes)
+    columns_used: dict[str, Any] = {"label": cols.label}
+
+    has_score = cols.score in df.columns
+    proba = None
+    if proba_cols:
+        order = [proba_classes.index(c) for c in classes]
+        mats = []
+        for j in order:
+            arr = _numeric(df, proba_cols[j], name)
+            _check_unit_interval(arr, proba_cols[j], name)
+            mats.append(arr)
+        proba = np.column_stack(mats)
+        sums = proba.sum(axis=1)
+        bad = np.abs(sums - 1.0) > settings.proba_sum_tolerance
+        if bad.any():
+            row = _first(bad)
+            raise InputError(
+                f"{name}: probability columns {prefix}* must sum to 1 in each row "
+                f"(within {settings.proba_sum_tolerance:g}). Got {sums[row]:.6g} at row {row}.",
+                hint="If some classes have no probability column, add them; if these are scores, "
+                "normalise them (softmax) first.",
+            )
+        columns_used["proba"] = [proba_cols[j] for j in order]
+        if has_score:
+            warnings.append(InputWarning(
+                "score_ignored",
+                f"both {cols.score!r} and {prefix}* columns are present; the probability columns are used.",
+            ))
+            has_score = False
+    # Positive class for binary problems.
+    positive = None
+    if n_classes == 2:
+        if positive_label is not None:
+            matches = [i for i, c in enumerate(classes) if class_text(c) == class_text(positive_label)]
+            if not matches:
+                raise UsageError(
+                    f"--positive-label must be one of the classes ({', '.join(class_text(c) for c in classes)}). "
+                    f"Got {positive_label!r} instead."
+                )
+            positive = matches[0]
+        else:
+            positive = 1
+    elif positive_label is not None:
+        raise UsageError(
+            f"--positive-label applies to binary problems only; {name} has {n_classes} classes."
+        )
+    if has_score:
+        if n_classes != 2:
+            raise InputError(
+                f"{name}: column {cols.score!r} (probability of the positive class) needs a binary "
+                f"problem, but {cols.label!r} has {n_classes} classes.",
+                hint="For several classes give one proba_<class> column per class.",
+            )
+        score = _numeric(df, cols.score, name)
+        _check_unit_interval(score, cols.score, name, score=True)
+        proba = np.empty((len(score), 2))
+        proba[:, positive] = score
+        proba[:, 1 - positive] = 1.0 - score
+        columns_used["score"] = cols.score
+        if positive_label is None and not (set(classes) <= {0, 1} or kind == "b"):
+            warnings.append(InputWarning(
+                "positive_guessed",
+                f"{cols.score!r} is read as the probability of {class_text(classes[positive])!r}; "
+                "pass --positive-label to choose the other class.",
+            ))
+
+    if threshold is not None:
+        if not 0.0 <= threshold <= 1.0:
+            raise UsageError(f"--threshold must be within [0, 1]. Got {threshold} instead.")
+        if n_classes != 2:
+            raise UsageError(
+                f"--threshold applies to binary problems only; {name} has {n_classes} classes."
+            )
+    if n_classes == 2:
+        threshold = 0.5 if threshold is None else float(threshold)
+
+    # Predicted class.
+    if cols.pred in df.columns:
+        pred = _encode_other(df[cols.pred], kind, classes, name, cols.pred)
+        columns_used["pred"] = cols.pred
+        if proba is not None:
+            _check_pred_against_proba(pred, proba, positive, threshold, warnings)
+    elif proba is not None:
+        if n_classes == 2:
+            pred = np.where(proba[:, positive] >= threshold, positive, 1 - positive).astype(np.int32)
+        else:
+            pred = proba.argmax(axis=1).astype(np.int32)
+    else:
+        raise InputError(
+            f"{name}: column {cols.pred!r} is missing and there are no probability columns "
+            f"({prefix}<class>) or {cols.score!r} column to derive it from.",
+            hint="Use --pred-col to name the predicted-class column, or --proba-prefix / --score-col.",
+        )
+
+    # Split.
+    split_given = cols.split in df.columns
+    if split_given:
+        split = _encode_split(df[cols.split], name, cols.split)
+        columns_used["split"] = cols.split
+    else:
+        split = np.full(len(df), SPLITS.index("test"), dtype=np.int8)
+
+    weight = None
+    if cols.weight in df.columns:
+        weight = _numeric(df, cols.weight, name)
+        bad = ~np.isfinite(weight) | (weight < 0)
+        if bad.any():
+            row = _first(bad)
+            raise InputError(
+                f"{name}: column {cols.weight!r} must be finite and non-negative. Got {_fmt(weight[row])} at row {row}."
+            )
+        if not (weight > 0).any():
+            raise InputError(f"{name}: column {cols.weight!r} is zero in every row.")
+        columns_used["weight"] = cols.weight
+
+    loss = None
+    if cols.loss in df.columns:
+        loss = _numeric(df, cols.loss, name)
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            row = _first(bad)
+            raise InputError(f"{name}: column {cols.loss!r} must be finite. Got {_fmt(loss[row])} at row {row}.")
+        columns_used["loss"] = cols.loss
+
+    ids = None
+    if cols.id in df.columns:
+        ids = df[cols.id].to_numpy()
+        columns_used["id"] = cols.id
+
+    used = {cols.label, cols.pred, cols.split, cols.weight, cols.loss, cols.id, *proba_cols}
+    if "score" in columns_used or has_score:
+        used.add(cols.score)
+    meta_cols = [c for c in df.columns if c not in used]
+    meta = df[meta_cols] if meta_cols else None
+    columns_used["metadata"] = meta_cols
+
+    _warn_unseen_classes(y, split, classes, warnings)
+    return Predictions(
+        name=name,
+        classes=tuple(classes),
+        y=y,
+        pred=pred,
+        split=split,
+        proba=proba,
+        weight=weight,
+        loss=loss,
+        ids=ids,
+        meta=meta,
+        positive=positive,
+        threshold=threshold,
+        columns_used=columns_used,
+        warnings=warnings,
+        split_given=split_given,
+    )
+
+
+def _check_pred_against_proba(pred, proba, positive, threshold, warnings) -> None:
+    if proba.shape[1] == 2:
+        implied = np.where(proba[:, positive] >= threshold, positive, 1 - positive)
+        disagree = pred != implied
+        rule = f"score >= {threshold:g}"
+    else:
+        top = proba.max(axis=1)
+        chosen = np.take_along_axis(proba, pred[:, None].astype(np.intp), axis=1)[:, 0]
+        disagree = chosen < top  # ties with the maximum are not disagreements
+        rule = "argmax of the probabilities"
+    count = int(disagree.sum())
+    if count:
+        row = _first(disagree)
+        warnings.append(InputWarning(
+            "pred_disagrees_with_proba",
+            f"pred differs from the {rule} on {count} of {len(pred)} rows "
+            f"({count / len(pred):.2%}), first at row {row}.",
+            count,
+        ))
+
+
+def _warn_unseen_classes(y, split, classes, warnings) -> None:
+    train = SPLITS.index("train")
+    if not (split == train).any():
+        return
+    n = len(classes)
+    in_train = np.bincount(y[split == train], minlength=n) > 0
+    for s in range(1, len(SPLITS)):
+        mask = split == s
+        if not mask.any():
+            continue
+        present = np.bincount(y[mask], minlength=n) > 0
+        unseen = np.flatnonzero(present & ~in_train)
+        if unseen.size:
+            names = ", ".join(repr(class_text(classes[i])) for i in unseen[:5])
+            more = f" and {unseen.size - 5} more" if unseen.size > 5 else ""
+            warnings.append(InputWarning(
+                "class_unseen_in_train",
+                f"{SPLITS[s]} holds classes absent from train: {names}{more}.",
+                int(unseen.size),
+            ))
+
+
+def frame_from_arrays(
+    y_true,
+    y_pred=None,
+    proba=None,
+    split=None,
+    weight=None,
+    classes=None,
+    columns: Columns | None = None,
+) -> pd.DataFrame:
+    """Build an input DataFrame from plain arrays (the array form of ``analyze``)."""
+    cols = columns or Columns()
+    y_true = np.asarray(y_true)
+    if y_true.ndim != 1:
+        raise UsageError(f"y_true must be one-dimensional. Got shape {y_true.shape} instead.")
+    n = len(y_true)
+    data: dict[str, Any] = {cols.label: y_true}
+
+    def _check_len(arr, what):
+        if len(arr) != n:
+            raise UsageError(f"{what} must have one entry per row of y_true ({n}). Got {len(arr)} instead.")
+
+    if y_pred is not None:
+        y_pred = np.asarray(y_pred)
+        _check_len(y_pred, "y_pred")
+        data[cols.pred] = y_pred
+    if proba is not None:
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim == 1:
+            _check_len(proba, "proba")
+            data[cols.score] = proba
+        else:
+            _check_len(proba, "proba")
+            if classes is None:
+                found = sorted(pd.unique(y_true).tolist())
+                if len(found) != proba.shape[1]:
+                    raise UsageError(
+                        f"proba has {proba.shape[1]} columns but y_true holds {len(found)} classes; "
+                        "pass classes= to say which class each column is."
+                    )
+                classes = found
+            if len(classes) != proba.shape[1]:
+                raise UsageError(
+                    f"classes must name one class per proba column ({proba.shape[1]}). Got {len(classes)} instead."
+                )
+            for j, c in enumerate(classes):
+                data[cols.proba_prefix + class_text(c)] = proba[:, j]
+    if split is not None:
+        split = np.asarray(split)
+        _check_len(split, "split")
+        data[cols.split] = split
+    if weight is not None:
+        weight = np.asarray(weight, dtype=np.float64)
+        _check_len(weight, "weight")
+        data[cols.weight] = weight
+    return pd.DataFrame(data)

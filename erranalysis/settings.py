@@ -1,0 +1,66 @@
+"""Every tunable number of the analysis, in one frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Thresholds and defaults used by the engine and the findings.
+
+    Change one with ``Settings().replace(name=value)`` or ``analyze(..., settings=...)``.
+    """
+
+    #: Confidence level of every interval.
+    confidence: float = 0.95
+    #: A decomposition component is material when its interval excludes zero and it
+    #: is at least this share of the gap between the final error and the goal ...
+    materiality_share: float = 0.10
+    #: ... and at least this many error-rate points (guards against a tiny gap).
+    materiality_floor: float = 0.002
+    #: Findings about classes need at least this many rows (weighted) of the class.
+    min_support: int = 20
+    #: A most-confused pair needs this many errors to become a finding ...
+    confused_min_count: int = 10
+    #: ... and this share of all errors on the split, or this rate within its class.
+    confused_min_share: float = 0.10
+    confused_min_rate: float = 0.10
+    #: Number of most-confused pairs kept in the result.
+    top_confused: int = 10
+    #: A confused pair that holds this share of errors everywhere is label ambiguity
+    #: serious enough to come before the decomposition in the next steps.
+    ambiguity_priority_share: float = 0.30
+    #: Threshold problem: recall at or below this while one-vs-rest ROC AUC is at
+    #: least ``threshold_min_auc``.
+    threshold_max_recall: float = 0.20
+    threshold_min_auc: float = 0.75
+    #: Criterion used to pick a threshold on val: "f1" (the only one for now).
+    threshold_criterion: str = "f1"
+    #: Bins of the score histograms (in logit space) behind AUC and threshold sweeps.
+    score_bins: int = 4096
+    #: Calibration: equal-width confidence bins, and the ECE that counts as poor.
+    calibration_bins: int = 15
+    ece_threshold: float = 0.05
+    #: Imbalance ratio (largest class / smallest class) that raises a finding.
+    imbalance_ratio: float = 10.0
+    #: Label shift: total-variation distance between class priors and the p-value.
+    label_shift_tvd: float = 0.05
+    label_shift_alpha: float = 0.01
+    #: pred disagreeing with argmax(proba) on more than this share is data quality.
+    argmax_disagreement: float = 0.01
+    #: Tolerance on probability rows summing to one.
+    proba_sum_tolerance: float = 0.01
+
+    def replace(self, **changes) -> "Settings":
+        """Return a copy with ``changes`` applied."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            from .errors import UsageError
+
+            raise UsageError(f"unknown setting {unknown[0]!r}. Known settings: {', '.join(sorted(known))}.")
+        return replace(self, **changes)
+
+
+DEFAULT_SETTINGS = Settings()

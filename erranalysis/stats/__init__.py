@@ -1,0 +1,1 @@
+"""The statistics layer: Predictions → per-split aggregates → metrics (no findings, no wording)."""

@@ -1,0 +1,62 @@
+"""Most-confused class pairs, compared across splits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..result import ConfusedPair
+from ..settings import Settings
+from .aggregates import SplitAggregate
+
+
+def most_confused(
+    aggs: dict[str, SplitAggregate], eval_split: str, labels: list[str], settings: Settings
+) -> list[ConfusedPair]:
+    """The ``top_confused`` off-diagonal cells of ``eval_split``, largest first.
+
+    Each pair carries its rate on every split. ``pattern`` is ``everywhere`` when the
+    pair is at least half as frequent on train as on the evaluated split (the classes
+    are hard or ambiguous in themselves) and ``eval_only`` when it is not (the pair
+    appears with the shift to val/test); ``unknown`` without a train split.
+    """
+    cm = aggs[eval_split].confusion
+    k = cm.shape[0]
+    off = cm.copy()
+    np.fill_diagonal(off, 0.0)
+    errors_total = off.sum()
+    if errors_total <= 0:
+        return []
+    flat = np.argsort(-off, axis=None, kind="stable")[: settings.top_confused]
+    support = cm.sum(axis=1)
+    pairs = []
+    for idx in flat:
+        a, b = divmod(int(idx), k)
+        count = off[a, b]
+        if count <= 0:
+            break
+        rate = count / support[a]
+        rates = {}
+        for name, agg in aggs.items():
+            sup = agg.confusion[a].sum()
+            rates[name] = float(agg.confusion[a, b] / sup) if sup > 0 else None
+        reverse_rate = off[b, a] / support[b] if support[b] > 0 else 0.0
+        both = bool(
+            off[b, a] >= settings.confused_min_count / 2
+            and reverse_rate >= settings.confused_min_rate / 2
+            and count >= settings.confused_min_count / 2
+            and rate >= settings.confused_min_rate / 2
+        )
+        pattern = "unknown"
+        if eval_split != "train" and rates.get("train") is not None:
+            pattern = "everywhere" if rates["train"] >= 0.5 * rate else "eval_only"
+        pairs.append(ConfusedPair(
+            actual=labels[a],
+            predicted=labels[b],
+            count=float(count),
+            rate=float(rate),
+            share_of_errors=float(count / errors_total),
+            both_directions=both,
+            pattern=pattern,
+            rates_by_split=rates,
+        ))
+    return pairs

@@ -1,0 +1,76 @@
+"""Confidence intervals for error rates and for differences between them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import norm
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided standard-normal quantile for ``confidence`` (1.96 at 0.95)."""
+    return float(norm.ppf(0.5 + confidence / 2.0))
+
+
+def wilson(p: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``p`` observed on ``n`` (effective) rows.
+
+    Unlike the normal approximation it stays inside [0, 1] and is honest at p = 0 or 1.
+    """
+    if n <= 0 or not math.isfinite(p):
+        return (0.0, 1.0)
+    z = z_value(confidence)
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(max(p * (1 - p) / n + z2 / (4 * n * n), 0.0)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def normal_interval(value: float, se: float, confidence: float = 0.95, clip: bool = True) -> tuple[float, float]:
+    """Symmetric normal interval ``value ± z·se`` (clipped to [0, 1] when ``clip``)."""
+    z = z_value(confidence)
+    lo, hi = value - z * se, value + z * se
+    if clip:
+        lo, hi = max(0.0, lo), min(1.0, hi)
+    return (lo, hi)
+
+
+def difference_interval(
+    earlier: float, earlier_ci: tuple[float, float], later: float, later_ci: tuple[float, float]
+) -> tuple[float, float]:
+    """Interval for ``later - earlier`` from the two (independent) intervals.
+
+    This is Newcombe's hybrid score method (the MOVER construction): with Wilson
+    intervals it keeps close to nominal coverage even for rates near 0 or 1, where
+    the plain normal interval of a difference does not.
+    """
+    d = later - earlier
+    l1, u1 = earlier_ci
+    l2, u2 = later_ci
+    lower = d - math.sqrt((later - l2) ** 2 + (u1 - earlier) ** 2)
+    upper = d + math.sqrt((u2 - later) ** 2 + (earlier - l1) ** 2)
+    return (lower, upper)
+
+
+def kish_n(weight_sum: float, weight_sq_sum: float) -> float:
+    """Kish's effective sample size (equals the row count without weights)."""
+    if weight_sq_sum <= 0:
+        return 0.0
+    return float(weight_sum * weight_sum / weight_sq_sum)
+
+
+def wilson_array(p: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`wilson` (used for per-slice and per-class rates)."""
+    p = np.asarray(p, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = z_value(confidence)
+    z2 = z * z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = 1.0 + z2 / n
+        centre = (p + z2 / (2 * n)) / denom
+        half = z * np.sqrt(np.maximum(p * (1 - p) / n + z2 / (4 * n * n), 0.0)) / denom
+    lo = np.where(n > 0, np.maximum(0.0, centre - half), 0.0)
+    hi = np.where(n > 0, np.minimum(1.0, centre + half), 1.0)
+    return lo, hi

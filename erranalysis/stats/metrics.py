@@ -1,0 +1,236 @@
+"""Metrics computed from per-split aggregates: errors, per-class scores, baselines,
+ranking quality, threshold sweeps, calibration and class balance."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .aggregates import SplitAggregate, bin_edges
+from .intervals import kish_n, normal_interval, wilson
+
+METRICS = ("error", "balanced_error")
+
+
+@dataclass(frozen=True)
+class ErrorEstimate:
+    """An error rate with its interval and the rows behind it."""
+
+    value: float
+    ci: tuple[float, float]
+    n: int
+    n_effective: float
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        from ..errors import UsageError
+
+        raise UsageError(f"--metric must be one of {', '.join(METRICS)}. Got {metric!r} instead.")
+
+
+def split_error(agg: SplitAggregate, metric: str = "error", confidence: float = 0.95) -> ErrorEstimate:
+    """Error of one split in ``metric`` with a ``confidence`` interval.
+
+    ``error`` is the (weighted) misclassification rate with a Wilson interval on the
+    Kish effective row count. ``balanced_error`` is one minus the mean recall over the
+    classes present, with a normal interval from the per-class binomial variances.
+    """
+    _check_metric(metric)
+    n_eff = kish_n(agg.weight_sum, agg.weight_sq_sum)
+    cm = agg.confusion
+    total = cm.sum()
+    if metric == "error":
+        value = 1.0 - float(np.trace(cm)) / total if total > 0 else float("nan")
+        ci = wilson(value, n_eff, confidence)
+    else:
+        support = cm.sum(axis=1)
+        present = support > 0
+        recall = np.diag(cm)[present] / support[present]
+        value = 1.0 - float(recall.mean())
+        # Per-class effective rows: the class's share of the split's effective rows.
+        n_k = support[present] / total * n_eff
+        var = float(np.sum(recall * (1 - recall) / np.maximum(n_k, 1e-12))) / present.sum() ** 2
+        ci = normal_interval(value, math.sqrt(var), confidence)
+    return ErrorEstimate(value=value, ci=ci, n=agg.n_rows, n_effective=n_eff)
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    """Precision, recall, F1 and support per class (arrays indexed by class code)."""
+
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    predicted: np.ndarray
+
+
+def class_scores(confusion: np.ndarray) -> ClassScores:
+    """Per-class scores; an ill-defined ratio (0/0) is 0, as scikit-learn's zero_division=0."""
+    tp = np.diag(confusion)
+    support = confusion.sum(axis=1)
+    predicted = confusion.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        denom = precision + recall
+        f1 = np.where(denom > 0, 2 * precision * recall / denom, 0.0)
+    return ClassScores(precision, recall, f1, support, predicted)
+
+
+@dataclass(frozen=True)
+class BaselineErrors:
+    """Errors of two input-independent predictors on one split."""
+
+    majority_class: int
+    majority: float
+    stratified: float
+
+
+def baseline_errors(agg: SplitAggregate, prior: np.ndarray, metric: str = "error") -> BaselineErrors:
+    """Error of always predicting the most common class of ``prior`` and of guessing
+    at random with the class frequencies ``prior`` (both usually taken from train)."""
+    support = agg.support
+    total = support.sum()
+    q = support / total
+    majority = int(np.argmax(prior))
+    if metric == "error":
+        maj = 1.0 - float(q[majority])
+        strat = 1.0 - float(np.dot(prior, q))
+    else:
+        present = support > 0
+        maj = 1.0 - 1.0 / present.sum()
+        strat = 1.0 - float(prior[present].sum()) / present.sum()
+    return BaselineErrors(majority_class=majority, majority=maj, stratified=strat)
+
+
+def roc_auc_from_hist(pos: np.ndarray, neg: np.ndarray) -> float:
+    """One-vs-rest ROC AUC from the histograms of positives and negatives.
+
+    Pairs in the same bin count one half, as tied scores do; the difference from the
+    exact AUC is bounded by the share of positive-negative pairs that share a bin.
+    """
+    p_total, n_total = pos.sum(), neg.sum()
+    if p_total <= 0 or n_total <= 0:
+        return float("nan")
+    pos_below = np.cumsum(pos) - pos  # positives in strictly lower bins
+    wins = np.dot(neg, (p_total - pos_below - pos)) + 0.5 * np.dot(neg, pos)
+    return float(wins / (p_total * n_total))
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Precision, recall and F1 of "predict k when P(k) >= t" at every bin edge."""
+
+    thresholds: np.ndarray
+    tp: np.ndarray
+    fp: np.ndarray
+    positives: float
+    negatives: float
+
+    @property
+    def recall(self) -> np.ndarray:
+        return self.tp / self.positives if self.positives > 0 else np.zeros_like(self.tp)
+
+    @property
+    def precision(self) -> np.ndarray:
+        pred = self.tp + self.fp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(pred > 0, self.tp / pred, 1.0)
+
+    @property
+    def f1(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denom = 2 * self.tp + self.fp + (self.positives - self.tp)
+            return np.where(denom > 0, 2 * self.tp / denom, 0.0)
+
+    def at(self, j: int) -> dict:
+        """Scores at edge ``j``: precision, recall, F1 and the one-vs-rest error."""
+        total = self.positives + self.negatives
+        fn = self.positives - self.tp[j]
+        return {
+            "threshold": float(self.thresholds[j]),
+            "precision": float(self.precision[j]),
+            "recall": float(self.recall[j]),
+            "f1": float(self.f1[j]),
+            "error": float((self.fp[j] + fn) / total) if total > 0 else float("nan"),
+        }
+
+
+def sweep_from_hist(pos: np.ndarray, neg: np.ndarray) -> Sweep:
+    """Threshold sweep at the bin edges; exact, as the edges are the bin boundaries."""
+    n_bins = len(pos)
+    tp = np.concatenate([np.cumsum(pos[::-1])[::-1], [0.0]])
+    fp = np.concatenate([np.cumsum(neg[::-1])[::-1], [0.0]])
+    return Sweep(bin_edges(n_bins), tp, fp, float(pos.sum()), float(neg.sum()))
+
+
+def best_f1_edge(sweep: Sweep) -> int:
+    """Edge that maximises F1; among ties, the one in the middle of the tied run."""
+    f1 = sweep.f1
+    best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+    return int(best[len(best) // 2])
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Reliability-diagram bins and the expected calibration error."""
+
+    kind: str
+    ece: float
+    noise_floor: float
+    bins: list
+
+
+def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
+    """ECE: the weight-averaged gap between mean probability and observed frequency.
+
+    ``noise_floor`` is the ECE a perfectly calibrated model would show on this many
+    rows by chance (the expected absolute deviation of each bin's frequency), so an
+    ECE near it is not evidence of miscalibration.
+    """
+    if agg.calib is None:
+        return None
+    w, sum_p, sum_o = agg.calib[:, 0], agg.calib[:, 1], agg.calib[:, 2]
+    total = w.sum()
+    if total <= 0:
+        return None
+    n_bins = len(w)
+    ratio = kish_n(agg.weight_sum, agg.weight_sq_sum) / agg.weight_sum if agg.weight_sum > 0 else 1.0
+    bins, ece, floor = [], 0.0, 0.0
+    for b in range(n_bins):
+        if w[b] <= 0:
+            continue
+        conf = sum_p[b] / w[b]
+        acc = sum_o[b] / w[b]
+        ece += w[b] / total * abs(conf - acc)
+        n_b = w[b] * ratio
+        floor += w[b] / total * math.sqrt(2 / math.pi) * math.sqrt(max(conf * (1 - conf), 0.0) / max(n_b, 1e-12))
+        bins.append({
+            "lower": b / n_bins,
+            "upper": (b + 1) / n_bins,
+            "confidence": float(conf),
+            "frequency": float(acc),
+            "weight": float(w[b]),
+        })
+    return Calibration(kind=kind, ece=float(ece), noise_floor=float(floor), bins=bins)
+
+
+def total_variation(p: np.ndarray, q: np.ndarray) -> float:
+    """Total-variation distance between two class distributions (0 to 1)."""
+    return 0.5 * float(np.abs(p - q).sum())
+
+
+def label_shift_test(counts_a: np.ndarray, counts_b: np.ndarray) -> tuple[float, float]:
+    """Chi-square test of equal class distributions; returns (statistic, p-value)."""
+    from scipy.stats import chi2_contingency
+
+    table = np.vstack([counts_a, counts_b])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return 0.0, 1.0
+    stat, p, _, _ = chi2_contingency(table, correction=False)
+    return float(stat), float(p)
