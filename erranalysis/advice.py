@@ -9,7 +9,9 @@ then everything else by the error it explains.
 
 from __future__ import annotations
 
-from .result import Finding, NextStep, SEVERITIES
+from .fmt import pct as _pct
+from .fmt import pts as _pts
+from .result import SEVERITIES, Finding, NextStep
 
 FIRST = ("data_quality", "leakage", "below_baseline", "threshold")
 DECOMPOSITION = ("underfitting", "overfitting", "distribution_shift", "val_overfitting")
@@ -112,18 +114,12 @@ ACTIONS = {
         "Do not pick thresholds on raw probabilities before calibrating them.",
     ],
     "insufficient_data": [
-        "Collect more labelled rows in the splits named below before acting on this term.",
+        "Collect more labelled rows in the splits this term compares before acting on it.",
         "Meanwhile act on the terms that are material.",
     ],
 }
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:.1f}%"
-
-
-def _pts(x: float) -> str:
-    return f"{x * 100:.1f} pts"
 
 
 def why(f: Finding) -> str:
@@ -132,7 +128,7 @@ def why(f: Finding) -> str:
     k = f.kind
     if k in DECOMPOSITION:
         share = e.get("share_of_gap")
-        share_txt = f", {share:.0%} of the gap to the goal" if share is not None else ""
+        share_txt = f", {share:.0%} of the gap to the goal" if share is not None and 0 < share <= 1 else ""
         ci = e.get("ci")
         ci_txt = f" (95% interval {_pts(ci[0])} to {_pts(ci[1])})" if ci else ""
         if k == "underfitting":
@@ -199,6 +195,10 @@ def plan(findings: list[Finding]) -> list[NextStep]:
             t = top.evidence
             actions[0] = (f"Set the threshold of class {t['class']!r} to {t['recommended_threshold']:.3g} "
                           f"(best F1 on {t['chosen_on']}) and re-measure on test.")
+        if kind == "insufficient_data" and top.evidence.get("rows_to_resolve"):
+            need = ", ".join(f"{n:,} {s}" for s, n in top.evidence["rows_to_resolve"].items())
+            actions[0] = (f"Collect labelled rows until the splits hold about {need} rows, then re-run; "
+                          "until then do not act on this term.")
         severity = SEVERITIES[min(SEVERITIES.index(f.severity) for f in group)]
         steps.append(NextStep(
             problem=kind,

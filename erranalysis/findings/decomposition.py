@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..fmt import pts
 from ..result import Finding
 from . import Evidence
 
@@ -17,11 +18,6 @@ _TITLES = {
     "distribution_shift": "Distribution shift: {later} error is {v} above {earlier}",
     "val_overfitting": "Overfitting to val: test error is {v} above val",
 }
-
-
-def pts(x: float) -> str:
-    """Error-rate difference in percentage points, e.g. 0.19 -> '19.0 pts'."""
-    return f"{x * 100:.1f} pts"
 
 
 def components(ev: Evidence) -> list[Finding]:

@@ -1,0 +1,158 @@
+"""Command line: parse flags, call analyze(), write outputs, print the summary, map errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .errors import ErranalysisError, UsageError
+from .result import SEVERITIES
+
+EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT = 0, 1, 2
+
+REPORT_HELP = """Diagnose a model from its predictions and say what to do next.
+
+PREDICTIONS is a Parquet, CSV, TSV, JSON Lines or Feather file with one row per
+example: a `label` column, and `pred` and/or `proba_<class>` (or a binary `score`),
+optionally `split`, `weight`, `loss`, `id` and metadata columns.
+
+\b
+Examples:
+  erranalysis report preds.parquet --goal 0.01
+  erranalysis report preds.parquet --goal 0.01 --json out.json --fail-on high
+  erranalysis report --goal 0.01 --train 0.20 --val 0.27 --test 0.28
+
+Exit codes: 0 done, 1 a --fail-on gate tripped, 2 bad input or usage.
+"""
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="erranalysis")
+def cli() -> None:
+    """erranalysis: turn a model's predictions into a diagnosis and the next thing to do.
+
+    Run `erranalysis report --help` to start.
+    """
+
+
+@cli.command("report", help=REPORT_HELP, no_args_is_help=False)
+@click.argument("predictions", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--goal", type=float, help="The error you aim for, in [0, 1] (e.g. 0.01 for human-level 1%).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON document here ('-' for standard output).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit with 1 when a finding of this severity or worse exists.")
+@click.option("--metric", type=click.Choice(["error", "balanced_error"]), default="error", show_default=True,
+              help="The error metric every figure is expressed in.")
+@click.option("--threshold", type=float, help="Binary: threshold on the positive-class score (default 0.5).")
+@click.option("--positive-label", help="Binary: the positive class (default 1, True or the last class).")
+@click.option("--label-col", default="label", show_default=True, help="Column of true classes.")
+@click.option("--pred-col", default="pred", show_default=True, help="Column of predicted classes.")
+@click.option("--split-col", default="split", show_default=True, help="Column of split names.")
+@click.option("--score-col", default="score", show_default=True, help="Binary: column of positive-class probabilities.")
+@click.option("--proba-prefix", default="proba_", show_default=True, help="Prefix of the per-class probability columns.")
+@click.option("--weight-col", default="weight", show_default=True, help="Column of sample weights.")
+@click.option("--loss-col", default="loss", show_default=True, help="Column of per-example loss.")
+@click.option("--id-col", default="id", show_default=True, help="Column of example ids.")
+@click.option("--input-format", type=click.Choice(["parquet", "csv", "tsv", "jsonl", "feather"]),
+              help="Format of PREDICTIONS when its suffix does not say.")
+@click.option("--train", "e_train", type=float, help="Summary mode: train error.")
+@click.option("--train-val", "e_train_val", type=float, help="Summary mode: train_val error.")
+@click.option("--val", "e_val", type=float, help="Summary mode: val error.")
+@click.option("--test", "e_test", type=float, help="Summary mode: test error.")
+@click.option("--n-train", type=int, help="Summary mode: train rows (gives intervals).")
+@click.option("--n-train-val", type=int, help="Summary mode: train_val rows.")
+@click.option("--n-val", type=int, help="Summary mode: val rows.")
+@click.option("--n-test", type=int, help="Summary mode: test rows.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def report(predictions, goal, json_path, fail_on, metric, threshold, positive_label, label_col, pred_col,
+           split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format,
+           e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test, quiet) -> None:
+    from .engine import analyze
+
+    summary = {"train": e_train, "train_val": e_train_val, "val": e_val, "test": e_test}
+    rows = {"train": n_train, "train_val": n_train_val, "val": n_val, "test": n_test}
+    summary_given = any(v is not None for v in summary.values())
+    command = "erranalysis " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    try:
+        if predictions is not None and summary_given:
+            raise UsageError("Give either a predictions file or summary errors (--train, --val, ...), not both.")
+        if predictions is None and not summary_given:
+            raise UsageError(
+                "Give a predictions file, or summary errors with --train/--train-val/--val/--test.",
+                hint="Example: erranalysis report preds.parquet --goal 0.01",
+            )
+        if json_path is not None and predictions is not None and str(json_path) != "-":
+            if json_path.resolve() == predictions.resolve():
+                raise UsageError(f"--json {json_path} is the input file; it would be overwritten.",
+                                 hint="Pick another path for --json.")
+        if summary_given:
+            result = analyze(errors=summary, n={k: v for k, v in rows.items() if v is not None},
+                             goal=goal, metric=metric, command=command)
+        else:
+            result = analyze(
+                predictions, goal=goal, metric=metric, threshold=threshold, positive_label=positive_label,
+                label_col=label_col, pred_col=pred_col, split_col=split_col, score_col=score_col,
+                proba_prefix=proba_prefix, weight_col=weight_col, loss_col=loss_col, id_col=id_col,
+                input_format=input_format, command=command,
+            )
+    except ErranalysisError as exc:
+        _fail(exc.message, exc.hint)
+        return
+
+    to_stdout = json_path is not None and str(json_path) == "-"
+    if json_path is not None:
+        text = result.to_json()
+        if to_stdout:
+            click.echo(text)
+        else:
+            try:
+                write_atomic(json_path, text + "\n")
+            except OSError as exc:
+                _fail(f"{json_path}: cannot write the JSON document: {exc.strerror or exc}.",
+                      "Pick a writable path for --json.")
+    if not quiet and not to_stdout:
+        from .summary import print_summary
+
+        print_summary(result, json_path=json_path)
+    if fail_on and result.fails(fail_on):
+        if not quiet:
+            worst = result.worst_severity()
+            click.echo(f"Gate: a finding of severity '{worst}' trips --fail-on {fail_on}.", err=True)
+        sys.exit(EXIT_GATE)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="erranalysis")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,41 @@
+"""Number formatting shared by the terminal summary and the report (never in templates)."""
+
+from __future__ import annotations
+
+import math
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    """A rate as a percentage; "0%" and "100%" only when exactly true."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if x == 0:
+        return "0%"
+    if x == 1:
+        return "100%"
+    text = f"{x * 100:.{digits}f}%"
+    smallest = 10 ** -digits
+    if abs(x * 100) < smallest:
+        return f"<{smallest:.{digits}f}%" if x > 0 else f">-{smallest:.{digits}f}%"
+    if x < 1 and x * 100 > 100 - smallest:
+        return f">{100 - smallest:.{digits}f}%"
+    return text
+
+
+def pts(x: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A difference of rates in percentage points."""
+    if x is None:
+        return "n/a"
+    sign = "+" if signed and x > 0 else ""
+    return f"{sign}{x * 100:.{digits}f} pts"
+
+
+def ci_pct(ci) -> str:
+    return "—" if ci is None else f"{pct(ci[0])} to {pct(ci[1])}"
+
+
+def ci_pts(ci) -> str:
+    return "—" if ci is None else f"{pts(ci[0])} to {pts(ci[1])}"
+
+
+VERDICTS = {"material": "material", "negligible": "negligible", "too_noisy": "too noisy to tell"}

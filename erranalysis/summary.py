@@ -1,0 +1,65 @@
+"""The terminal summary: headline, errors, decomposition, top findings (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts
+from .result import Result
+
+_SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+_VERDICT_STYLE = {"material": "bold", "negligible": "dim", "too_noisy": "yellow"}
+
+
+def print_summary(result: Result, json_path=None, console: Console | None = None, max_findings: int = 6) -> None:
+    """Print the summary of ``result`` to the terminal."""
+    console = console or Console(highlight=False)
+    console.print(Panel(result.headline, title="Next step", title_align="left", border_style="green"))
+
+    errors = Table(title="Error per split" + ("" if result.decomposition.metric == "error" else " (balanced)"),
+                   title_justify="left", show_edge=False)
+    for col, justify in (("split", "left"), ("error", "right"), ("95% interval", "right"), ("rows", "right")):
+        errors.add_column(col, justify=justify)
+    for name, e in result.errors.items():
+        errors.add_row(name, pct(e.error), ci_pct(e.ci), "—" if e.n is None else f"{e.n:,}")
+    if result.decomposition.goal is not None:
+        errors.add_row("goal", pct(result.decomposition.goal), "", "", style="dim")
+    console.print(errors)
+
+    dec = result.decomposition
+    table = Table(title="Decomposition", title_justify="left", show_edge=False)
+    for col, justify in (("component", "left"), ("value", "right"), ("95% interval", "right"), ("verdict", "left")):
+        table.add_column(col, justify=justify)
+    for name, comp in dec.components.items():
+        label = name.replace("_", " ")
+        if comp is None:
+            table.add_row(label, "—", "", "not measurable", style="dim")
+            continue
+        if comp.includes:
+            label += " (incl. " + ", ".join(i.replace("_", " ") for i in comp.includes) + ")"
+        verdict = VERDICTS[comp.verdict]
+        if comp.rows_to_resolve:
+            verdict += " — needs " + ", ".join(f"~{n:,} {s} rows" for s, n in comp.rows_to_resolve.items())
+        table.add_row(label, pts(comp.value), ci_pts(comp.ci), verdict, style=_VERDICT_STYLE[comp.verdict])
+    console.print(table)
+    for name, how in dec.not_measurable.items():
+        console.print(f"[dim]{name.replace('_', ' ')} not measurable: {how}[/dim]")
+
+    if result.findings:
+        console.print(f"\n[bold]Findings[/bold] ({len(result.findings)})")
+        ranked = sorted(result.findings, key=lambda f: ("high", "medium", "low", "info").index(f.severity))
+        for f in ranked[:max_findings]:
+            style = _SEVERITY_STYLE[f.severity]
+            console.print(f"  [{style}]{f.severity:<6}[/{style}] {f.kind}: {f.title}", markup=True)
+        if len(ranked) > max_findings:
+            console.print(f"  … and {len(ranked) - max_findings} more (see the JSON)")
+    if result.next_steps:
+        console.print("\n[bold]Next steps[/bold]")
+        for i, step in enumerate(result.next_steps, 1):
+            console.print(f"  {i}. {step.problem}: {step.actions[0]}")
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w.message}")
+    if json_path is not None:
+        console.print(f"\nJSON written to {json_path}")
