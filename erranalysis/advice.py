@@ -123,7 +123,15 @@ ACTIONS = {
 
 
 def why(f: Finding) -> str:
-    """One sentence with the figure that justifies acting on ``f``."""
+    """One sentence with the figure that justifies acting on ``f`` (its title when the
+    evidence lacks the figures this kind needs)."""
+    try:
+        return _why(f)
+    except (KeyError, TypeError, AttributeError):
+        return f.title + "."
+
+
+def _why(f: Finding) -> str:
     e = f.evidence
     k = f.kind
     if k in DECOMPOSITION:
@@ -191,7 +199,7 @@ def plan(findings: list[Finding]) -> list[NextStep]:
     for kind, group in sorted(by_kind.items(), key=lambda kv: _rank(kv[1][0])):
         top = group[0]
         actions = list(ACTIONS.get(kind, []))
-        if kind == "threshold":
+        if kind == "threshold" and "recommended_threshold" in top.evidence:
             t = top.evidence
             actions[0] = (f"Set the threshold of class {t['class']!r} to {t['recommended_threshold']:.3g} "
                           f"(best F1 on {t['chosen_on']}) and re-measure on test.")

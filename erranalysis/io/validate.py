@@ -169,7 +169,7 @@ def _kind(arr: np.ndarray) -> str:
 
 
 def _encode(values: np.ndarray, classes: list) -> np.ndarray:
-    codes = pd.Categorical(values, categories=classes).codes
+    codes = pd.Index(classes).get_indexer(values)
     return np.asarray(codes, dtype=np.int32)
 
 

@@ -1,0 +1,37 @@
+"""Shared fixtures: small literal prediction tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def multiclass_frame(n_per_split: int = 200, k: int = 3, seed: int = 0) -> pd.DataFrame:
+    """A 3-class table with probabilities, four splits and a metadata column."""
+    rng = np.random.default_rng(seed)
+    n = n_per_split * 4
+    y = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += 1.5
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    frame = pd.DataFrame({"label": y, "split": np.repeat(["train", "train_val", "val", "test"], n_per_split)})
+    for j in range(k):
+        frame[f"proba_{j}"] = p[:, j]
+    frame["region"] = rng.choice(["north", "south"], n)
+    return frame
+
+
+@pytest.fixture
+def frame3() -> pd.DataFrame:
+    return multiclass_frame()
+
+
+@pytest.fixture
+def binary_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    n = 2000
+    y = (rng.random(n) < 0.3).astype(int)
+    score = 1 / (1 + np.exp(-(rng.normal(size=n) + 2.0 * y - 1.0)))
+    return pd.DataFrame({"label": y, "score": score, "split": rng.choice(["train", "val", "test"], n)})

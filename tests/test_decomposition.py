@@ -1,0 +1,105 @@
+"""Decomposition, verdicts, materiality and the summary-numbers mode."""
+
+from __future__ import annotations
+
+import pytest
+
+import erranalysis
+from erranalysis.settings import Settings
+from erranalysis.stats.decomposition import materiality_threshold, rows_to_resolve, verdict
+
+
+def test_seed_example_gives_the_expected_terms_and_first_step():
+    r = erranalysis.analyze(errors={"train": 0.20, "val": 0.27, "test": 0.28}, goal=0.01)
+    c = r.decomposition.components
+    assert c["avoidable_bias"].value == pytest.approx(0.19)
+    assert c["variance"].value == pytest.approx(0.07)
+    assert c["val_overfitting"].value == pytest.approx(0.01)
+    assert c["distribution_shift"] is None
+    assert c["variance"].includes == ("distribution_shift",)
+    assert "train_val" in r.decomposition.not_measurable["distribution_shift"]
+    assert [c[n].verdict for n in ("avoidable_bias", "variance", "val_overfitting")] == [
+        "material", "material", "negligible"]
+    assert [s.problem for s in r.next_steps] == ["underfitting", "overfitting"]
+    assert r.next_steps[0].actions[0].lower().startswith("make the model bigger")
+    assert "19.0 pts" in r.next_steps[0].why
+    assert r.headline.startswith("Reduce underfitting")
+
+
+def test_summary_mode_with_rows_gives_intervals():
+    r = erranalysis.analyze(errors={"train": 0.20, "train_val": 0.21, "val": 0.27, "test": 0.28},
+                            n={"train": 1000, "train_val": 1000, "val": 1000, "test": 1000}, goal=0.01)
+    c = r.decomposition.components
+    for comp in c.values():
+        assert comp.ci[0] <= comp.value <= comp.ci[1]
+    assert c["variance"].verdict in ("negligible", "too_noisy")
+    assert c["distribution_shift"].verdict == "material"
+    total = sum(comp.value for comp in c.values())
+    assert total == pytest.approx(0.28 - 0.01)
+    # Wilson 200/1000 by hand: centre 0.20115, half-width 0.02477.
+    assert r.errors["train"].ci == pytest.approx((0.17638, 0.22592), abs=1e-5)
+
+
+def test_val_test_only_chain():
+    r = erranalysis.analyze(errors={"val": 0.1, "test": 0.2}, n={"val": 100, "test": 100}, goal=0.05)
+    c = r.decomposition.components
+    assert c["avoidable_bias"] is None and c["variance"] is None
+    assert c["val_overfitting"] is None  # needs train to anchor the chain
+
+
+def test_no_goal_makes_avoidable_bias_not_measurable():
+    r = erranalysis.analyze(errors={"train": 0.1, "val": 0.2})
+    assert r.decomposition.components["avoidable_bias"] is None
+    assert "--goal" in r.decomposition.not_measurable["avoidable_bias"]
+    assert r.next_steps[0].problem == "overfitting"
+
+
+@pytest.mark.parametrize("value,ci,threshold,expected", [
+    (0.05, (0.03, 0.07), 0.02, "material"),
+    (0.01, (0.005, 0.015), 0.02, "negligible"),   # real but small
+    (0.03, (-0.01, 0.07), 0.02, "too_noisy"),     # spans zero, could be material
+    (0.001, (-0.005, 0.007), 0.02, "negligible"), # spans zero, but confidently small
+    (-0.04, (-0.06, -0.02), 0.02, "negligible"),  # negative: no problem
+    (0.05, None, 0.02, "material"),
+    (0.01, None, 0.02, "negligible"),
+])
+def test_verdict_rule(value, ci, threshold, expected):
+    assert verdict(value, ci, threshold) == expected
+
+
+def test_materiality_threshold_has_a_floor():
+    s = Settings()
+    assert materiality_threshold(0.27, s) == pytest.approx(0.027)
+    assert materiality_threshold(0.001, s) == s.materiality_floor
+    assert materiality_threshold(None, s) == s.materiality_floor
+
+
+def test_rows_to_resolve_shrinks_the_interval_enough():
+    # value 0.02, half-width 0.04 -> (0.04/0.02)^2 = 4 times the rows excludes zero.
+    rows = rows_to_resolve(0.02, (-0.02, 0.06), 0.01, {"val": 500, "test": 500})
+    assert rows == {"val": 2000, "test": 2000}
+    # And the summary mode check: with 4x rows the interval no longer spans zero.
+    r = erranalysis.analyze(errors={"train": 0.10, "val": 0.12}, n={"train": 600, "val": 600}, goal=0.0)
+    comp = r.decomposition.components["variance"]
+    assert comp.verdict == "too_noisy"
+    bigger = erranalysis.analyze(errors={"train": 0.10, "val": 0.12}, n=comp.rows_to_resolve, goal=0.0)
+    assert bigger.decomposition.components["variance"].ci[0] > -0.002
+    step = next(s for s in r.next_steps if s.problem == "insufficient_data")
+    assert f"{comp.rows_to_resolve['val']:,}" in step.actions[0]
+
+
+def test_model_meeting_the_goal_has_no_next_step():
+    r = erranalysis.analyze(errors={"train": 0.005, "val": 0.006, "test": 0.007},
+                            n={"train": 100000, "val": 50000, "test": 50000}, goal=0.01)
+    assert r.next_steps == []
+    assert r.headline.startswith("No material problem: test error 0.7% meets the goal of 1.0%")
+
+
+@pytest.mark.parametrize("errors,message", [
+    ({"train": 1.2}, r"^--train must be an error rate within \[0, 1\]\. Got 1\.2 instead\.$"),
+    ({"bogus": 0.1}, r"^errors keys must be among train, train_val, val, test\. Got 'bogus' instead\.$"),
+    ({}, r"^Give at least one error figure"),
+])
+def test_summary_mode_bad_numbers(errors, message):
+    with pytest.raises(erranalysis.UsageError, match=message):
+        erranalysis.analyze(errors=errors, goal=0.01)

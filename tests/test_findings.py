@@ -1,0 +1,170 @@
+"""Findings and the order of next steps, on small constructed inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import erranalysis
+from erranalysis.advice import plan
+from erranalysis.result import Finding
+
+
+def kinds(result):
+    return [f.kind for f in result.findings]
+
+
+def imbalanced_binary(n=20000, seed=0, shift=3.5):
+    """1% positives whose scores rank well but stay below 0.5."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.01).astype(int)
+    logit = rng.normal(size=n) + shift * y - 6.0
+    score = 1 / (1 + np.exp(-logit))
+    split = rng.choice(["train", "val", "test"], n, p=[0.5, 0.25, 0.25])
+    return pd.DataFrame({"label": y, "score": score, "split": split})
+
+
+def test_binary_threshold_problem_is_found_and_fixed_on_test():
+    r = erranalysis.analyze(imbalanced_binary(), goal=0.005)
+    assert r.next_steps[0].problem == "threshold"
+    t = next(t for t in r.thresholds if t.flagged)
+    assert t.label == "1" and t.chosen_on == "val" and t.evaluated_on == "test"
+    assert t.before["recall"] <= 0.2 and t.roc_auc > 0.9
+    assert t.recommended_threshold < 0.5
+    assert t.after["recall"] > t.before["recall"] and t.after["f1"] > t.before["f1"]
+    # The model is at the majority baseline, but below_baseline is explained by the threshold.
+    assert "below_baseline" not in kinds(r)
+    assert "Set the threshold of class '1' to" in r.next_steps[0].actions[0]
+
+
+def test_threshold_after_matches_recomputation():
+    df = imbalanced_binary()
+    r = erranalysis.analyze(df, goal=0.005)
+    t = next(t for t in r.thresholds if t.flagged)
+    test = df[df.split == "test"]
+    pred = test.score >= t.recommended_threshold
+    from sklearn.metrics import f1_score, recall_score
+
+    assert t.after["recall"] == pytest.approx(recall_score(test.label, pred))
+    assert t.after["f1"] == pytest.approx(f1_score(test.label, pred))
+    assert t.after["error"] == pytest.approx(np.mean(pred != test.label))
+
+
+def test_multiclass_threshold_problem_per_class():
+    rng = np.random.default_rng(2)
+    n = 9000
+    y = rng.choice(3, n, p=[0.6, 0.35, 0.05])
+    logits = rng.normal(size=(n, 3)) * 0.6
+    logits[np.arange(n), y] += 1.5
+    logits[:, 2] -= 2.5  # class 2 ranks well but never wins the argmax
+    p = np.exp(logits)
+    p /= p.sum(1, keepdims=True)
+    frame = pd.DataFrame({"label": y, "split": rng.choice(["train", "val", "test"], n)})
+    for k in range(3):
+        frame[f"proba_{k}"] = p[:, k]
+    r = erranalysis.analyze(frame, goal=0.01)
+    flagged = [t for t in r.thresholds if t.flagged]
+    assert [t.label for t in flagged] == ["2"]
+    assert flagged[0].after["recall"] > flagged[0].before["recall"] + 0.3
+    assert r.next_steps[0].problem == "threshold"
+
+
+def test_shuffled_predictions_are_below_baseline():
+    rng = np.random.default_rng(3)
+    n = 4000
+    y = rng.choice(2, n, p=[0.7, 0.3])
+    frame = pd.DataFrame({"label": y, "pred": rng.permutation(y), "split": rng.choice(["train", "test"], n)})
+    r = erranalysis.analyze(frame, goal=0.05)
+    assert r.next_steps[0].problem == "below_baseline"
+    f = next(f for f in r.findings if f.kind == "below_baseline")
+    assert f.severity == "high" and f.evidence["majority_class"] == "0"
+
+
+def test_never_predicted_and_confused_both_ways():
+    # 'cat' and 'dog' swap 40% of the time on every split; 'fox' is never predicted.
+    rng = np.random.default_rng(4)
+    n = 6000
+    y = rng.choice(["cat", "dog", "fox", "owl"], n, p=[0.35, 0.35, 0.05, 0.25])
+    pred = y.copy()
+    swap = rng.random(n) < 0.4
+    pred[swap & (y == "cat")] = "dog"
+    pred[swap & (y == "dog")] = "cat"
+    pred[y == "fox"] = "owl"
+    frame = pd.DataFrame({"label": y, "pred": pred, "split": rng.choice(["train", "val", "test"], n)})
+    r = erranalysis.analyze(frame, goal=0.01)
+    top = r.confusion.most_confused[0]
+    assert {top.actual, top.predicted} == {"cat", "dog"}
+    assert top.both_directions and top.pattern == "everywhere"
+    assert r.confusion.never_predicted == ["fox"]
+    assert "never_predicted" in kinds(r)
+    assert r.next_steps[0].problem == "confused_pair"
+    f = next(f for f in r.findings if f.kind == "confused_pair")
+    assert f.evidence["label_ambiguity"]
+
+
+def test_pair_confused_only_on_test_points_to_shift():
+    rng = np.random.default_rng(5)
+    n = 6000
+    y = rng.choice(3, n)
+    split = rng.choice(["train", "test"], n)
+    pred = y.copy()
+    pred[(split == "test") & (y == 1) & (rng.random(n) < 0.5)] = 2
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred, "split": split}))
+    top = r.confusion.most_confused[0]
+    assert (top.actual, top.predicted, top.pattern) == ("1", "2", "eval_only")
+    assert top.rates_by_split["train"] == 0.0
+
+
+def test_duplicate_ids_across_splits_are_leakage():
+    frame = pd.DataFrame({
+        "id": [1, 2, 3, 4, 1, 5], "label": [0, 1, 0, 1, 0, 1], "pred": [0, 1, 0, 1, 0, 1],
+        "split": ["train", "train", "train", "test", "test", "test"],
+    })
+    r = erranalysis.analyze(frame)
+    f = next(f for f in r.findings if f.kind == "leakage")
+    assert f.evidence == {"splits": ["train", "test"], "shared_ids": 1} and f.severity == "high"
+    assert r.next_steps[0].problem == "leakage"
+
+
+def test_class_imbalance_found():
+    rng = np.random.default_rng(6)
+    n = 5000
+    y = rng.choice(2, n, p=[0.97, 0.03])
+    pred = np.where(rng.random(n) < 0.5, 0, y)
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred, "split": rng.choice(["train", "test"], n)}))
+    f = next(f for f in r.findings if f.kind == "class_imbalance")
+    assert f.evidence["ratio"] > 20 and f.evidence["minority_classes"] == ["1"]
+
+
+def F(kind, impact=0.0, **evidence):
+    return Finding(kind=kind, severity="medium", title=kind, evidence=evidence, impact=impact)
+
+
+def test_plan_order_follows_the_documented_rule():
+    findings = [
+        F("class_imbalance", 0.01), F("label_shift", 0.03), F("val_overfitting", 0.02),
+        F("overfitting", 0.05), F("underfitting", 0.01), F("threshold", 0.01), F("leakage"),
+        F("confused_pair", 0.02, label_ambiguity=True), F("data_quality"), F("distribution_shift", 0.2),
+        F("below_baseline", 0.1),
+    ]
+    order = [s.problem for s in plan(findings)]
+    assert order == [
+        "data_quality", "leakage", "below_baseline", "threshold", "confused_pair", "underfitting",
+        "overfitting", "distribution_shift", "val_overfitting", "label_shift", "class_imbalance",
+    ]
+
+
+def test_findings_do_not_depend_on_row_order_or_class_names(frame3):
+    a = erranalysis.analyze(frame3, goal=0.01)
+    shuffled = frame3.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    b = erranalysis.analyze(shuffled, goal=0.01)
+    names = {0: "zebra", 1: "apple", 2: "mango"}
+    renamed = frame3.rename(columns={f"proba_{k}": f"proba_{v}" for k, v in names.items()})
+    renamed["label"] = renamed["label"].map(names)
+    c = erranalysis.analyze(renamed, goal=0.01)
+    assert [(f.kind, f.severity) for f in a.findings] == [(f.kind, f.severity) for f in b.findings]
+    assert sorted((f.kind, f.severity) for f in a.findings) == sorted((f.kind, f.severity) for f in c.findings)
+    for s in a.errors:
+        assert a.errors[s].error == pytest.approx(b.errors[s].error)
+        assert a.errors[s].error == pytest.approx(c.errors[s].error)
