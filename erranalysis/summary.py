@@ -62,4 +62,4 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w.message}")
     if json_path is not None:
-        console.print(f"\nJSON written to {json_path}")
+        console.print(f"\nJSON written to {json_path}", soft_wrap=True)

@@ -29,9 +29,14 @@ HOW_TO_MEASURE = {
 
 
 def materiality_threshold(gap: float | None, settings: Settings) -> float:
-    """Smallest size a term must reach to be material: a share of the gap, with a floor."""
+    """Smallest size a term must reach to be material: a share of the gap, with a floor.
+
+    When the final error already meets the goal (gap <= 0) nothing is material.
+    """
     if gap is None or not math.isfinite(gap):
         return settings.materiality_floor
+    if gap <= 0:
+        return math.inf
     return max(settings.materiality_share * gap, settings.materiality_floor)
 
 
@@ -63,13 +68,14 @@ def rows_to_resolve(
     """
     half = (ci[1] - ci[0]) / 2
     factors = []
-    if value > 0:
-        factors.append((half / value) ** 2)
-    if value < threshold:
-        factors.append((half / (threshold - value)) ** 2)
+    for room in (value, threshold - value):
+        # Rooms this small would need more rows than exist; they settle nothing.
+        if room > 1e-9:
+            factors.append((half / room) ** 2)
+    factors = [f for f in factors if f < 1e9]
     if not factors or any(n is None for n in rows.values()):
         return None
-    factor = min(factors)
+    factor = max(min(factors), 1.0)
     return {split: int(math.ceil(n * factor)) for split, n in rows.items()}
 
 

@@ -25,8 +25,9 @@ def wilson(p: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(max(p * (1 - p) / n + z2 / (4 * n * n), 0.0)) / denom
-    lo = 0.0 if p <= 0 else max(0.0, centre - half)
-    hi = 1.0 if p >= 1 else min(1.0, centre + half)
+    # min/max guard against rounding for rates within 1e-16 of 0 or 1.
+    lo = 0.0 if p <= 0 else min(max(0.0, centre - half), p)
+    hi = 1.0 if p >= 1 else max(min(1.0, centre + half), p)
     return (float(lo), float(hi))
 
 

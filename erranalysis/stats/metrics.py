@@ -96,7 +96,10 @@ def baseline_errors(agg: SplitAggregate, prior: np.ndarray, metric: str = "error
     support = agg.support
     total = support.sum()
     q = support / total
-    majority = int(np.argmax(prior))
+    # Among classes tied for most frequent, take the strongest baseline on this split,
+    # so the choice never depends on class names.
+    tied = np.flatnonzero(prior >= prior.max() - 1e-12)
+    majority = int(tied[np.argmax(q[tied])])
     if metric == "error":
         maj = 1.0 - float(q[majority])
         strat = 1.0 - float(np.dot(prior, q))

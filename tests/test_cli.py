@@ -1,0 +1,150 @@
+"""The command line: exit codes, error text, outputs, summary mode and the gate."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import erranalysis
+from erranalysis.cli import cli
+
+from conftest import multiclass_frame
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+
+@pytest.fixture
+def preds_file(tmp_path):
+    path = tmp_path / "preds.parquet"
+    multiclass_frame(n_per_split=300).to_parquet(path)
+    return path
+
+
+def test_report_writes_json_and_prints_the_summary(preds_file, tmp_path):
+    out = tmp_path / "out.json"
+    res = run("report", preds_file, "--goal", "0.01", "--json", out)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == "1.0"
+    assert doc["provenance"]["input"] == str(preds_file)
+    assert doc["provenance"]["rows_by_split"] == {"train": 300, "train_val": 300, "val": 300, "test": 300}
+    assert "Next step" in res.stdout and "Decomposition" in res.stdout
+    assert f"JSON written to {out}" in res.stdout
+    assert doc["headline"].split(".")[0] in res.stdout.replace("\n", " ").replace("│", " ")
+
+
+def test_json_to_stdout(preds_file):
+    res = run("report", preds_file, "--goal", "0.01", "--json", "-")
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["decomposition"]["goal"] == 0.01
+
+
+def test_quiet_prints_nothing(preds_file, tmp_path):
+    res = run("report", preds_file, "--goal", "0.01", "--json", tmp_path / "o.json", "--quiet")
+    assert res.exit_code == 0 and res.stdout == "" and res.stderr == ""
+
+
+def test_fail_on_gate(preds_file):
+    # The fixture model has material variance (train and held-out errors differ by chance or not);
+    # gate on 'info' trips whenever any finding exists, and never without findings.
+    r = erranalysis.analyze(preds_file, goal=0.01)
+    res = run("report", preds_file, "--goal", "0.01", "--fail-on", "info", "--quiet")
+    assert res.exit_code == (1 if r.findings else 0)
+    res = run("report", "--goal", "0.01", "--train", "0.2", "--val", "0.27", "--test", "0.28", "--fail-on", "high")
+    assert res.exit_code == 1
+    assert "Gate: a finding of severity 'high' trips --fail-on high." in res.stderr
+    res = run("report", "--goal", "0.3", "--train", "0.2", "--val", "0.21", "--fail-on", "high")
+    assert res.exit_code == 0
+
+
+def test_summary_mode(tmp_path):
+    out = tmp_path / "s.json"
+    res = run("report", "--goal", "0.01", "--train", "0.20", "--val", "0.27", "--test", "0.28", "--json", out)
+    assert res.exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["decomposition"]["avoidable_bias"]["value"] == pytest.approx(0.19)
+    assert doc["decomposition"]["variance"]["value"] == pytest.approx(0.07)
+    assert doc["decomposition"]["val_overfitting"]["value"] == pytest.approx(0.01)
+    assert doc["decomposition"]["distribution_shift"] is None
+    assert doc["next_steps"][0]["problem"] == "underfitting"
+    assert doc["next_steps"][0]["actions"][0].startswith("Make the model bigger")
+    assert doc["errors"]["train"]["ci"] is None
+    res = run("report", "--goal", "0.01", "--train", "0.20", "--val", "0.27", "--n-train", "1000", "--n-val", "500",
+              "--json", out)
+    doc = json.loads(out.read_text())
+    assert doc["errors"]["train"]["n"] == 1000 and doc["errors"]["train"]["ci"][0] < 0.2
+
+
+@pytest.mark.parametrize("args,stderr", [
+    (["report", "missing.parquet", "--goal", "0.01"], "Error: missing.parquet: file not found.\n"),
+    (["report", "{preds}", "--goal", "1.5"],
+     "Error: --goal must be within [0, 1]. Got 1.5 instead.\nHint: Give the goal as an error rate: 0.01 for 1%.\n"),
+    (["report", "--goal", "0.01"], "Error: Give a predictions file, or summary errors with "
+     "--train/--train-val/--val/--test.\nHint: Example: erranalysis report preds.parquet --goal 0.01\n"),
+    (["report", "{preds}", "--train", "0.2"],
+     "Error: Give either a predictions file or summary errors (--train, --val, ...), not both.\n"),
+    (["report", "{preds}", "--label-col", "target"], "Error: {preds}: column 'target' is missing. Columns: label, "
+     "split, proba_0, proba_1, proba_2, region.\nHint: Use --label-col (label_col=) to name the column that holds "
+     "the true class.\n"),
+    (["report", "{preds}", "--json", "{preds}"],
+     "Error: --json {preds} is the input file; it would be overwritten.\nHint: Pick another path for --json.\n"),
+])
+def test_errors_exit_2_with_one_line_and_a_hint(preds_file, args, stderr):
+    before = preds_file.read_bytes()
+    args = [a.replace("{preds}", str(preds_file)) for a in args]
+    res = run(*args)
+    assert res.exit_code == 2
+    assert res.stderr == stderr.replace("{preds}", str(preds_file))
+    assert "Traceback" not in res.output
+    assert preds_file.read_bytes() == before
+
+
+def test_bad_input_leaves_no_json(tmp_path):
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"label": [0, 1], "proba_0": [0.5, 1.7], "proba_1": [0.5, -0.7]}).to_csv(bad, index=False)
+    out = tmp_path / "out.json"
+    res = run("report", bad, "--json", out)
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"Error: {bad}: column 'proba_0' must be within [0, 1]. Got 1.7 at row 1.\n")
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
+
+
+def test_click_usage_errors_exit_2(preds_file):
+    assert run("report", preds_file, "--metric", "f1").exit_code == 2
+    assert run("report", preds_file, "--fail-on", "severe").exit_code == 2
+
+
+def test_help_and_version():
+    res = run("report", "--help")
+    assert res.exit_code == 0
+    assert "erranalysis report preds.parquet --goal 0.01" in res.stdout
+    for flag in ("--json", "--fail-on", "--threshold", "--metric", "--label-col", "--pred-col", "--split-col",
+                 "--score-col", "--proba-prefix", "--weight-col", "--positive-label", "--quiet", "--n-train"):
+        assert flag in res.stdout
+    res = run("--version")
+    assert res.exit_code == 0 and res.stdout.strip() == f"erranalysis, version {erranalysis.__version__}"
+
+
+def test_installed_console_script(preds_file, tmp_path):
+    exe = shutil.which("erranalysis")
+    if exe is None:
+        pytest.skip("the erranalysis console script is not on PATH (package not installed)")
+    out = tmp_path / "o.json"
+    proc = subprocess.run([exe, "report", str(preds_file), "--goal", "0.01", "--json", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["errors"]["test"]["n"] == 300
+    proc = subprocess.run([exe, "report", str(tmp_path / "nope.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip().endswith("nope.csv: file not found.")
+    proc = subprocess.run([sys.executable, "-m", "erranalysis", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and erranalysis.__version__ in proc.stdout
