@@ -1,0 +1,61 @@
+"""The installed package: templates shipped in the wheel, public API, docs cover every flag."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import erranalysis
+from erranalysis.resources import templates_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(erranalysis.__file__).resolve().parent
+INSTALLED = ROOT not in PACKAGE.parents
+
+
+def test_templates_are_found():
+    folder = templates_dir()
+    assert (folder / "README.md").is_file()
+    if INSTALLED:
+        # Imported from site-packages: the wheel must carry its own copy of templates/.
+        assert folder == PACKAGE / "_templates"
+        shipped = sorted(p.name for p in folder.iterdir())
+        source = sorted(p.name for p in (ROOT / "templates").iterdir())
+        assert shipped == source
+
+
+def test_ci_runs_against_the_installed_package():
+    if os.environ.get("CI") != "true":
+        pytest.skip("only CI is guaranteed a non-editable install")
+    assert INSTALLED, f"CI imported erranalysis from the source tree ({PACKAGE}), not the installed wheel"
+
+
+def test_template_dir_override(tmp_path):
+    assert templates_dir(tmp_path) == tmp_path
+    with pytest.raises(erranalysis.UsageError, match=r"^--template-dir must be a folder\. Got '.*nope' instead\.$"):
+        templates_dir(tmp_path / "nope")
+
+
+def test_public_api():
+    assert callable(erranalysis.analyze)
+    for name in erranalysis.__all__:
+        assert hasattr(erranalysis, name)
+
+
+def test_readme_documents_every_cli_flag():
+    from click.testing import CliRunner
+
+    from erranalysis.cli import cli
+
+    readme = (ROOT / "README.md").read_text()
+    help_text = CliRunner().invoke(cli, ["report", "--help"]).stdout
+    flags = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}
+    missing = sorted(f for f in flags if f not in readme)
+    assert not missing, f"README does not document: {missing}"
+    for kind in ("data_quality", "leakage", "below_baseline", "underfitting", "overfitting", "distribution_shift",
+                 "val_overfitting", "threshold", "class_imbalance", "label_shift", "confused_pair",
+                 "never_predicted", "poor_calibration", "insufficient_data"):
+        assert f"`{kind}`" in readme, kind
