@@ -95,7 +95,13 @@ def cli() -> None:
 def report(predictions, goal, json_path, fail_on, metric, threshold, positive_label, label_col, pred_col,
            split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format,
            e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test, quiet) -> None:
+    import warnings
+
     from .engine import analyze
+    from .errors import DataWarning
+
+    # The summary lists input warnings itself.
+    warnings.simplefilter("ignore", DataWarning)
 
     summary = {"train": e_train, "train_val": e_train_val, "val": e_val, "test": e_test}
     rows = {"train": n_train, "train_val": n_train_val, "val": n_val, "test": n_test}

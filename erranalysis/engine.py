@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
@@ -13,7 +14,7 @@ import pandas as pd
 
 from . import advice
 from ._version import __version__
-from .errors import UsageError
+from .errors import DataWarning, UsageError
 from .findings import Evidence, collect
 from .io import (
     SPLITS,
@@ -156,6 +157,8 @@ def analyze(
     preds = validate_frame(
         frame, name=name, columns=columns, positive_label=positive_label, threshold=threshold, settings=settings
     )
+    for w in preds.warnings:
+        warnings.warn(f"{name}: {w.message}", DataWarning, stacklevel=2)
     provenance = Provenance(
         input=name,
         sha256=file_sha256(source_path) if source_path else None,

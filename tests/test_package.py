@@ -59,3 +59,21 @@ def test_readme_documents_every_cli_flag():
                  "val_overfitting", "threshold", "class_imbalance", "label_shift", "confused_pair",
                  "never_predicted", "poor_calibration", "insufficient_data"):
         assert f"`{kind}`" in readme, kind
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import erranalysis.engine
+
+    failures, tried = doctest.testmod(erranalysis.engine)
+    assert tried > 0 and failures == 0
+
+
+def test_input_warnings_are_python_warnings_too():
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": ["neg", "pos"], "score": [0.2, 0.7]})
+    with pytest.warns(erranalysis.DataWarning, match=r"^DataFrame: 'score' is read as the probability of 'pos'"):
+        r = erranalysis.analyze(frame)
+    assert [w.code for w in r.warnings] == ["positive_guessed"]
