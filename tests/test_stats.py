@@ -215,3 +215,28 @@ def test_balanced_error_interval_contains_the_value(preds3):
     est = split_error(agg, "balanced_error")
     assert est.ci[0] < est.value < est.ci[1]
     assert math.isfinite(est.ci[1] - est.ci[0]) and est.ci[1] - est.ci[0] < 0.2
+
+
+def test_block_histograms_equal_a_direct_count(monkeypatch):
+    from erranalysis.stats import aggregates
+    from erranalysis.stats.aggregates import bin_edges, score_bins
+
+    monkeypatch.setattr(aggregates, "_BLOCK_ROWS", 97)  # many uneven blocks
+    frame = multiclass_frame(n_per_split=250, k=3, seed=11)
+    frame["weight"] = np.random.default_rng(1).uniform(0, 2, len(frame))
+    preds = validate_frame(frame)
+    aggs = compute_aggregates(preds, score_bin_count=512)
+    bins = score_bins(preds.proba, 512)
+    for s_code, name in enumerate(["train", "train_val", "val", "test"]):
+        m = preds.split == s_code
+        for k in range(3):
+            for is_k in (0, 1):
+                rows = m & ((preds.y == k) == bool(is_k))
+                expected = np.bincount(bins[rows, k], weights=preds.weight[rows], minlength=512)
+                np.testing.assert_allclose(aggs[name].hist[k, is_k], expected)
+    # p >= edge[j] holds exactly for the rows in bins j and above.
+    edges = bin_edges(512)
+    p = preds.proba.ravel()
+    b = score_bins(p, 512)
+    for j in (1, 100, 256, 400, 511):
+        assert np.array_equal(p >= edges[j], b >= j)

@@ -80,8 +80,8 @@ def bin_edges(n_bins: int) -> np.ndarray:
 
 def score_bins(p: np.ndarray, n_bins: int) -> np.ndarray:
     """Bin index of each probability in the logit-space histogram."""
-    with np.errstate(divide="ignore"):
-        logit = np.log(p) - np.log1p(-p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(p / (1.0 - p))
     width = 2.0 * LOGIT_RANGE / n_bins
     idx = np.floor((logit + LOGIT_RANGE) / width)
     np.clip(idx, 0, n_bins - 1, out=idx)
@@ -145,19 +145,38 @@ def compute_aggregates(
     return out
 
 
+#: Rows per block when binning probabilities: keeps the n×K temporaries small.
+_BLOCK_ROWS = 65536
+
+
 def _histograms(preds: Predictions, split: np.ndarray, n_bins: int) -> np.ndarray:
-    """hist[split, class, is_class, bin] in one bincount over the n×K probabilities."""
+    """hist[split, class, is_class, bin], built block by block in reused buffers."""
     k = preds.n_classes
-    n = preds.n_rows
     s_count = len(SPLITS)
-    bins = score_bins(preds.proba, n_bins)  # (n, k)
-    is_k = preds.y[:, None] == np.arange(k)[None, :]
-    idx = ((split[:, None] * k + np.arange(k)[None, :]) * 2 + is_k) * n_bins + bins
-    weights = None if preds.weight is None else np.repeat(preds.weight, k)
-    hist = np.bincount(idx.ravel(), weights=weights, minlength=s_count * k * 2 * n_bins)
-    del idx, bins
-    assert hist.shape[0] == s_count * k * 2 * n_bins and n >= 0
-    return hist.reshape(s_count, k, 2, n_bins).astype(float)
+    size = s_count * k * 2 * n_bins
+    hist = np.zeros(size, dtype=float)
+    proba, y, w = preds.proba, preds.y, preds.weight
+    width = 2.0 * LOGIT_RANGE / n_bins
+    class_offset = (np.arange(k, dtype=np.int64) * 2 * n_bins)[None, :]
+    for start in range(0, preds.n_rows, _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, preds.n_rows)
+        p = proba[start:stop]
+        rows = stop - start
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.subtract(1.0, p)
+            np.divide(p, x, out=x)  # odds
+            np.log(x, out=x)  # logit (-inf at p = 0, +inf at p = 1)
+        x += LOGIT_RANGE
+        x /= width
+        np.floor(x, out=x)
+        np.clip(x, 0, n_bins - 1, out=x)
+        idx = x.astype(np.int64)
+        idx += class_offset
+        idx += (split[start:stop] * (k * 2 * n_bins))[:, None]
+        idx[np.arange(rows), y[start:stop]] += n_bins  # the "is this class" half
+        weights = None if w is None else np.repeat(w[start:stop], k)
+        hist += np.bincount(idx.ravel(), weights=weights, minlength=size)
+    return hist.reshape(s_count, k, 2, n_bins)
 
 
 def calibration_inputs(preds: Predictions) -> tuple[np.ndarray, np.ndarray, str]:

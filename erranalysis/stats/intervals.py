@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+from statistics import NormalDist
+
 import numpy as np
-from scipy.stats import norm
 
 
 def z_value(confidence: float) -> float:
     """Two-sided standard-normal quantile for ``confidence`` (1.96 at 0.95)."""
-    return float(norm.ppf(0.5 + confidence / 2.0))
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def wilson(p: float, n: float, confidence: float = 0.95) -> tuple[float, float]:

@@ -228,12 +228,17 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def label_shift_test(counts_a: np.ndarray, counts_b: np.ndarray) -> tuple[float, float]:
-    """Chi-square test of equal class distributions; returns (statistic, p-value)."""
-    from scipy.stats import chi2_contingency
+    """Pearson chi-square test of equal class distributions; returns (statistic, p-value).
 
-    table = np.vstack([counts_a, counts_b])
+    Same figures as ``scipy.stats.chi2_contingency(table, correction=False)``, without
+    importing scipy.stats (half a second at start-up).
+    """
+    from scipy.special import chdtrc
+
+    table = np.vstack([counts_a, counts_b]).astype(float)
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
         return 0.0, 1.0
-    stat, p, _, _ = chi2_contingency(table, correction=False)
-    return float(stat), float(p)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    stat = float(((table - expected) ** 2 / expected).sum())
+    return stat, float(chdtrc(table.shape[1] - 1, stat))
