@@ -157,6 +157,7 @@ def analyze(
     preds = validate_frame(
         frame, name=name, columns=columns, positive_label=positive_label, threshold=threshold, settings=settings
     )
+    del frame  # only the validated arrays are needed from here on
     for w in preds.warnings:
         warnings.warn(f"{name}: {w.message}", DataWarning, stacklevel=2)
     provenance = Provenance(
