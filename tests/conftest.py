@@ -35,3 +35,9 @@ def binary_frame() -> pd.DataFrame:
     y = (rng.random(n) < 0.3).astype(int)
     score = 1 / (1 + np.exp(-(rng.normal(size=n) + 2.0 * y - 1.0)))
     return pd.DataFrame({"label": y, "score": score, "split": rng.choice(["train", "val", "test"], n)})
+
+
+@pytest.fixture(autouse=True)
+def _run_in_tmp(tmp_path, monkeypatch):
+    """Every test runs in its own empty folder, so default report files land there."""
+    monkeypatch.chdir(tmp_path)

@@ -55,7 +55,16 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
         seen.add(key)
         reverse = next((q for q in conf.most_confused if q.actual == p.predicted and q.predicted == p.actual), None)
         share = p.share_of_errors + (reverse.share_of_errors if (p.both_directions and reverse) else 0.0)
-        ambiguity = p.both_directions and p.pattern != "eval_only" and share >= s.ambiguity_priority_share
+        # Label ambiguity comes before the decomposition only when the pair holds far more
+        # errors than an even spread over all ordered pairs would give it (a pair's even
+        # share is 2 / (K(K-1))): in a binary problem every error is in the one pair.
+        k = len(conf.labels)
+        even_share = 2.0 / (k * (k - 1)) if k > 1 else 1.0
+        ambiguity = (
+            p.both_directions
+            and p.pattern != "eval_only"
+            and share >= max(s.ambiguity_priority_share, 3 * even_share)
+        )
         if p.both_directions:
             title = f"{p.actual!r} and {p.predicted!r} are confused both ways ({share:.0%} of errors on {conf.split})"
         else:

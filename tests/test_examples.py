@@ -1,0 +1,37 @@
+"""Every bundled example reproduces its stored JSON (scrubbed of time and version)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+import erranalysis
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/predictions.parquet"))
+
+
+def scrub(doc: dict) -> dict:
+    prov = doc["provenance"]
+    for key in ("created", "tool_version", "command", "input"):
+        prov.pop(key, None)
+    return doc
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_matches_its_stored_json(folder):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an example must analyse without any warning
+        result = erranalysis.analyze(folder / "predictions.parquet", goal=0.01)
+    expected = scrub(json.loads((folder / "report.json").read_text()))
+    got = scrub(json.loads(result.to_json()))
+    assert got["headline"] == expected["headline"]
+    assert got["next_steps"] == expected["next_steps"]
+    assert got == expected
+
+
+def test_there_is_an_example():
+    assert EXAMPLES, "examples/*/predictions.parquet is missing"
