@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from ._version import __version__
 from .errors import ErranalysisError, UsageError
+from .files import write_atomic
 from .result import SEVERITIES
 
 EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT = 0, 1, 2
@@ -37,21 +36,6 @@ def _fail(message: str, hint: str | None = None) -> None:
     if hint:
         click.echo(f"Hint: {hint}", err=True)
     sys.exit(EXIT_BAD_INPUT)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -91,10 +75,21 @@ def cli() -> None:
 @click.option("--n-train-val", type=int, help="Summary mode: train_val rows.")
 @click.option("--n-val", type=int, help="Summary mode: val rows.")
 @click.option("--n-test", type=int, help="Summary mode: test rows.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one report here; .html or .pdf picks the format.")
+@click.option("--format", "fmt", type=click.Choice(["both", "html", "pdf", "none"]), default="both", show_default=True,
+              help="Reports to write, named after the input (none: only the summary and --json).")
+@click.option("--title", help="Report title (default: 'Error analysis: <model name>').")
+@click.option("--model-name", help="Model name shown in the report (default: the input's name).")
+@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Render with templates from this folder (a copy of the installed templates/).")
+@click.option("--page-size", type=click.Choice(["A4", "letter"], case_sensitive=False), default="A4",
+              show_default=True, help="PDF page size.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def report(predictions, goal, json_path, fail_on, metric, threshold, positive_label, label_col, pred_col,
            split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format,
-           e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test, quiet) -> None:
+           e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test,
+           output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
     import warnings
 
     from .engine import analyze
@@ -119,6 +114,12 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
             if json_path.resolve() == predictions.resolve():
                 raise UsageError(f"--json {json_path} is the input file; it would be overwritten.",
                                  hint="Pick another path for --json.")
+        outputs = report_paths(predictions, output, fmt)
+        page_size = "letter" if page_size.lower() == "letter" else "A4"
+        if template_dir is not None:
+            from .resources import templates_dir
+
+            templates_dir(template_dir)
         if summary_given:
             result = analyze(errors=summary, n={k: v for k, v in rows.items() if v is not None},
                              goal=goal, metric=metric, command=command)
@@ -134,6 +135,16 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
         return
 
     to_stdout = json_path is not None and str(json_path) == "-"
+    written = []
+    options = {"title": title, "model_name": model_name, "template_dir": template_dir, "page_size": page_size}
+    for path in outputs:
+        try:
+            result.save(path, **options)
+        except ErranalysisError as exc:
+            _fail(exc.message, exc.hint)
+        except OSError as exc:
+            _fail(f"{path}: cannot write the report: {exc.strerror or exc}.", "Pick a writable path with -o/--output.")
+        written.append(path)
     if json_path is not None:
         text = result.to_json()
         if to_stdout:
@@ -147,12 +158,37 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
     if not quiet and not to_stdout:
         from .summary import print_summary
 
-        print_summary(result, json_path=json_path)
+        print_summary(result, json_path=json_path, reports=written)
     if fail_on and result.fails(fail_on):
         if not quiet:
             worst = result.worst_severity()
             click.echo(f"Gate: a finding of severity '{worst}' trips --fail-on {fail_on}.", err=True)
         sys.exit(EXIT_GATE)
+
+
+def report_paths(predictions: Path | None, output: Path | None, fmt: str) -> list[Path]:
+    """The report files to write: ``-o`` alone, else named after the input per ``--format``.
+
+    Default names sit in the current folder: ``preds.parquet`` gives
+    ``preds.report.html`` and ``preds.report.pdf``. The input is never a target.
+    """
+    if output is not None:
+        if predictions is not None and output.resolve() == predictions.resolve():
+            raise UsageError(f"{output} is the input file; it would be overwritten.", hint="Pick another -o/--output.")
+        if output.suffix.lower() not in (".html", ".htm", ".pdf"):
+            raise UsageError(f"-o/--output must end in .html or .pdf. Got {str(output)!r} instead.",
+                             hint="Use --json for the JSON document.")
+        paths = [output]
+    else:
+        stem = predictions.name.split(".")[0] if predictions is not None else "erranalysis"
+        suffixes = {"both": [".html", ".pdf"], "html": [".html"], "pdf": [".pdf"], "none": []}[fmt]
+        paths = [Path(f"{stem}.report{s}") for s in suffixes]
+    for path in paths:
+        if predictions is not None and path.resolve() == predictions.resolve():
+            raise UsageError(f"{path} is the input file; it would be overwritten.", hint="Pick another -o/--output.")
+        if path.parent != Path("") and not path.parent.is_dir():
+            raise UsageError(f"{path}: folder {str(path.parent)!r} does not exist.", hint="Create it first.")
+    return paths
 
 
 def main() -> None:

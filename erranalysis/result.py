@@ -292,6 +292,35 @@ class Result:
         """The JSON document as text."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    def to_html(self, path=None, **options) -> str | None:
+        """The report as self-contained HTML; written to ``path`` when given, else returned.
+
+        ``options``: ``title``, ``model_name``, ``template_dir``, ``page_size``.
+        """
+        from . import report
+
+        if path is None:
+            return report.render_html(self, **options)
+        report.save(self, _with_suffix(path, (".html", ".htm")), **options)
+        return None
+
+    def to_pdf(self, path, **options) -> None:
+        """Write the print-ready PDF report to ``path`` (same options as ``to_html``)."""
+        from . import report
+
+        report.save(self, _with_suffix(path, (".pdf",)), **options)
+
+    def save(self, path, **options):
+        """Write the report to ``path``: HTML, PDF or JSON, chosen by the extension."""
+        from . import report
+
+        return report.save(self, path, **options)
+
+    def _repr_html_(self) -> str:
+        from . import report
+
+        return report.render_html(self)
+
     def worst_severity(self) -> str | None:
         """The most severe finding's severity, or None without findings."""
         ranks = [SEVERITIES.index(f.severity) for f in self.findings]
@@ -301,3 +330,14 @@ class Result:
         """True when a finding of ``severity`` or worse exists (the ``--fail-on`` gate)."""
         limit = SEVERITIES.index(severity)
         return any(SEVERITIES.index(f.severity) <= limit for f in self.findings)
+
+
+def _with_suffix(path, suffixes):
+    from pathlib import Path
+
+    from .errors import UsageError
+
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"the path must end in {' or '.join(suffixes)}. Got {str(path)!r} instead.")
+    return path

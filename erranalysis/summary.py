@@ -13,7 +13,8 @@ _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info"
 _VERDICT_STYLE = {"material": "bold", "negligible": "dim", "too_noisy": "yellow"}
 
 
-def print_summary(result: Result, json_path=None, console: Console | None = None, max_findings: int = 6) -> None:
+def print_summary(result: Result, json_path=None, console: Console | None = None, max_findings: int = 6,
+                  reports=()) -> None:
     """Print the summary of ``result`` to the terminal."""
     console = console or Console(highlight=False)
     console.print(Panel(result.headline, title="Next step", title_align="left", border_style="green"))
@@ -61,5 +62,10 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
             console.print(f"  {i}. {step.problem}: {step.actions[0]}")
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w.message}")
+    if reports or json_path is not None:
+        console.print()
+    for path in reports:
+        kind = "PDF" if str(path).lower().endswith(".pdf") else "HTML"
+        console.print(f"{kind} report written to {path}", soft_wrap=True)
     if json_path is not None:
-        console.print(f"\nJSON written to {json_path}", soft_wrap=True)
+        console.print(f"JSON written to {json_path}", soft_wrap=True)

@@ -18,8 +18,12 @@ from erranalysis.cli import cli
 from conftest import multiclass_frame
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
+def run(*args, reports=False):
+    """Invoke the CLI; report files are skipped (--format none) unless ``reports``."""
+    args = list(map(str, args))
+    if args and args[0] == "report" and not reports and "-o" not in args and "--format" not in args:
+        args += ["--format", "none"]
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
 
 
 @pytest.fixture

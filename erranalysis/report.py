@@ -1,0 +1,413 @@
+"""Result → plain context → HTML (Jinja) and PDF (WeasyPrint). The only renderer imports.
+
+The context holds only str, int, float, bool, list and dict, with every number
+already formatted, so templates never compute. Jinja autoescapes everything (class
+names and metadata come from data) and fails on a missing key.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+from pathlib import Path
+
+from .errors import UsageError
+from .files import write_atomic
+from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts
+from .resources import templates_dir
+from .result import Result
+
+PAGE_SIZES = ("A4", "letter")
+
+SECTIONS = [
+    ("headline", "The next step"),
+    ("errors", "Error per split"),
+    ("decomposition", "Where the error comes from"),
+    ("next-steps", "Next steps"),
+    ("findings", "All findings"),
+    ("data-quality", "Data quality and warnings"),
+    ("baselines", "Baselines"),
+    ("confusion", "Confusion"),
+    ("per-class", "Per-class metrics"),
+    ("threshold", "Thresholds"),
+    ("calibration", "Calibration"),
+    ("class-balance", "Class balance"),
+    ("appendix", "Appendix"),
+    ("provenance", "Provenance"),
+]
+
+PROBLEM_NAMES_FALLBACK = "Next step"
+
+#: How strongly each hyperparameter tends to move the result (appendix table).
+SENSITIVITY = [
+    ("Learning rate", "high", "Tune first; try values a factor of 3 to 10 apart."),
+    ("Learning-rate schedule", "high", "Warm-up and decay often matter as much as the rate itself."),
+    ("Loss function", "high", "Must match the task; class weights belong here."),
+    ("Layer size (width)", "high", "The main capacity knob against underfitting."),
+    ("Weight initialisation", "medium", "Matters for deep networks without normalisation."),
+    ("Model depth", "medium", "More capacity; also harder to optimise."),
+    ("Layer parameters (kernel size, ...)", "medium", "Architecture-specific."),
+    ("Regularisation strength", "medium", "The main knob against overfitting."),
+    ("Optimizer choice", "low", "Adam is a sound default."),
+    ("Other optimizer parameters", "low", "Defaults rarely need changing."),
+    ("Batch size", "low", "Mostly what fits in memory; scale the learning rate with it."),
+    ("Nonlinearity", "low", "ReLU-like defaults are fine."),
+]
+
+GLOSSARY = [
+    ("Goal", "The error you aim for, often human-level error or a business requirement. It stands in "
+     "for the irreducible error."),
+    ("Avoidable bias", "Train error minus the goal: what a better fit to the training data could still "
+     "win. Large avoidable bias is underfitting."),
+    ("Variance", "train_val error minus train error, on data from the training distribution the model "
+     "did not see. Large variance is overfitting."),
+    ("Distribution shift", "val error minus train_val error: what the model loses because val/test data "
+     "differ from training data."),
+    ("Val overfitting", "test error minus val error: what was lost by making too many decisions on the "
+     "same validation set."),
+    ("train_val", "A held-out split drawn from the training distribution. It separates variance from "
+     "distribution shift."),
+    ("Confidence interval", "The range of values consistent with the data at 95% confidence. An interval "
+     "that spans zero means the sign of a difference is not settled."),
+    ("Material / negligible / too noisy to tell", "A term is material when its interval lies above zero "
+     "and it is at least 10% of the gap to the goal; too noisy when its interval spans zero but could be "
+     "material; negligible otherwise."),
+    ("Majority baseline", "The error of always predicting the most frequent training class. A model that "
+     "does not beat it has learned nothing usable."),
+    ("ROC AUC", "The chance that a random example of a class gets a higher score than a random example of "
+     "the other classes; independent of the threshold."),
+    ("Threshold", "The score above which a class is predicted. Good ranking with near-zero recall means "
+     "the threshold, not the model, is wrong."),
+    ("Expected calibration error", "The average gap between predicted probability and observed frequency, "
+     "weighted by rows."),
+    ("Label shift", "A change in class frequencies between splits."),
+]
+
+_SEVERITY_ORDER = ("high", "medium", "low", "info")
+
+
+def _svg_uri(svg: str | None) -> str | None:
+    if svg is None:
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _count(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.1f}"
+
+
+def build_context(result: Result, title: str | None = None, model_name: str | None = None,
+                  page_size: str = "A4") -> dict:
+    """The plain, pre-formatted context every template receives."""
+    from . import figures
+    from .advice import PROBLEM_NAMES
+
+    if page_size not in PAGE_SIZES:
+        raise UsageError(f"--page-size must be one of {', '.join(PAGE_SIZES)}. Got {page_size!r} instead.")
+    prov = result.provenance
+    dec = result.decomposition
+    source = Path(prov.input).name if prov.input else "summary figures"
+    from_file = prov.sha256 is not None
+    model = model_name or (Path(prov.input).name.split(".")[0] if from_file else "model")
+    if not from_file:
+        source = {"DataFrame": "a DataFrame", "arrays": "arrays", "mapping": "a mapping"}.get(prov.input, source)
+    title = title or f"Error analysis: {model}"
+    created = prov.created
+    try:
+        created = _dt.datetime.fromisoformat(prov.created).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        pass
+
+    steps = [
+        {
+            "number": i,
+            "name": PROBLEM_NAMES.get(s.problem, s.problem),
+            "problem": s.problem,
+            "why": s.why,
+            "actions": list(s.actions),
+            "severity": s.severity,
+        }
+        for i, s in enumerate(result.next_steps, 1)
+    ]
+    headline = {
+        "text": result.headline,
+        "has_step": bool(steps),
+        "name": steps[0]["name"] if steps else "No material problem",
+        "why": steps[0]["why"] if steps else result.headline,
+        "action": steps[0]["actions"][0] if steps else "",
+        "severity": steps[0]["severity"] if steps else "info",
+    }
+
+    baselines = {b.split: b for b in result.baselines}
+    errors = [
+        {
+            "split": s,
+            "error": pct(e.error),
+            "ci": ci_pct(e.ci),
+            "n": "—" if e.n is None else f"{e.n:,}",
+            "majority": pct(baselines[s].majority_error) if s in baselines else "—",
+            "is_eval": s == result.eval_split,
+        }
+        for s, e in result.errors.items()
+    ]
+
+    components = []
+    for name, comp in dec.components.items():
+        label = name.replace("_", " ")
+        if comp is None:
+            components.append({"name": label, "value": "—", "ci": "", "verdict": "not measurable",
+                               "verdict_class": "not-measurable", "between": "", "share": "",
+                               "note": dec.not_measurable.get(name, "")})
+            continue
+        note = ""
+        if comp.includes:
+            note = "Includes " + ", ".join(i.replace("_", " ") for i in comp.includes) + " (no split separates them)."
+        if comp.rows_to_resolve:
+            need = ", ".join(f"{n:,} {s}" for s, n in comp.rows_to_resolve.items())
+            note = (note + " " if note else "") + f"About {need} rows would settle it."
+        components.append({
+            "name": label,
+            "value": pts(comp.value, signed=True),
+            "ci": ci_pts(comp.ci),
+            "verdict": VERDICTS[comp.verdict],
+            "verdict_class": comp.verdict.replace("_", "-"),
+            "between": f"{comp.earlier} → {comp.later}",
+            "share": "" if comp.share_of_gap is None or comp.share_of_gap <= 0 else pct(comp.share_of_gap, 0),
+            "note": note,
+        })
+    gap_text = ""
+    if dec.gap is not None and dec.final_split:
+        against = f"the goal of {pct(dec.goal)}" if dec.goal is not None else "train error"
+        gap_text = f"{dec.final_split} error {pct(dec.final_error)} is {pts(dec.gap)} from {against}."
+    mat = dec.materiality_threshold
+    materiality = ("The model meets the goal, so no term is material." if mat == float("inf")
+                   else f"A term is material when its interval lies above zero and it reaches {pts(mat, 2)}.")
+
+    findings = [
+        {"severity": f.severity, "kind": f.kind, "title": f.title, "split": f.split or "—"}
+        for f in sorted(result.findings, key=lambda f: _SEVERITY_ORDER.index(f.severity))
+    ]
+    quality = [f for f in findings if f["kind"] in ("data_quality", "leakage", "below_baseline")]
+
+    conf_ctx = None
+    if result.confusion is not None:
+        svg, shown, cut = figures.confusion_heatmap(result)
+        c = result.confusion
+        conf_ctx = {
+            "split": c.split,
+            "figure": _svg_uri(svg),
+            "cut": cut,
+            "shown": len(shown),
+            "total": len(c.labels),
+            "pairs": [
+                {
+                    "actual": p.actual,
+                    "predicted": p.predicted,
+                    "count": _count(p.count),
+                    "rate": pct(p.rate),
+                    "share": pct(p.share_of_errors),
+                    "both": p.both_directions,
+                    "pattern": {"everywhere": "every split", "eval_only": "val/test only"}.get(p.pattern, "—"),
+                    "train_rate": pct(p.rates_by_split.get("train")) if "train" in p.rates_by_split else "—",
+                }
+                for p in c.most_confused
+            ],
+            "never_predicted": list(c.never_predicted),
+            "per_class": [
+                {
+                    "label": m.label,
+                    "precision": _num(m.precision),
+                    "recall": _num(m.recall),
+                    "f1": _num(m.f1),
+                    "support": _count(m.support),
+                    "auc": _num(m.roc_auc),
+                    "weak": m.support > 0 and m.recall < 0.5,
+                }
+                for m in c.per_class[c.split]
+            ],
+        }
+
+    thresholds = []
+    for t in result.thresholds:
+        thresholds.append({
+            "label": t.label,
+            "flagged": t.flagged,
+            "figure": _svg_uri(figures.threshold_sweep(t)),
+            "current": "argmax" if t.current_threshold is None else f"{t.current_threshold:.3g}",
+            "recommended": f"{t.recommended_threshold:.3g}",
+            "chosen_on": t.chosen_on,
+            "evaluated_on": t.evaluated_on,
+            "auc": _num(t.roc_auc),
+            "optimistic": t.optimistic,
+            "rows": [
+                {"metric": name, "before": fmt(t.before[key]), "after": fmt(t.after[key])}
+                for name, key, fmt in (
+                    ("recall", "recall", pct), ("precision", "precision", pct), ("F1", "f1", _num),
+                    ("error (all classes)", "error", pct),
+                )
+            ],
+        })
+
+    cal_ctx = None
+    if result.calibration is not None:
+        cal = result.calibration
+        cal_ctx = {
+            "split": cal.split,
+            "figure": _svg_uri(figures.reliability(result)),
+            "ece": pct(cal.ece),
+            "floor": pct(cal.noise_floor),
+            "kind": "positive-class probability" if cal.kind == "positive_class" else "probability of the predicted class",
+            "poor": any(f.kind == "poor_calibration" for f in result.findings),
+        }
+
+    bal_ctx = None
+    if result.class_balance is not None:
+        bal = result.class_balance
+        svg, cut = figures.class_balance(result)
+        bal_ctx = {
+            "figure": _svg_uri(svg),
+            "cut": cut,
+            "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
+            "ratio_split": bal.ratio_split or "—",
+            "tests": [
+                {"split": t.split, "reference": t.reference, "tvd": pct(t.tvd), "p": f"{t.p_value:.2g}"}
+                for t in bal.tests
+            ],
+        }
+
+    provenance = [
+        ("Input", prov.input or "summary figures given on the command line"),
+        ("SHA-256", prov.sha256 or "—"),
+        ("Rows", "—" if prov.rows is None else f"{prov.rows:,}"),
+        ("Rows per split", ", ".join(f"{s}: {'—' if n is None else f'{n:,}'}" for s, n in prov.rows_by_split.items())),
+        ("Columns used", "; ".join(
+            f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in prov.columns.items() if v
+        ) or "—"),
+        ("Metric", prov.metric),
+        ("Goal", pct(prov.goal) if prov.goal is not None else "not given"),
+        ("Tool version", f"erranalysis {prov.tool_version}"),
+        ("Command", prov.command or "Python API"),
+        ("Created", created),
+    ]
+
+    return {
+        "title": title,
+        "model_name": model,
+        "source": source,
+        "created": created,
+        "page_size": page_size,
+        "eval_split": result.eval_split or "—",
+        "metric_name": "balanced error" if dec.metric == "balanced_error" else "error",
+        "sections": [{"id": i, "title": t} for i, t in SECTIONS],
+        "headline": headline,
+        "errors": errors,
+        "goal": pct(dec.goal) if dec.goal is not None else None,
+        "decomposition": {
+            "figure": _svg_uri(figures.decomposition(result)),
+            "components": components,
+            "gap": gap_text,
+            "materiality": materiality,
+        },
+        "steps": steps,
+        "findings": findings,
+        "quality": quality,
+        "warnings": [w.message for w in result.warnings],
+        "baselines": [
+            {"split": b.split, "model": pct(b.model_error), "majority": pct(b.majority_error),
+             "stratified": pct(b.stratified_error), "majority_class": b.majority_class, "prior_from": b.prior_from,
+             "beats": b.model_error < b.majority_error}
+            for b in result.baselines
+        ],
+        "confusion": conf_ctx,
+        "thresholds": thresholds,
+        "calibration": cal_ctx,
+        "balance": bal_ctx,
+        "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY],
+        "glossary": [{"term": t, "meaning": m} for t, m in GLOSSARY],
+        "provenance": [{"key": k, "value": v} for k, v in provenance],
+    }
+
+
+def _environment(template_dir: str | Path | None):
+    import jinja2
+
+    folders = []
+    if template_dir is not None:
+        folders.append(str(templates_dir(template_dir)))
+    folders.append(str(templates_dir()))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(result: Result, *, title: str | None = None, model_name: str | None = None,
+                template_dir: str | Path | None = None, page_size: str = "A4") -> str:
+    """The report as one self-contained HTML document."""
+    env = _environment(template_dir)
+    context = build_context(result, title=title, model_name=model_name, page_size=page_size)
+    from markupsafe import Markup
+
+    # The stylesheets are the template folder's own files, not data: mark them safe so
+    # autoescaping leaves their quotes alone. Everything from the result stays escaped.
+    css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in ("report.css", "print.css")))
+    page_css = Markup(f"@page {{ size: {page_size}; }}")
+    return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
+
+
+def _fetcher(allowed_root: Path):
+    """A WeasyPrint URL fetcher that serves data: URLs and files under the templates only."""
+    from weasyprint.urls import URLFetcher
+
+    root = allowed_root.resolve()
+
+    class LocalOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file://"):
+                from urllib.parse import unquote, urlparse
+
+                path = Path(unquote(urlparse(url).path)).resolve()
+                if path == root or root in path.parents:
+                    return super().fetch(url, headers)
+            raise ValueError(f"erranalysis renders offline; refused to fetch {url}")
+
+    return LocalOnly(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1)
+
+
+def render_pdf(result: Result, *, title: str | None = None, model_name: str | None = None,
+               template_dir: str | Path | None = None, page_size: str = "A4") -> bytes:
+    """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
+    import logging
+
+    from weasyprint import HTML
+
+    html = render_html(result, title=title, model_name=model_name, template_dir=template_dir, page_size=page_size)
+    folder = templates_dir(template_dir)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    return HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder)).write_pdf()
+
+
+def save(result: Result, path: str | Path, **options) -> Path:
+    """Write the report to ``path``, choosing HTML, PDF or JSON by the extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        write_atomic(path, render_html(result, **options))
+    elif suffix == ".pdf":
+        write_atomic(path, render_pdf(result, **options))
+    elif suffix == ".json":
+        write_atomic(path, result.to_json() + "\n")
+    else:
+        raise UsageError(f"the report path must end in .html, .pdf or .json. Got {str(path)!r} instead.")
+    return path
