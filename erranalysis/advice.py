@@ -180,6 +180,8 @@ def _why(f: Finding) -> str:
 
 
 def _rank(f: Finding) -> tuple:
+    if f.kind == "threshold" and f.evidence.get("improves_error") is False:
+        return (3, 0, -f.impact)  # a trade-off, not a misleading error rate
     if f.kind in FIRST:
         return (0, FIRST.index(f.kind), -f.impact)
     if f.kind == "confused_pair" and f.evidence.get("label_ambiguity"):
@@ -203,6 +205,9 @@ def plan(findings: list[Finding]) -> list[NextStep]:
             t = top.evidence
             actions[0] = (f"Set the threshold of class {t['class']!r} to {t['recommended_threshold']:.3g} "
                           f"(best F1 on {t['chosen_on']}) and re-measure on test.")
+        if kind == "data_quality" and top.evidence.get("positive_guessed"):
+            actions.insert(0, "Check which class the score column is the probability of, and pass "
+                              "--positive-label (positive_label=) if it is not the one assumed.")
         if kind == "insufficient_data" and top.evidence.get("rows_to_resolve"):
             need = ", ".join(f"{n:,} {s}" for s, n in top.evidence["rows_to_resolve"].items())
             actions[0] = (f"Collect labelled rows until the splits hold about {need} rows, then re-run; "

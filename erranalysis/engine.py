@@ -123,10 +123,13 @@ def analyze(
     if metric not in METRICS:
         raise UsageError(f"--metric must be one of {', '.join(METRICS)}. Got {metric!r} instead.")
     if goal is not None:
-        if not isinstance(goal, (int, float)) or not 0.0 <= float(goal) <= 1.0 or math.isnan(goal):
-            raise UsageError(f"--goal must be within [0, 1]. Got {goal} instead.",
+        if isinstance(goal, (bool, np.bool_)) or not isinstance(goal, (int, float, np.integer, np.floating)):
+            raise UsageError(f"--goal must be a number within [0, 1]. Got {goal!r} instead.",
                              hint="Give the goal as an error rate: 0.01 for 1%.")
         goal = float(goal)
+        if not 0.0 <= goal < 1.0 or math.isnan(goal):
+            raise UsageError(f"--goal must be an error rate in [0, 1). Got {goal:g} instead.",
+                             hint="Give the goal as a fraction: 0.01 for 1%.")
     columns = _columns(columns, column_names)
 
     if errors is not None:
@@ -148,7 +151,10 @@ def analyze(
         frame = data.copy(deep=False)
         name = "DataFrame"
     elif isinstance(data, Mapping):
-        frame = pd.DataFrame(dict(data))
+        try:
+            frame = pd.DataFrame(dict(data))
+        except ValueError as exc:
+            raise UsageError(f"data must map column names to columns of equal length: {exc}") from None
         name = "mapping"
     else:
         raise UsageError(
@@ -254,7 +260,7 @@ def analyze_predictions(
         per_class=per_class,
     )
 
-    thresholds = _thresholds(preds, aggs, eval_split, per_class[eval_split], settings)
+    thresholds = _thresholds(preds, aggs, eval_split, per_class[eval_split], settings, metric)
     cal = None
     if preds.proba is not None:
         kind = calibration_inputs_kind(preds)
@@ -304,14 +310,15 @@ def calibration_inputs_kind(preds: Predictions) -> str:
     return "positive_class" if preds.n_classes == 2 else "top_label"
 
 
-def _thresholds(preds, aggs, eval_split, metrics, settings) -> list:
+def _thresholds(preds, aggs, eval_split, metrics, settings, metric) -> list:
     if preds.proba is None:
         return []
     chosen_on = next((s for s in ("val", "train_val", "train") if s in aggs), eval_split)
     out = []
+    scale = aggs[eval_split].row_scale
     flagged = [
         k for k, m in enumerate(metrics)
-        if m.support >= settings.min_support
+        if m.support * scale >= settings.min_support
         and m.recall <= settings.threshold_max_recall
         and m.roc_auc is not None
         and m.roc_auc >= settings.threshold_min_auc
@@ -323,7 +330,7 @@ def _thresholds(preds, aggs, eval_split, metrics, settings) -> list:
         hist = aggs[chosen_on].hist
         if hist[k, 1].sum() <= 0:
             continue
-        t = analyse_threshold(preds, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged)
+        t = analyse_threshold(preds, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, metric=metric)
         # A threshold that does not help on the split it was chosen on is no fix.
         if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
             t = type(t)(**{**t.__dict__, "flagged": False})
@@ -382,11 +389,19 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
             continue
         if s not in SPLITS:
             raise UsageError(f"errors keys must be among {', '.join(SPLITS)}. Got {s!r} instead.")
-        value = float(value)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"errors[{s!r}] must be a number. Got {value!r} instead.") from None
         if not 0.0 <= value <= 1.0:
             raise UsageError(f"--{s.replace('_', '-')} must be an error rate within [0, 1]. Got {value} instead.")
         rows = n_in.get(s)
-        if rows is not None and int(rows) <= 0:
+        if rows is not None:
+            try:
+                rows = int(rows)
+            except (TypeError, ValueError):
+                raise UsageError(f"n[{s!r}] must be a row count. Got {rows!r} instead.") from None
+        if rows is not None and rows <= 0:
             raise UsageError(f"--n-{s.replace('_', '-')} must be a positive row count. Got {rows} instead.")
         ci = wilson(value, int(rows), settings.confidence) if rows else None
         errors[s] = SplitError(s, value, ci, int(rows) if rows else None, float(rows) if rows else None)

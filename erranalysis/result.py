@@ -124,7 +124,8 @@ class ConfusedPair:
 
     actual: str
     predicted: str
-    count: float
+    count: float  # weighted count
+    rows: float  # the count in rows (weights rescaled to sum to the row count)
     rate: float  # share of the actual class predicted as `predicted`
     share_of_errors: float
     both_directions: bool = False
@@ -171,6 +172,7 @@ class ThresholdAnalysis:
     after: dict
     optimistic: bool = False  # chosen and measured on the same split
     flagged: bool = False
+    improves: bool = False  # the threshold also lowers the report's metric where it was chosen
 
 
 @dataclass(frozen=True)

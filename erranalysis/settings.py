@@ -38,7 +38,7 @@ class Settings:
     #: Criterion used to pick a threshold on val: "f1" (the only one for now).
     threshold_criterion: str = "f1"
     #: Bins of the score histograms (in logit space) behind AUC and threshold sweeps.
-    score_bins: int = 4096
+    score_bins: int = 8192
     #: Calibration: equal-width confidence bins, and the ECE that counts as poor.
     calibration_bins: int = 15
     ece_threshold: float = 0.05
@@ -51,6 +51,25 @@ class Settings:
     argmax_disagreement: float = 0.01
     #: Tolerance on probability rows summing to one.
     proba_sum_tolerance: float = 0.01
+    #: More distinct labels than this is taken as a column that holds no classes.
+    max_classes: int = 2000
+
+    def __post_init__(self):
+        from .errors import UsageError
+
+        checks = {
+            "confidence": 0 < self.confidence < 1,
+            "materiality_share": 0 <= self.materiality_share <= 1,
+            "materiality_floor": self.materiality_floor >= 0,
+            "score_bins": self.score_bins >= 16 and self.score_bins % 2 == 0,
+            "calibration_bins": self.calibration_bins >= 2,
+            "top_confused": self.top_confused >= 1,
+            "max_classes": self.max_classes >= 2,
+            "proba_sum_tolerance": self.proba_sum_tolerance >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise UsageError(f"setting {name} is out of range. Got {getattr(self, name)!r} instead.")
 
     def replace(self, **changes) -> "Settings":
         """Return a copy with ``changes`` applied."""

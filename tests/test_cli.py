@@ -91,7 +91,7 @@ def test_summary_mode(tmp_path):
 @pytest.mark.parametrize("args,stderr", [
     (["report", "missing.parquet", "--goal", "0.01"], "Error: missing.parquet: file not found.\n"),
     (["report", "{preds}", "--goal", "1.5"],
-     "Error: --goal must be within [0, 1]. Got 1.5 instead.\nHint: Give the goal as an error rate: 0.01 for 1%.\n"),
+     "Error: --goal must be an error rate in [0, 1). Got 1.5 instead.\nHint: Give the goal as a fraction: 0.01 for 1%.\n"),
     (["report", "--goal", "0.01"], "Error: Give a predictions file, or summary errors with "
      "--train/--train-val/--val/--test.\nHint: Example: erranalysis report preds.parquet --goal 0.01\n"),
     (["report", "{preds}", "--train", "0.2"],

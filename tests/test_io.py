@@ -190,7 +190,7 @@ def test_bad_options_raise_usage_errors(kwargs, message):
 
 
 def test_goal_outside_unit_interval():
-    with pytest.raises(UsageError, match=r"^--goal must be within \[0, 1\]\. Got 1\.5 instead\.$"):
+    with pytest.raises(UsageError, match=r"^--goal must be an error rate in \[0, 1\)\. Got 1\.5 instead\.$"):
         erranalysis.analyze(pd.DataFrame({"label": [0, 1], "pred": [0, 1]}), goal=1.5)
 
 

@@ -36,7 +36,7 @@ def collect(ev: Evidence) -> list[Finding]:
     found += quality.data_quality(ev)
     found += quality.leakage(ev)
     found += classes.threshold(ev)
-    found += decomposition.below_baseline(ev, threshold_found=any(f.kind == "threshold" for f in found))
+    found += decomposition.below_baseline(ev, [f for f in found if f.kind == "threshold"])
     found += decomposition.components(ev)
     found += classes.confused_pairs(ev)
     found += classes.never_predicted(ev)

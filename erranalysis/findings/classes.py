@@ -11,15 +11,17 @@ def threshold(ev: Evidence) -> list[Finding]:
     for t in ev.thresholds:
         if not t.flagged:
             continue
-        gain = t.before["error"] - t.after["error"]
+        gain = t.before[ev.metric] - t.after[ev.metric]
+        found = (f"Class {t.label!r} is almost never found (recall {t.before['recall']:.0%} on "
+                 f"{t.evaluated_on}) although the model ranks it well (ROC AUC {t.roc_auc:.2f})")
+        if t.improves:
+            title = found + ": the threshold is wrong, not the model"
+        else:
+            title = found + "; a lower threshold finds it, at the cost of more errors overall"
         out.append(Finding(
             kind="threshold",
-            severity="high",
-            title=(
-                f"Class {t.label!r} is almost never found (recall {t.before['recall']:.0%} on "
-                f"{t.evaluated_on}) although the model ranks it well (ROC AUC {t.roc_auc:.2f}): "
-                "the threshold is wrong, not the model"
-            ),
+            severity="high" if t.improves and not t.optimistic else "medium",
+            title=title,
             evidence={
                 "class": t.label,
                 "recall": t.before["recall"],
@@ -30,6 +32,8 @@ def threshold(ev: Evidence) -> list[Finding]:
                 "before": t.before,
                 "after": t.after,
                 "optimistic": t.optimistic,
+                "improves_error": t.improves,
+                "metric": ev.metric,
             },
             split=t.evaluated_on,
             impact=max(gain, 0.0),
@@ -45,7 +49,7 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
     out = []
     seen = set()
     for p in conf.most_confused:
-        if p.count < s.confused_min_count:
+        if p.rows < s.confused_min_count:
             continue
         if p.share_of_errors < s.confused_min_share and p.rate < s.confused_min_rate:
             continue
@@ -62,7 +66,7 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
         even_share = 2.0 / (k * (k - 1)) if k > 1 else 1.0
         ambiguity = (
             p.both_directions
-            and p.pattern != "eval_only"
+            and p.pattern == "everywhere"
             and share >= max(s.ambiguity_priority_share, 3 * even_share)
         )
         if p.both_directions:
@@ -116,8 +120,9 @@ def class_imbalance(ev: Evidence) -> list[Finding]:
     if bal is None or bal.imbalance_ratio is None or bal.imbalance_ratio < ev.settings.imbalance_ratio:
         return []
     prior = bal.priors[bal.ratio_split]
-    k = len(prior)
-    minority = [i for i, p in enumerate(prior) if 0 < p < 0.5 / k]
+    # Minority classes: within the imbalance ratio of the smallest class present.
+    smallest = min(p for p in prior if p > 0)
+    minority = [i for i, p in enumerate(prior) if 0 < p <= smallest * ev.settings.imbalance_ratio ** 0.5]
     impact, severity, minority_recall, overall_recall = 0.0, "low", None, None
     if conf is not None and minority:
         metrics = conf.per_class[conf.split]

@@ -71,28 +71,26 @@ def components(ev: Evidence) -> list[Finding]:
     return out
 
 
-def below_baseline(ev: Evidence, threshold_found: bool) -> list[Finding]:
-    """The model does not beat always predicting the majority class.
+def below_baseline(ev: Evidence, threshold_findings: list) -> list[Finding]:
+    """The model's error is at or above that of always predicting the majority class.
 
-    Not raised when a threshold finding explains it: a model that ranks well but
-    thresholds badly has signal, and its fix is the threshold.
+    Not raised when a threshold fix brings the error below the baseline: a model that
+    ranks well but thresholds badly has signal, and its fix is the threshold.
     """
-    if threshold_found:
-        return []
     out = []
     for b in ev.baselines:
         if b.split != ev.eval_split:
             continue
         err = ev.errors[b.split]
-        beats = err.ci is not None and err.ci[1] < b.majority_error
-        if beats:
+        if err.error < b.majority_error:
             continue
-        worse = err.error >= b.majority_error
-        if not worse and err.ci is None:
+        rescued = any(f.split == b.split and f.evidence["after"][ev.metric] < b.majority_error
+                      for f in threshold_findings)
+        if rescued:
             continue
         out.append(Finding(
             kind="below_baseline",
-            severity="high" if worse else "medium",
+            severity="high",
             title=(
                 f"The model does not beat always predicting {b.majority_class!r} on {b.split}: "
                 f"{err.error:.1%} error against {b.majority_error:.1%}"

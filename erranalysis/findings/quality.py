@@ -20,6 +20,18 @@ def data_quality(ev: Evidence) -> list[Finding]:
                     split=None,
                     impact=share,
                 ))
+        elif w.code == "positive_guessed" and ev.eval_split in ev.errors:
+            err = ev.errors[ev.eval_split].error
+            if err > 0.5:
+                out.append(Finding(
+                    kind="data_quality",
+                    severity="high",
+                    title=(f"{err:.0%} of predictions on {ev.eval_split} are wrong: the score probably "
+                           "belongs to the other class (pass --positive-label)"),
+                    evidence={"error": err, "detail": w.message, "positive_guessed": True},
+                    split=ev.eval_split,
+                    impact=err,
+                ))
         elif w.code == "class_unseen_in_train":
             out.append(Finding(
                 kind="data_quality",

@@ -140,6 +140,22 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
             f"Got the number {_fmt(arr[row])} at row {row}.",
             hint="Labels must be classes; for a regression target this tool does not apply.",
         )
+    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+        blank = values.astype(str).str.strip().eq("").to_numpy()
+        if blank.any():
+            row = _first(blank)
+            raise InputError(
+                f"{name}: column {col!r} has a missing value at row {row} (an empty string).",
+                hint="Every row needs its true class; drop unlabelled rows before the analysis.",
+            )
+    if values.dtype == object:
+        kinds = {type(v) for v in pd.unique(values.to_numpy())}
+        if len(kinds) > 1:
+            names = sorted(k.__name__ for k in kinds)
+            raise InputError(
+                f"{name}: column {col!r} mixes value types ({', '.join(names)}); classes must all be of one type.",
+                hint="Convert the labels to one type first, e.g. all strings.",
+            )
     return values.astype(str).to_numpy(dtype=object)
 
 
@@ -235,7 +251,8 @@ def _numeric(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
     nan = np.isnan(arr)
     if nan.any():
         row = _first(nan)
-        raise InputError(f"{name}: column {col!r} has a missing value at row {row}.")
+        raise InputError(f"{name}: column {col!r} has a missing value at row {row}.",
+                         hint="Fill the missing values or drop those rows before the analysis.")
     return arr
 
 
@@ -285,6 +302,31 @@ def _encode_split(series: pd.Series, name: str, col: str) -> np.ndarray:
 # ------------------------------------------------------------------------ main entry
 
 
+_FLAGS = {"label": "--label-col", "pred": "--pred-col", "split": "--split-col", "score": "--score-col",
+          "weight": "--weight-col", "loss": "--loss-col", "id": "--id-col"}
+_SPLIT_LOOKALIKES = {"split", "splits", "set", "subset", "partition", "fold", "dataset", "data_split", "stage"}
+
+
+def _check_named_columns(df: pd.DataFrame, cols: Columns, name: str) -> None:
+    """A column the user named (anything but the default) must exist."""
+    default = Columns()
+    shown = ", ".join(list(df.columns)[:12]) + (", ..." if len(df.columns) > 12 else "")
+    for key, flag in _FLAGS.items():
+        given = getattr(cols, key)
+        if key != "label" and given != getattr(default, key) and given not in df.columns:
+            raise InputError(
+                f"{name}: column {given!r} ({flag}) is missing. Columns: {shown}.",
+                hint=f"Check the spelling, or leave out {flag} to use the default {getattr(default, key)!r}.",
+            )
+    if cols.proba_prefix != default.proba_prefix and not any(
+        c.startswith(cols.proba_prefix) and len(c) > len(cols.proba_prefix) for c in df.columns
+    ):
+        raise InputError(
+            f"{name}: no column starts with {cols.proba_prefix!r} (--proba-prefix). Columns: {shown}.",
+            hint="Check the spelling, or leave out --proba-prefix to use 'proba_'.",
+        )
+
+
 def validate_frame(
     df: pd.DataFrame,
     *,
@@ -307,7 +349,14 @@ def validate_frame(
     if not df.index.equals(pd.RangeIndex(len(df))):
         df = df.reset_index(drop=True)
     df.columns = [str(c) for c in df.columns]
+    duplicated = df.columns[df.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise InputError(
+            f"{name}: column names must be unique. Got {', '.join(repr(c) for c in duplicated)} more than once.",
+            hint="Rename or drop the repeated columns.",
+        )
 
+    _check_named_columns(df, cols, name)
     if cols.label not in df.columns:
         shown = ", ".join(list(df.columns)[:12])
         raise InputError(
@@ -343,6 +392,12 @@ def validate_frame(
                 f"{prefix + class_text(missing_cls[0])!r}.",
                 hint="Give one probability column per class, or drop them all and pass pred.",
             )
+    if len(classes) > settings.max_classes:
+        raise InputError(
+            f"{name}: column {cols.label!r} has {len(classes):,} distinct values, more than the "
+            f"{settings.max_classes:,} classes analysed; it does not look like a class column.",
+            hint="Use --label-col to name the true-class column (for larger label sets raise Settings.max_classes).",
+        )
     if len(classes) < 2:
         raise InputError(
             f"{name}: column {cols.label!r} holds a single class ({class_text(classes[0])!r}) and no "
@@ -391,7 +446,9 @@ def validate_frame(
                 )
             positive = matches[0]
         else:
-            positive = 1
+            # The class 1 or True when there is one, else the last class in sorted order.
+            texts = [class_text(c) for c in classes]
+            positive = texts.index("True") if "True" in texts else texts.index("1") if "1" in texts else 1
     elif positive_label is not None:
         raise UsageError(
             f"--positive-label applies to binary problems only; {name} has {n_classes} classes."
@@ -409,7 +466,7 @@ def validate_frame(
         proba[:, positive] = score
         proba[:, 1 - positive] = 1.0 - score
         columns_used["score"] = cols.score
-        if positive_label is None and not (set(classes) <= {0, 1} or kind == "b"):
+        if positive_label is None and not ({"1", "True"} & {class_text(c) for c in classes}):
             warnings.append(InputWarning(
                 "positive_guessed",
                 f"{cols.score!r} is read as the probability of {class_text(classes[positive])!r}; "
@@ -417,6 +474,10 @@ def validate_frame(
             ))
 
     if threshold is not None:
+        try:
+            threshold = float(threshold)
+        except (TypeError, ValueError):
+            raise UsageError(f"--threshold must be a number within [0, 1]. Got {threshold!r} instead.") from None
         if not 0.0 <= threshold <= 1.0:
             raise UsageError(f"--threshold must be within [0, 1]. Got {threshold} instead.")
         if n_classes != 2:
@@ -446,6 +507,14 @@ def validate_frame(
 
     # Split.
     split_given = cols.split in df.columns
+    if not split_given:
+        lookalike = next((c for c in df.columns if c.strip().lower() in _SPLIT_LOOKALIKES), None)
+        if lookalike is not None:
+            warnings.append(InputWarning(
+                "split_missing",
+                f"there is no {cols.split!r} column, so every row counts as test; "
+                f"pass --split-col {lookalike} if {lookalike!r} holds the split.",
+            ))
     if split_given:
         split = _encode_split(df[cols.split], name, cols.split)
         columns_used["split"] = cols.split
@@ -474,9 +543,25 @@ def validate_frame(
             raise InputError(f"{name}: column {cols.loss!r} must be finite. Got {_fmt(loss[row])} at row {row}.")
         columns_used["loss"] = cols.loss
 
+    if weight is not None:
+        per_split = np.bincount(split, weights=weight, minlength=len(SPLITS))
+        present = np.bincount(split, minlength=len(SPLITS)) > 0
+        for s_code in np.flatnonzero(present & (per_split <= 0)):
+            raise InputError(
+                f"{name}: column {cols.weight!r} is zero on every row of the {SPLITS[s_code]} split.",
+                hint="Give the split some weight, or drop its rows.",
+            )
+
     ids = None
     if cols.id in df.columns:
         ids = df[cols.id].to_numpy()
+        try:
+            pd.factorize(ids)
+        except TypeError:
+            row = next(i for i, v in enumerate(ids) if isinstance(v, (list, dict, set, np.ndarray)))
+            raise InputError(
+                f"{name}: column {cols.id!r} must hold one scalar id per row. Got {_fmt(ids[row])[:40]} at row {row}."
+            ) from None
         columns_used["id"] = cols.id
 
     used = {cols.label, cols.pred, cols.split, cols.weight, cols.loss, cols.id, *proba_cols}
@@ -574,8 +659,15 @@ def frame_from_arrays(
         y_pred = np.asarray(y_pred)
         _check_len(y_pred, "y_pred")
         data[cols.pred] = y_pred
+    if y_pred is not None and y_pred.ndim != 1:
+        raise UsageError(f"y_pred must be one-dimensional. Got shape {y_pred.shape} instead.")
     if proba is not None:
-        proba = np.asarray(proba, dtype=np.float64)
+        try:
+            proba = np.asarray(proba, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise UsageError("proba must hold numbers (probabilities).") from None
+        if proba.ndim not in (1, 2):
+            raise UsageError(f"proba must be 1-D (binary score) or 2-D (rows × classes). Got shape {proba.shape} instead.")
         if proba.ndim == 1:
             _check_len(proba, "proba")
             data[cols.score] = proba
@@ -600,7 +692,10 @@ def frame_from_arrays(
         _check_len(split, "split")
         data[cols.split] = split
     if weight is not None:
-        weight = np.asarray(weight, dtype=np.float64)
+        try:
+            weight = np.asarray(weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise UsageError("weight must hold numbers.") from None
         _check_len(weight, "weight")
         data[cols.weight] = weight
     return pd.DataFrame(data)

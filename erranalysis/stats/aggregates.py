@@ -13,9 +13,19 @@ import numpy as np
 
 from ..io.validate import SPLITS, Predictions
 
-#: Score histograms are uniform in logit space over [-LOGIT_RANGE, LOGIT_RANGE]:
-#: fine near 0 and 1, where imbalanced problems put most of their scores.
-LOGIT_RANGE = 16.0
+#: Score histograms are uniform in logit space over [-LOGIT_RANGE, LOGIT_RANGE]
+#: (probabilities from about 4e-18 to 1 - 4e-18): fine near 0 and 1, where confident
+#: and imbalanced models put most of their scores.
+LOGIT_RANGE = 40.0
+#: Histogram cells (splits × classes × 2 × bins) are capped so memory stays bounded
+#: with many classes: about 64 MB of float64.
+MAX_HIST_CELLS = 8_000_000
+
+
+def bins_for(n_classes: int, wanted: int) -> int:
+    """Bins per class histogram: ``wanted``, fewer (even, at least 256) for many classes."""
+    cap = MAX_HIST_CELLS // (4 * 2 * max(n_classes, 1))
+    return max(256, min(wanted, cap - cap % 2))
 
 
 @dataclass
@@ -54,6 +64,12 @@ class SplitAggregate:
             calib=add(self.calib, other.calib),
             loss_sum=add(self.loss_sum, other.loss_sum),
         )
+
+    @property
+    def row_scale(self) -> float:
+        """Rows per unit of weight: turns weighted counts into row-like counts, so that
+        count thresholds do not depend on the scale of the weights."""
+        return self.n_rows / self.weight_sum if self.weight_sum > 0 else 1.0
 
     @property
     def support(self) -> np.ndarray:
@@ -96,7 +112,7 @@ def cross_entropy(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def compute_aggregates(
-    preds: Predictions, score_bin_count: int = 4096, calibration_bins: int = 15
+    preds: Predictions, score_bin_count: int = 8192, calibration_bins: int = 15
 ) -> dict[str, SplitAggregate]:
     """One pass per statistic over all rows, grouped by split with ``np.bincount``."""
     k = preds.n_classes
@@ -119,7 +135,7 @@ def compute_aggregates(
 
     hist = calib = loss = None
     if preds.proba is not None:
-        hist = _histograms(preds, split, score_bin_count)
+        hist = _histograms(preds, split, bins_for(k, score_bin_count))
         calib = _calibration(preds, split, calibration_bins)
     per_row_loss = preds.loss
     if per_row_loss is None and preds.proba is not None:

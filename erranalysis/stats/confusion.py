@@ -12,7 +12,7 @@ from .aggregates import SplitAggregate
 def most_confused(
     aggs: dict[str, SplitAggregate], eval_split: str, labels: list[str], settings: Settings
 ) -> list[ConfusedPair]:
-    """The ``top_confused`` off-diagonal cells of ``eval_split``, largest first.
+    """The ``top_confused`` off-diagonal cells of ``eval_split``, largest first (with ties).
 
     Each pair carries its rate on every split. ``pattern`` is ``everywhere`` when the
     pair is at least half as frequent on train as on the evaluated split (the classes
@@ -26,8 +26,14 @@ def most_confused(
     errors_total = off.sum()
     if errors_total <= 0:
         return []
-    flat = np.argsort(-off, axis=None, kind="stable")[: settings.top_confused]
+    order = np.argsort(-off, axis=None, kind="stable")
+    keep = settings.top_confused
+    # Pairs tied with the last one kept are kept too, so class names never decide.
+    while keep < order.size and off.flat[order[keep]] == off.flat[order[keep - 1]] and off.flat[order[keep]] > 0:
+        keep += 1
+    flat = order[:keep]
     support = cm.sum(axis=1)
+    scale = aggs[eval_split].row_scale
     pairs = []
     for idx in flat:
         a, b = divmod(int(idx), k)
@@ -41,18 +47,25 @@ def most_confused(
             rates[name] = float(agg.confusion[a, b] / sup) if sup > 0 else None
         reverse_rate = off[b, a] / support[b] if support[b] > 0 else 0.0
         both = bool(
-            off[b, a] >= settings.confused_min_count / 2
+            off[b, a] * scale >= settings.confused_min_count / 2
             and reverse_rate >= settings.confused_min_rate / 2
-            and count >= settings.confused_min_count / 2
+            and count * scale >= settings.confused_min_count / 2
             and rate >= settings.confused_min_rate / 2
         )
+        others = {
+            name: rates[name] for name, agg in aggs.items()
+            if name != eval_split and agg.confusion[a].sum() * agg.row_scale >= settings.min_support
+        }
         pattern = "unknown"
-        if eval_split != "train" and rates.get("train") is not None:
-            pattern = "everywhere" if rates["train"] >= 0.5 * rate else "eval_only"
+        if others and all(r >= 0.5 * rate for r in others.values()):
+            pattern = "everywhere"
+        elif others.get("train") is not None and others["train"] < 0.5 * rate:
+            pattern = "eval_only"
         pairs.append(ConfusedPair(
             actual=labels[a],
             predicted=labels[b],
             count=float(count),
+            rows=float(count * scale),
             rate=float(rate),
             share_of_errors=float(count / errors_total),
             both_directions=both,

@@ -12,7 +12,7 @@ import math
 
 from ..result import Component, Decomposition, SplitError
 from ..settings import Settings
-from .intervals import difference_interval
+from .intervals import difference_interval, wilson
 
 COMPONENTS = ("avoidable_bias", "variance", "distribution_shift", "val_overfitting")
 # The term that starts at each split (the gap from that split to the next one).
@@ -59,23 +59,49 @@ def verdict(value: float, ci: tuple[float, float] | None, threshold: float) -> s
     return "negligible"
 
 
-def rows_to_resolve(
-    value: float, ci: tuple[float, float], threshold: float, rows: dict[str, int | None]
-) -> dict | None:
-    """Rows per split at which the interval would exclude zero or fall below the threshold.
-
-    Interval widths shrink as 1/sqrt(rows), so the factor is (half-width / room)².
-    """
-    half = (ci[1] - ci[0]) / 2
-    factors = []
-    for room in (value, threshold - value):
-        # Rooms this small would need more rows than exist; they settle nothing.
-        if room > 1e-9:
-            factors.append((half / room) ** 2)
-    factors = [f for f in factors if f < 1e9]
-    if not factors or any(n is None for n in rows.values()):
+def scaled_interval(e: SplitError, factor: float, metric: str, confidence: float) -> tuple[float, float] | None:
+    """The interval ``e`` would have with ``factor`` times its rows and the same error."""
+    if e.ci is None:
         return None
-    factor = max(min(factors), 1.0)
+    if metric == "error" and e.n_effective:
+        return wilson(e.error, e.n_effective * factor, confidence)
+    shrink = 1.0 / math.sqrt(factor)
+    return (e.error - (e.error - e.ci[0]) * shrink, e.error + (e.ci[1] - e.error) * shrink)
+
+
+def _term_interval(a: SplitError | None, b: SplitError, goal: float | None, factor: float, metric: str,
+                   confidence: float) -> tuple[float, float] | None:
+    cb = scaled_interval(b, factor, metric, confidence)
+    if cb is None:
+        return None
+    if a is None:  # avoidable bias: train against the fixed goal
+        return (cb[0] - goal, cb[1] - goal)
+    ca = scaled_interval(a, factor, metric, confidence)
+    if ca is None:
+        return None
+    return difference_interval(a.error, ca, b.error, cb)
+
+
+def rows_to_resolve(value: float, threshold: float, interval_at, rows: dict[str, int | None],
+                    limit: float = 1e4) -> dict | None:
+    """Rows per split at which the verdict would stop being "too noisy to tell".
+
+    ``interval_at(factor)`` recomputes the term's interval with every split ``factor``
+    times larger and the same error rates; the smallest such factor is found by
+    bisection (on a log scale). None when even ``limit`` times the rows would not do.
+    """
+    if any(n is None for n in rows.values()):
+        return None
+    if verdict(value, interval_at(limit), threshold) == "too_noisy":
+        return None
+    lo, hi = 0.0, math.log(limit)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if verdict(value, interval_at(math.exp(mid)), threshold) == "too_noisy":
+            lo = mid
+        else:
+            hi = mid
+    factor = math.exp(hi)
     return {split: int(math.ceil(n * factor)) for split, n in rows.items()}
 
 
@@ -88,42 +114,41 @@ def decompose(
     final_error = errors[final].error if final else None
     gap = None
     if final_error is not None:
-        gap = final_error - (goal if goal is not None else (errors["train"].error if "train" in errors else 0.0))
+        base = goal if goal is not None else errors[present[0]].error
+        gap = final_error - base
     threshold = materiality_threshold(gap, settings)
+    conf = settings.confidence
 
     components: dict[str, Component | None] = {name: None for name in COMPONENTS}
     not_measurable: dict[str, str] = {}
 
-    def make(name, value, ci, earlier, later, includes=(), rows=None):
+    def make(name, earlier, later, includes=()):
+        a = None if earlier == "goal" else errors[earlier]
+        b = errors[later]
+        value = b.error - (goal if a is None else a.error)
+        ci = _term_interval(a, b, goal, 1.0, metric, conf)
         v = verdict(value, ci, threshold)
-        share = value / gap if gap not in (None, 0) and gap > 0 else None
-        resolve = rows_to_resolve(value, ci, threshold, rows) if v == "too_noisy" and rows else None
+        share = value / gap if gap is not None and gap > 0 else None
+        resolve = None
+        if v == "too_noisy":
+            rows = {later: b.n} if a is None else {earlier: a.n, later: b.n}
+            resolve = rows_to_resolve(
+                value, threshold, lambda f: _term_interval(a, b, goal, f, metric, conf), rows
+            )
         return Component(name, value, ci, v, earlier, later, share, tuple(includes), resolve)
 
     if "train" in errors and goal is not None:
-        tr = errors["train"]
-        ci = None if tr.ci is None else (tr.ci[0] - goal, tr.ci[1] - goal)
-        components["avoidable_bias"] = make(
-            "avoidable_bias", tr.error - goal, ci, "goal", "train", rows={"train": tr.n}
-        )
+        components["avoidable_bias"] = make("avoidable_bias", "goal", "train")
 
-    if "train" in present:
-        chain = present[present.index("train"):]
-        for earlier, later in zip(chain, chain[1:]):
-            first = _TERM_AFTER[earlier]
-            skipped = _ORDER[_ORDER.index(earlier) + 1: _ORDER.index(later)]
-            includes = [_TERM_AFTER[s] for s in skipped]
-            a, b = errors[earlier], errors[later]
-            ci = None
-            if a.ci is not None and b.ci is not None:
-                ci = difference_interval(a.error, a.ci, b.error, b.ci)
-            components[first] = make(
-                first, b.error - a.error, ci, earlier, later, includes, rows={earlier: a.n, later: b.n}
-            )
+    # Walk the splits that are present; a missing split folds its term into the earlier one.
+    for earlier, later in zip(present, present[1:]):
+        first = _TERM_AFTER[earlier]
+        skipped = _ORDER[_ORDER.index(earlier) + 1: _ORDER.index(later)]
+        includes = [_TERM_AFTER[s] for s in skipped]
+        components[first] = make(first, earlier, later, includes)
     for name in COMPONENTS:
         if components[name] is None:
-            not_measurable[name] = HOW_TO_MEASURE[name]
-    # Terms folded into an earlier one are not measurable on their own.
+            not_measurable[name] = _how_to_measure(name, errors, goal)
     for comp in components.values():
         if comp is not None:
             for name in comp.includes:
@@ -138,3 +163,12 @@ def decompose(
         components=components,
         not_measurable=not_measurable,
     )
+
+
+def _how_to_measure(name: str, errors: dict, goal: float | None) -> str:
+    if name == "avoidable_bias":
+        if "train" in errors and goal is None:
+            return "needs a goal (--goal): the error you aim for, such as human-level error."
+        if "train" not in errors and goal is not None:
+            return "needs a train split: the error on the data the model was trained on."
+    return HOW_TO_MEASURE[name]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .aggregates import SplitAggregate, bin_edges
-from .intervals import kish_n, normal_interval, wilson
+from .intervals import kish_n, normal_interval, wilson, z_value
 
 METRICS = ("error", "balanced_error")
 
@@ -52,7 +52,11 @@ def split_error(agg: SplitAggregate, metric: str = "error", confidence: float = 
         value = 1.0 - float(recall.mean())
         # Per-class effective rows: the class's share of the split's effective rows.
         n_k = support[present] / total * n_eff
-        var = float(np.sum(recall * (1 - recall) / np.maximum(n_k, 1e-12))) / present.sum() ** 2
+        # Agresti–Coull adjusted recalls keep the variance honest when a recall is 0 or 1
+        # (the plain plug-in variance would then be zero).
+        z2 = z_value(confidence) ** 2
+        adjusted = (recall * n_k + z2 / 2) / (n_k + z2)
+        var = float(np.sum(adjusted * (1 - adjusted) / (n_k + z2))) / present.sum() ** 2
         ci = normal_interval(value, math.sqrt(var), confidence)
     return ErrorEstimate(value=value, ci=ci, n=agg.n_rows, n_effective=n_eff)
 
@@ -230,8 +234,8 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> float:
 def label_shift_test(counts_a: np.ndarray, counts_b: np.ndarray) -> tuple[float, float]:
     """Pearson chi-square test of equal class distributions; returns (statistic, p-value).
 
-    Same figures as ``scipy.stats.chi2_contingency(table, correction=False)``, without
-    importing scipy.stats (half a second at start-up).
+    Same figures as ``scipy.stats.chi2_contingency(table, correction=False)`` (without
+    importing scipy.stats, half a second at start-up) once sparse classes are pooled.
     """
     from scipy.special import chdtrc
 
@@ -240,5 +244,14 @@ def label_shift_test(counts_a: np.ndarray, counts_b: np.ndarray) -> tuple[float,
     if table.shape[1] < 2:
         return 0.0, 1.0
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    # Classes expected fewer than 5 times in either split are pooled into one cell, so
+    # many sparse classes do not make the chi-square approximation anti-conservative.
+    sparse = expected.min(axis=0) < 5
+    if sparse.any():
+        table = np.column_stack([table[:, ~sparse], table[:, sparse].sum(axis=1)])
+        table = table[:, table.sum(axis=0) > 0]
+        if table.shape[1] < 2:
+            return 0.0, 1.0
+        expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     stat = float(((table - expected) ** 2 / expected).sum())
     return stat, float(chdtrc(table.shape[1] - 1, stat))

@@ -31,8 +31,10 @@ def _display_sweep(sweep) -> list[dict]:
 def _class_state(confusion: np.ndarray, k: int) -> dict:
     scores = class_scores(confusion)
     total = confusion.sum()
+    present = scores.support > 0
     return {
         "error": float(1 - np.trace(confusion) / total),
+        "balanced_error": float(1 - scores.recall[present].mean()),
         "precision": float(scores.precision[k]),
         "recall": float(scores.recall[k]),
         "f1": float(scores.f1[k]),
@@ -67,9 +69,14 @@ def analyse_threshold(
     evaluated_on: str,
     settings: Settings,
     flagged: bool,
+    metric: str = "error",
 ) -> ThresholdAnalysis:
     """Sweep "predict k when P(k) >= t" on ``chosen_on``, pick the best-F1 threshold,
-    and compare the class's scores on ``evaluated_on`` before and after it."""
+    and compare the class's scores on ``evaluated_on`` before and after it.
+
+    ``improves`` says whether the threshold also lowers ``metric`` on ``chosen_on``:
+    a better F1 for a rare class can cost more errors overall.
+    """
     hist = aggs[chosen_on].hist
     sweep = sweep_from_hist(hist[k, 1], hist[k, 0])
     j = best_f1_edge(sweep)
@@ -79,6 +86,8 @@ def analyse_threshold(
     current = None
     if preds.n_classes == 2:
         current = preds.threshold if k == preds.positive else 1.0 - preds.threshold
+    chosen_before = _class_state(aggs[chosen_on].confusion, k)
+    chosen_after = _override_state(preds, chosen_on, k, threshold)
     return ThresholdAnalysis(
         label=_label(preds, k),
         chosen_on=chosen_on,
@@ -93,6 +102,7 @@ def analyse_threshold(
         after=_override_state(preds, evaluated_on, k, threshold),
         optimistic=chosen_on == evaluated_on,
         flagged=flagged,
+        improves=chosen_after[metric] < chosen_before[metric] - 1e-12,
     )
 
 
