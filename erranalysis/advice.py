@@ -37,7 +37,7 @@ PROBLEM_NAMES = {
 #: What to try for each problem, most promising first.
 ACTIONS = {
     "underfitting": [
-        "Make the model bigger: more layers or wider layers, or a larger pretrained backbone.",
+        "Make the model bigger: more capacity (more or wider layers, a larger backbone, deeper trees, more features per split).",
         "Reduce regularization: lower weight decay and dropout, weaken the augmentation.",
         "Do error analysis on the training errors: which classes and inputs the model cannot fit.",
         "Move to a stronger, more modern architecture for this kind of input (mind the new problems it brings).",
@@ -46,7 +46,7 @@ ACTIONS = {
     ],
     "overfitting": [
         "Add more training data; it is the most reliable regularizer.",
-        "Add normalization layers (batch or layer normalization).",
+        "Normalize the inputs (feature scaling; batch or layer normalization in a network).",
         "Augment the training data.",
         "Regularize: weight decay, dropout, label smoothing.",
         "Do error analysis on the held-out errors the training set does not show.",
@@ -109,7 +109,7 @@ ACTIONS = {
         "If deployment priors differ from train, reweight training or adjust the outputs to the new priors.",
     ],
     "poor_calibration": [
-        "Fit temperature scaling or isotonic regression on val (scikit-learn's CalibratedClassifierCV).",
+        "Fit temperature scaling or isotonic regression on a held-out split (scikit-learn's CalibratedClassifierCV).",
         "Re-check calibration after fixing overfitting: overfit models tend to be overconfident.",
         "Do not pick thresholds on raw probabilities before calibrating them.",
     ],
@@ -126,9 +126,12 @@ def why(f: Finding) -> str:
     """One sentence with the figure that justifies acting on ``f`` (its title when the
     evidence lacks the figures this kind needs)."""
     try:
-        return _why(f)
+        text = _why(f)
     except (KeyError, TypeError, AttributeError):
-        return f.title + "."
+        text = f.title + "."
+    if text.split(" ", 1)[0] in ("train", "train_val", "val", "test"):
+        return text  # a split name is an identifier: keep it as written
+    return text[:1].upper() + text[1:]
 
 
 def _why(f: Finding) -> str:
@@ -172,10 +175,8 @@ def _why(f: Finding) -> str:
         return (f"Expected calibration error is {e['ece']:.1%} on {f.split} "
                 f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance).")
     if k == "insufficient_data":
-        rows = e.get("rows_to_resolve") or {}
-        need = ", ".join(f"about {n:,} rows in {s}" for s, n in rows.items())
         return (f"{e['component'].replace('_', ' ').capitalize()} is {_pts(e['value'])} with an interval from "
-                f"{_pts(e['ci'][0])} to {_pts(e['ci'][1])}" + (f"; {need} would settle it." if need else "."))
+                f"{_pts(e['ci'][0])} to {_pts(e['ci'][1])}: too wide to tell whether it matters.")
     return f.title + "."
 
 
@@ -203,8 +204,10 @@ def plan(findings: list[Finding]) -> list[NextStep]:
         actions = list(ACTIONS.get(kind, []))
         if kind == "threshold" and "recommended_threshold" in top.evidence:
             t = top.evidence
+            rule = (f"predict {t['class']!r} whenever P({t['class']}) >= {t['recommended_threshold']:.3g}, "
+                    "otherwise keep the usual prediction")
             actions[0] = (f"Set the threshold of class {t['class']!r} to {t['recommended_threshold']:.3g} "
-                          f"(best F1 on {t['chosen_on']}) and re-measure on test.")
+                          f"(best F1 on {t['chosen_on']}): {rule}; then re-measure on test.")
         if kind == "data_quality" and top.evidence.get("positive_guessed"):
             actions.insert(0, "Check which class the score column is the probability of, and pass "
                               "--positive-label (positive_label=) if it is not the one assumed.")
@@ -223,8 +226,17 @@ def plan(findings: list[Finding]) -> list[NextStep]:
     return steps
 
 
-def headline(steps: list[NextStep], final_split: str | None, final_error: float | None, goal: float | None) -> str:
-    """The one thing to do next, with its figure."""
+def headline(steps: list[NextStep], final_split: str | None, final_error: float | None, goal: float | None,
+             measured: bool = True) -> str:
+    """The one thing to do next, with its figure.
+
+    ``measured`` is False when no decomposition term could be computed (one split only):
+    then the absence of findings says little, and the headline says what is missing.
+    """
+    if not steps and not measured and final_error is not None:
+        gap = f", {_pts(final_error - goal)} above the goal of {_pct(goal)}" if goal is not None else ""
+        return (f"Only the {final_split} error is known ({_pct(final_error)}{gap}): give the train error "
+                "(and val, train_val) to find where the error comes from.")
     if steps:
         s = steps[0]
         return f"{PROBLEM_NAMES.get(s.problem, s.problem)}. {s.why} First: {s.actions[0][0].lower()}{s.actions[0][1:]}"

@@ -13,7 +13,7 @@ from .errors import ErranalysisError, UsageError
 from .files import write_atomic
 from .result import SEVERITIES
 
-EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 REPORT_HELP = """Diagnose a model from its predictions and say what to do next.
 
@@ -27,7 +27,8 @@ Examples:
   erranalysis report preds.parquet --goal 0.01 --json out.json --fail-on high
   erranalysis report --goal 0.01 --train 0.20 --val 0.27 --test 0.28
 
-Exit codes: 0 done, 1 a --fail-on gate tripped, 2 bad input or usage.
+Exit codes: 0 done, 1 a --fail-on gate tripped, 2 bad input or usage,
+3 an internal error (a bug: set ERRANALYSIS_DEBUG=1 for the traceback).
 """
 
 
@@ -38,7 +39,26 @@ def _fail(message: str, hint: str | None = None) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Cli(click.Group):
+    """Click group whose usage errors are one line plus a hint, with exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            command = " ".join(("erranalysis", *_command_words(args)))
+            _fail(exc.format_message().replace("\n", " "), f"Run '{command} --help' for the options.")
+        except click.exceptions.Abort:
+            sys.exit(EXIT_GATE)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _command_words(args) -> list[str]:
+    args = sys.argv[1:] if args is None else list(args)
+    return [a for a in args[:1] if a in ("report",)]
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="erranalysis")
 def cli() -> None:
     """erranalysis: turn a model's predictions into a diagnosis and the next thing to do.
@@ -49,17 +69,26 @@ def cli() -> None:
 
 @cli.command("report", help=REPORT_HELP, no_args_is_help=False)
 @click.argument("predictions", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--goal", type=float, help="The error you aim for, in [0, 1] (e.g. 0.01 for human-level 1%).")
+@click.option("--goal", type=float,
+              help="The error you aim for, in [0, 1): 0.01 for human-level 1%. Optional; without it "
+                   "avoidable bias (underfitting) is not measured.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON document here ('-' for standard output).")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit with 1 when a finding of this severity or worse exists.")
-@click.option("--metric", type=click.Choice(["error", "balanced_error"]), default="error", show_default=True,
-              help="The error metric every figure is expressed in.")
-@click.option("--threshold", type=float, help="Binary: threshold on the positive-class score (default 0.5).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
+              help="Exit with 1 when a finding of this severity or worse exists.")
+@click.option("--metric", type=click.Choice(["error", "balanced_error"], case_sensitive=False), default="error",
+              show_default=True,
+              help="The metric of every figure: error = misclassification rate; balanced_error = 1 - mean "
+                   "per-class recall.")
+@click.option("--threshold", type=float,
+              help="Binary only: threshold on the positive-class score that turns it into pred (default 0.5).")
 @click.option("--positive-label", help="Binary: the positive class (default 1, True or the last class).")
 @click.option("--label-col", default="label", show_default=True, help="Column of true classes.")
 @click.option("--pred-col", default="pred", show_default=True, help="Column of predicted classes.")
-@click.option("--split-col", default="split", show_default=True, help="Column of split names.")
+@click.option("--split-col", default="split", show_default=True,
+              help="Column of split names: train, train_val, val, test (aliases: training; train-val, trainval, "
+                   "train_dev, train-dev; validation, valid, dev, test_val, test-val; holdout). Without it every "
+                   "row is test.")
 @click.option("--score-col", default="score", show_default=True, help="Binary: column of positive-class probabilities.")
 @click.option("--proba-prefix", default="proba_", show_default=True, help="Prefix of the per-class probability columns.")
 @click.option("--weight-col", default="weight", show_default=True, help="Column of sample weights.")
@@ -101,6 +130,8 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
     summary = {"train": e_train, "train_val": e_train_val, "val": e_val, "test": e_test}
     rows = {"train": n_train, "train_val": n_train_val, "val": n_val, "test": n_test}
     summary_given = any(v is not None for v in summary.values())
+    fail_on = fail_on.lower() if fail_on else None
+    metric = metric.lower()
     command = "erranalysis " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         if predictions is not None and summary_given:
@@ -120,6 +151,11 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
             from .resources import templates_dir
 
             templates_dir(template_dir)
+        orphans = [k for k, v in rows.items() if v is not None and summary[k] is None]
+        if orphans:
+            flag = orphans[0].replace("_", "-")
+            raise UsageError(f"--n-{flag} gives the rows of a split whose error is missing.",
+                             hint=f"Add --{flag} with that split's error.")
         if summary_given:
             result = analyze(errors=summary, n={k: v for k, v in rows.items() if v is not None},
                              goal=goal, metric=metric, command=command)
@@ -133,6 +169,8 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
     except ErranalysisError as exc:
         _fail(exc.message, exc.hint)
         return
+    except Exception as exc:  # a bug, not bad input: say so, with a distinct exit code
+        _internal_error(exc)
 
     to_stdout = json_path is not None and str(json_path) == "-"
     written = []
@@ -160,10 +198,24 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
 
         print_summary(result, json_path=json_path, reports=written)
     if fail_on and result.fails(fail_on):
-        if not quiet:
-            worst = result.worst_severity()
-            click.echo(f"Gate: a finding of severity '{worst}' trips --fail-on {fail_on}.", err=True)
+        limit = SEVERITIES.index(fail_on)
+        tripped = [f for f in result.findings if SEVERITIES.index(f.severity) <= limit]
+        click.echo(f"Gate: {len(tripped)} finding(s) at '{fail_on}' or worse trip --fail-on {fail_on}:", err=True)
+        for f in tripped[:5]:
+            click.echo(f"  {f.severity} {f.kind}: {f.title}", err=True)
         sys.exit(EXIT_GATE)
+
+
+def _internal_error(exc: Exception) -> None:
+    import os
+    import traceback
+
+    if os.environ.get("ERRANALYSIS_DEBUG"):
+        traceback.print_exc()
+    click.echo(f"Error: internal error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
+    click.echo("Hint: this is a bug in erranalysis; set ERRANALYSIS_DEBUG=1 to print the traceback and report it.",
+               err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def report_paths(predictions: Path | None, output: Path | None, fmt: str) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -249,13 +249,22 @@ def analyze_predictions(
             ))
         per_class[s] = rows
     ev_cm = aggs[eval_split].confusion
+    # Without weights every count is a whole number of rows: keep them integers in the JSON.
+    as_counts = (lambda m: m.astype(np.int64).tolist()) if preds.weight is None else (lambda m: m.tolist())
+    pairs = most_confused(aggs, eval_split, labels, settings)
+    if preds.weight is None:
+        pairs = [replace(p, count=int(p.count), rows=int(p.rows)) for p in pairs]
+        per_class = {
+            s: [replace(m, support=int(m.support), predicted=int(m.predicted)) for m in rows]
+            for s, rows in per_class.items()
+        }
     never = [labels[k] for k in range(len(labels)) if ev_cm[k].sum() > 0 and ev_cm[:, k].sum() == 0]
     confusion = Confusion(
         split=eval_split,
         labels=labels,
-        matrix=ev_cm.tolist(),
-        most_confused=most_confused(aggs, eval_split, labels, settings),
-        by_split={s: aggs[s].confusion.tolist() for s in present},
+        matrix=as_counts(ev_cm),
+        most_confused=pairs,
+        by_split={s: as_counts(aggs[s].confusion) for s in present},
         never_predicted=never,
         per_class=per_class,
     )
@@ -290,7 +299,8 @@ def analyze_predictions(
     steps = advice.plan(findings)
     provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present}})
     return Result(
-        headline=advice.headline(steps, dec.final_split, dec.final_error, goal),
+        headline=advice.headline(steps, dec.final_split, dec.final_error, goal,
+                                 measured=any(c is not None for c in dec.components.values())),
         errors=errors,
         decomposition=dec,
         findings=findings,
@@ -420,7 +430,8 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
         settings=asdict(settings),
     )
     return Result(
-        headline=advice.headline(steps, dec.final_split, dec.final_error, goal),
+        headline=advice.headline(steps, dec.final_split, dec.final_error, goal,
+                                 measured=any(c is not None for c in dec.components.values())),
         errors=errors,
         decomposition=dec,
         findings=findings,

@@ -31,35 +31,49 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
 
     dec = result.decomposition
     table = Table(title="Decomposition", title_justify="left", show_edge=False)
-    for col, justify in (("component", "left"), ("value", "right"), ("95% interval", "right"), ("verdict", "left")):
+    for col, justify in (("term", "left"), ("value", "right"), ("95% interval", "right"), ("verdict", "left")):
         table.add_column(col, justify=justify)
+    notes = []
     for name, comp in dec.components.items():
         label = name.replace("_", " ")
         if comp is None:
             table.add_row(label, "—", "", "not measurable", style="dim")
             continue
         if comp.includes:
-            label += " (incl. " + ", ".join(i.replace("_", " ") for i in comp.includes) + ")"
-        verdict = VERDICTS[comp.verdict]
+            label += "*"
+            notes.append(f"* {name.replace('_', ' ')} includes "
+                         + ", ".join(i.replace("_", " ") for i in comp.includes) + " (no split separates them).")
         if comp.rows_to_resolve:
-            verdict += " — needs " + ", ".join(f"~{n:,} {s} rows" for s, n in comp.rows_to_resolve.items())
-        table.add_row(label, pts(comp.value), ci_pts(comp.ci), verdict, style=_VERDICT_STYLE[comp.verdict])
+            need = ", ".join(f"{n:,} {s}" for s, n in comp.rows_to_resolve.items())
+            notes.append(f"{name.replace('_', ' ')}: about {need} rows would settle it.")
+        table.add_row(label, pts(comp.value), ci_pts(comp.ci), VERDICTS[comp.verdict],
+                      style=_VERDICT_STYLE[comp.verdict])
     console.print(table)
+    for note in notes:
+        console.print(f"[dim]{note}[/dim]")
     for name, how in dec.not_measurable.items():
         console.print(f"[dim]{name.replace('_', ' ')} not measurable: {how}[/dim]")
 
     if result.findings:
         console.print(f"\n[bold]Findings[/bold] ({len(result.findings)})")
         ranked = sorted(result.findings, key=lambda f: ("high", "medium", "low", "info").index(f.severity))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
         for f in ranked[:max_findings]:
             style = _SEVERITY_STYLE[f.severity]
-            console.print(f"  [{style}]{f.severity:<6}[/{style}] {f.kind}: {f.title}", markup=True)
+            grid.add_row(f"  [{style}]{f.severity:<6}[/{style}]", f.title)
+        console.print(grid)
         if len(ranked) > max_findings:
-            console.print(f"  … and {len(ranked) - max_findings} more (see the JSON)")
+            console.print(f"  … and {len(ranked) - max_findings} more (see the JSON or the report)")
     if result.next_steps:
         console.print("\n[bold]Next steps[/bold]")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_column()
         for i, step in enumerate(result.next_steps, 1):
-            console.print(f"  {i}. {step.problem}: {step.actions[0]}")
+            grid.add_row(f"  {i}.", f"[bold]{step.problem}[/bold]: {step.actions[0]}")
+        console.print(grid)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w.message}")
     if reports or json_path is not None:

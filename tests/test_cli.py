@@ -65,7 +65,10 @@ def test_fail_on_gate(preds_file):
     assert res.exit_code == (1 if r.findings else 0)
     res = run("report", "--goal", "0.01", "--train", "0.2", "--val", "0.27", "--test", "0.28", "--fail-on", "high")
     assert res.exit_code == 1
-    assert "Gate: a finding of severity 'high' trips --fail-on high." in res.stderr
+    assert res.stderr.startswith("Gate: 1 finding(s) at 'high' or worse trip --fail-on high:\n"
+                                 "  high underfitting: Underfitting: train error is 19.0 pts above the goal\n")
+    quiet = run("report", "--goal", "0.01", "--train", "0.2", "--val", "0.27", "--fail-on", "HIGH", "-q")
+    assert quiet.exit_code == 1 and quiet.stdout == "" and quiet.stderr.startswith("Gate: ")
     res = run("report", "--goal", "0.3", "--train", "0.2", "--val", "0.21", "--fail-on", "high")
     assert res.exit_code == 0
 
@@ -152,3 +155,52 @@ def test_installed_console_script(preds_file, tmp_path):
     assert proc.returncode == 2 and proc.stderr.strip().endswith("nope.csv: file not found.")
     proc = subprocess.run([sys.executable, "-m", "erranalysis", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and erranalysis.__version__ in proc.stdout
+
+
+@pytest.mark.parametrize("args,stderr", [
+    (["report", "x.csv", "--goal", "abc"], "Error: Invalid value for '--goal': 'abc' is not a valid float.\n"
+     "Hint: Run 'erranalysis report --help' for the options.\n"),
+    (["report", "--metric", "accuracy"], "Error: Invalid value for '--metric': 'accuracy' is not one of 'error', "
+     "'balanced_error'.\nHint: Run 'erranalysis report --help' for the options.\n"),
+    (["--bogus"], "Error: No such option '--bogus'.\nHint: Run 'erranalysis --help' for the options.\n"),
+    (["report", "--goal", "0.01", "--val", "0.2", "--n-test", "500"],
+     "Error: --n-test gives the rows of a split whose error is missing.\nHint: Add --test with that split's error.\n"),
+    (["report", "--goal", "1", "--test", "0.2"],
+     "Error: --goal must be an error rate in [0, 1). Got 1 instead.\nHint: Give the goal as a fraction: 0.01 for 1%.\n"),
+])
+def test_usage_errors_are_one_line_with_a_hint(args, stderr):
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2
+    assert res.stderr == stderr
+
+
+def test_named_columns_must_exist(preds_file):
+    res = run("report", preds_file, "--split-col", "splt")
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"Error: {preds_file}: column 'splt' (--split-col) is missing. Columns: label, split,")
+    res = run("report", preds_file, "--proba-prefix", "prob_")
+    assert res.exit_code == 2 and "no column starts with 'prob_' (--proba-prefix)" in res.stderr
+
+
+def test_internal_errors_exit_3_not_1(preds_file, monkeypatch):
+    import erranalysis.engine
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(erranalysis.engine, "analyze", broken)
+    res = run("report", preds_file)
+    assert res.exit_code == 3
+    assert res.stderr.startswith("Error: internal error: ZeroDivisionError: boom\nHint: this is a bug")
+
+
+def test_outputs_get_the_usual_permissions(preds_file, tmp_path):
+    out = tmp_path / "o.json"
+    run("report", preds_file, "--json", out)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

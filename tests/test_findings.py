@@ -168,3 +168,121 @@ def test_findings_do_not_depend_on_row_order_or_class_names(frame3):
     for s in a.errors:
         assert a.errors[s].error == pytest.approx(b.errors[s].error)
         assert a.errors[s].error == pytest.approx(c.errors[s].error)
+
+
+def test_threshold_that_costs_errors_is_a_tradeoff_not_the_headline():
+    # A calibrated rare class: the F1-best threshold finds more of it but adds errors overall.
+    rng = np.random.default_rng(16)
+    n = 30000
+    logit = rng.normal(-4.5, 1.3, n)
+    p = 1 / (1 + np.exp(-logit))
+    y = (rng.random(n) < p).astype(int)
+    split = rng.choice(["train", "val", "test"], n)
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "score": p, "split": split}), goal=0.0)
+    t = next(f for f in r.findings if f.kind == "threshold")
+    assert not t.evidence["improves_error"] and t.severity == "medium"
+    assert "at the cost of more errors overall" in t.title
+    assert r.next_steps[0].problem != "threshold"
+
+
+def test_below_baseline_stays_when_the_threshold_fix_does_not_reach_the_baseline():
+    rng = np.random.default_rng(6)
+    n = 6000
+    y = rng.choice(3, n, p=[0.88, 0.06, 0.06])
+    logits = rng.normal(size=(n, 3))
+    logits[np.arange(n), y] += 0.8
+    logits[:, 0] -= 6.0  # the majority class almost never wins
+    p = np.exp(logits)
+    p /= p.sum(1, keepdims=True)
+    frame = pd.DataFrame({"label": y, "split": rng.choice(["train", "val", "test"], n)})
+    for k in range(3):
+        frame[f"proba_{k}"] = p[:, k]
+    r = erranalysis.analyze(frame, goal=0.01)
+    base = next(b for b in r.baselines if b.split == "test")
+    flagged = [t for t in r.thresholds if t.flagged]
+    assert all(t.after["error"] >= base.majority_error for t in flagged)
+    assert r.next_steps[0].problem == "below_baseline"
+
+
+def test_guessed_positive_class_that_is_flipped_is_data_quality_first():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    n = 600
+    y = rng.choice(["benign", "malignant"], n)
+    score = np.clip(np.where(y == "benign", 0.8, 0.2) + rng.normal(0, 0.15, n), 0, 1)  # P(benign)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = erranalysis.analyze(pd.DataFrame({"label": y, "score": score}))
+    assert r.next_steps[0].problem == "data_quality"
+    assert "--positive-label" in r.next_steps[0].actions[0]
+    fixed = erranalysis.analyze(pd.DataFrame({"label": y, "score": score}), positive_label="benign")
+    assert fixed.errors["test"].error < 0.1
+
+
+def test_balanced_error_interval_is_not_zero_width_at_extreme_recalls():
+    frame = pd.DataFrame({"label": ["a"] * 3 + ["b"] * 3, "pred": ["a"] * 3 + ["a"] * 3, "split": ["train"] * 6})
+    r = erranalysis.analyze(frame, goal=0.45, metric="balanced_error")
+    lo, hi = r.errors["train"].ci
+    assert hi - lo > 0.3
+    assert r.decomposition.components["avoidable_bias"].verdict == "too_noisy"
+
+
+def test_findings_do_not_depend_on_the_scale_of_the_weights():
+    rng = np.random.default_rng(4)
+    n = 3000
+    y = rng.choice(["cat", "dog", "owl"], n)
+    pred = y.copy()
+    swap = rng.random(n) < 0.35
+    pred[swap & (y == "cat")] = "dog"
+    pred[swap & (y == "dog")] = "cat"
+    base = pd.DataFrame({"label": y, "pred": pred, "split": rng.choice(["train", "test"], n)})
+    results = []
+    for w in (1.0 / n, 1.0, 1000.0):
+        results.append(erranalysis.analyze(base.assign(weight=w), goal=0.01))
+    kinds = [sorted((f.kind, f.severity) for f in r.findings) for r in results]
+    assert kinds[0] == kinds[1] == kinds[2]
+    assert "confused_pair" in [k for k, _ in kinds[0]]
+
+
+def test_everywhere_means_every_split():
+    rng = np.random.default_rng(8)
+    n = 9000
+    y = rng.choice(3, n)
+    split = rng.choice(["train", "val", "test"], n)
+    pred = y.copy()
+    noisy = (split != "val") & (y == 1) & (rng.random(n) < 0.4)
+    pred[noisy] = 2
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred, "split": split}))
+    top = r.confusion.most_confused[0]
+    assert (top.actual, top.predicted) == ("1", "2")
+    assert top.rates_by_split["val"] == 0.0 and top.pattern == "unknown"
+
+
+def test_extreme_scores_keep_their_ranking():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(10)
+    n = 4000
+    y = (rng.random(n) < 0.5).astype(int)
+    logit = np.where(y == 1, rng.normal(25, 3, n), rng.normal(19, 3, n))  # all beyond p = 1 - 1e-7
+    score = 1 / (1 + np.exp(-logit))
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "score": score}))
+    auc = r.confusion.per_class["test"][1].roc_auc
+    assert auc == pytest.approx(roc_auc_score(y, logit), abs=0.02)
+
+
+def test_label_shift_test_does_not_fire_on_sparse_classes_from_one_distribution():
+    rng = np.random.default_rng(12)
+    k = 300
+    prior = 1 / np.arange(1, k + 1)
+    prior /= prior.sum()
+    fired = 0
+    for _ in range(40):
+        y_train = rng.choice(k, 5000, p=prior)
+        y_val = rng.choice(k, 300, p=prior)
+        y = np.concatenate([y_train, y_val])
+        frame = pd.DataFrame({"label": y, "pred": y, "split": ["train"] * 5000 + ["val"] * 300})
+        r = erranalysis.analyze(frame)
+        fired += any(f.kind == "label_shift" for f in r.findings)
+    assert fired <= 2

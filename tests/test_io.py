@@ -168,6 +168,19 @@ BAD_FRAMES = [
      {}, r"^x\.csv: column 'score' \(probability of the positive class\) needs a binary problem"),
     (pd.DataFrame({"label": [0, 1], "pred": [0, 1], "split": ["train", None]}),
      {}, r"^x\.csv: column 'split' has a missing value at row 1\.$"),
+    (pd.DataFrame({"label": ["a", " ", "b"], "pred": ["a", "a", "b"]}),
+     {}, r"^x\.csv: column 'label' has a missing value at row 1 \(an empty string\)\.$"),
+    (pd.DataFrame({"label": [1, "1", 2], "pred": [1, 1, 2]}),
+     {}, r"^x\.csv: column 'label' mixes value types \(int, str\); classes must all be of one type\.$"),
+    (pd.DataFrame([[0, 0, 1], [1, 1, 0]], columns=["label", "pred", "label"]),
+     {}, r"^x\.csv: column names must be unique\. Got 'label' more than once\.$"),
+    (pd.DataFrame({"label": [0, 1, 0, 1], "pred": [0, 1, 0, 1], "split": ["train", "train", "test", "test"],
+                   "weight": [1.0, 1.0, 0.0, 0.0]}),
+     {}, r"^x\.csv: column 'weight' is zero on every row of the test split\.$"),
+    (pd.DataFrame({"label": np.arange(3000), "pred": np.arange(3000)}),
+     {}, r"^x\.csv: column 'label' has 3,000 distinct values, more than the 2,000 classes analysed"),
+    (pd.DataFrame({"label": [0, 1], "pred": [0, 1], "id": [[1, 2], [3]]}),
+     {}, r"^x\.csv: column 'id' must hold one scalar id per row\. Got \[1, 2\] at row 0\.$"),
     (pd.DataFrame({"label": [0, 1], "proba_0": [0.5, "x"], "proba_1": [0.5, 0.5]}),
      {}, r"^x\.csv: column 'proba_0' must be numeric\. Got 'x' at row 1\.$"),
 ]
@@ -225,3 +238,32 @@ def test_empty_missing_corrupt_and_truncated_files(tmp_path):
 def test_columns_dataclass_defaults():
     c = Columns()
     assert (c.label, c.pred, c.split, c.score, c.proba_prefix) == ("label", "pred", "split", "score", "proba_")
+
+
+def test_positive_class_is_the_class_one_not_the_second_index():
+    p = validate_frame(pd.DataFrame({"label": [1, 2, 1], "score": [0.9, 0.2, 0.7]}))
+    assert p.classes[p.positive] == 1 and [w.code for w in p.warnings] == []
+    assert [p.classes[c] for c in p.pred] == [1, 2, 1]
+
+
+def test_a_lookalike_split_column_is_a_warning():
+    p = validate_frame(pd.DataFrame({"label": [0, 1], "pred": [0, 1], "Splits": ["train", "test"]}))
+    assert p.warnings[0].code == "split_missing"
+    assert "pass --split-col Splits" in p.warnings[0].message
+
+
+def test_api_argument_types():
+    frame = pd.DataFrame({"label": [0, 1], "score": [0.2, 0.9]})
+    assert erranalysis.analyze(frame, goal=np.float32(0.25)).decomposition.goal == pytest.approx(0.25)
+    with pytest.raises(UsageError, match=r"^--goal must be a number within \[0, 1\]\. Got True instead\.$"):
+        erranalysis.analyze(frame, goal=True)
+    with pytest.raises(UsageError, match=r"^--threshold must be a number within \[0, 1\]\. Got 'x' instead\.$"):
+        erranalysis.analyze(frame, threshold="x")
+    with pytest.raises(UsageError, match=r"^errors\['train'\] must be a number\. Got 'x' instead\.$"):
+        erranalysis.analyze(errors={"train": "x"})
+    with pytest.raises(UsageError, match=r"^data must map column names to columns of equal length"):
+        erranalysis.analyze({"label": [0, 1], "pred": [0]})
+    with pytest.raises(UsageError, match=r"^proba must hold numbers"):
+        erranalysis.analyze(y_true=[0, 1], proba=["a", "b"])
+    with pytest.raises(UsageError, match=r"^setting score_bins is out of range\. Got 0 instead\.$"):
+        erranalysis.Settings().replace(score_bins=0)
