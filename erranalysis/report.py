@@ -84,6 +84,7 @@ GLOSSARY = [
 ]
 
 _SEVERITY_ORDER = ("high", "medium", "low", "info")
+_GENERIC_STEMS = {"predictions", "prediction", "preds", "pred", "output", "outputs", "results", "scores"}
 
 
 def _svg_uri(svg: str | None) -> str | None:
@@ -114,7 +115,12 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     dec = result.decomposition
     source = Path(prov.input).name if prov.input else "summary figures"
     from_file = prov.sha256 is not None
-    model = model_name or (Path(prov.input).name.split(".")[0] if from_file else "model")
+    model = model_name or "model"
+    if model_name is None and from_file:
+        path = Path(prov.input)
+        model = path.name.split(".")[0]
+        if model.lower() in _GENERIC_STEMS and path.parent.name:
+            model = path.parent.name  # examples/digits/predictions.parquet -> digits
     if not from_file:
         source = {"DataFrame": "a DataFrame", "arrays": "arrays", "mapping": "a mapping"}.get(prov.input, source)
     title = title or f"Error analysis: {model}"

@@ -7,7 +7,8 @@ bundled 8×8 digits, predicts every image, and writes
   ``pred``, ``proba_0`` … ``proba_9``, ``split`` and two metadata columns
   (``mean_intensity``: mean pixel value in [0, 16]; ``ink_pixels``: pixels that are
   not blank);
-* ``examples/digits/report.json``: ``erranalysis.analyze(..., goal=0.01).to_json()``.
+* ``examples/digits/report.json``: ``erranalysis.analyze(..., goal=0.01).to_json()``;
+* ``examples/digits/report.html`` and ``report.pdf``: the report a reviewer reads.
 
 The forest is deliberately small and trained on 908 images only: it nearly fits its
 training set (train error 1.5 %, goal 1 %) but loses about 4.5 points on train_val,
@@ -77,9 +78,13 @@ def main() -> None:
         warnings.simplefilter("ignore", erranalysis.DataWarning)
         result = erranalysis.analyze(parquet, goal=GOAL, command="python examples/make_digits_example.py")
     (OUT / "report.json").write_text(result.to_json() + "\n", encoding="utf-8")
+    title = "Error analysis: digits random forest"
+    result.save(OUT / "report.html", title=title, model_name="digits random forest")
+    result.save(OUT / "report.pdf", title=title, model_name="digits random forest")
 
     print(f"wrote {parquet} ({parquet.stat().st_size / 1024:.0f} KB, {len(frame)} rows)")
-    print(f"wrote {OUT / 'report.json'}")
+    for name in ("report.json", "report.html", "report.pdf"):
+        print(f"wrote {OUT / name} ({(OUT / name).stat().st_size / 1024:.0f} KB)")
     print("errors:", ", ".join(f"{s} {e.error:.1%}" for s, e in result.errors.items()))
     print("headline:", result.headline)
     for i, step in enumerate(result.next_steps, 1):

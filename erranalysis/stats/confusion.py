@@ -57,7 +57,9 @@ def most_confused(
             if name != eval_split and agg.confusion[a].sum() * agg.row_scale >= settings.min_support
         }
         pattern = "unknown"
-        if others and all(r >= 0.5 * rate for r in others.values()):
+        if count * scale < settings.confused_min_count / 2:
+            pass  # too few errors to say where the pair happens
+        elif others and all(r >= 0.5 * rate for r in others.values()):
             pattern = "everywhere"
         elif others.get("train") is not None and others["train"] < 0.5 * rate:
             pattern = "eval_only"
