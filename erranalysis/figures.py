@@ -111,7 +111,7 @@ def decomposition(result: Result) -> str | None:
     cis.append(final.ci)
     notes.append(f"{final.error * 100:.1f}%")
 
-    fig, ax = plt.subplots(figsize=(7.0, 3.2))
+    fig, ax = plt.subplots(figsize=(7.0, 2.9))
     x = np.arange(len(labels))
     for i in range(len(labels)):
         st = styles[i]

@@ -357,15 +357,16 @@ def _environment(template_dir: str | Path | None):
 
 
 def render_html(result: Result, *, title: str | None = None, model_name: str | None = None,
-                template_dir: str | Path | None = None, page_size: str = "A4") -> str:
-    """The report as one self-contained HTML document."""
+                template_dir: str | Path | None = None, page_size: str = "A4", screen: bool = True) -> str:
+    """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
     env = _environment(template_dir)
     context = build_context(result, title=title, model_name=model_name, page_size=page_size)
     from markupsafe import Markup
 
     # The stylesheets are the template folder's own files, not data: mark them safe so
     # autoescaping leaves their quotes alone. Everything from the result stays escaped.
-    css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in ("report.css", "print.css")))
+    sheets = ("report.css", "screen.css", "print.css") if screen else ("report.css", "print.css")
+    css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in sheets))
     page_css = Markup(f"@page {{ size: {page_size}; }}")
     return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
 
@@ -398,7 +399,8 @@ def render_pdf(result: Result, *, title: str | None = None, model_name: str | No
 
     from weasyprint import HTML
 
-    html = render_html(result, title=title, model_name=model_name, template_dir=template_dir, page_size=page_size)
+    html = render_html(result, title=title, model_name=model_name, template_dir=template_dir, page_size=page_size,
+                       screen=False)
     folder = templates_dir(template_dir)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     return HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder)).write_pdf()

@@ -35,3 +35,24 @@ def test_example_matches_its_stored_json(folder):
 
 def test_there_is_an_example():
     assert EXAMPLES, "examples/*/predictions.parquet is missing"
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_report_renders_without_warnings(folder, tmp_path, caplog):
+    import logging
+
+    from pypdf import PdfReader
+
+    caplog.set_level(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = erranalysis.analyze(folder / "predictions.parquet", goal=0.01)
+        html = result.to_html()
+        result.to_pdf(tmp_path / "r.pdf")
+    assert [r.getMessage() for r in caplog.records] == []
+    assert result.next_steps[0].why in html
+    pdf = PdfReader(tmp_path / "r.pdf")
+    first = " ".join(pdf.pages[0].extract_text().split())
+    assert result.next_steps[0].actions[0][:30] in first
+    assert "From the goal to the test error" in first  # the decomposition chart is on page 1
+    assert len(pdf.pages) <= 10
