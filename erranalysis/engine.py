@@ -295,12 +295,10 @@ def analyze_predictions(
         leakage=leakage,
         n_rows=preds.n_rows,
     )
-    findings = collect(ev)
-    steps = advice.plan(findings)
+    findings, steps, headline = _conclude(ev)
     provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present}})
     return Result(
-        headline=advice.headline(steps, dec.final_split, dec.final_error, goal,
-                                 measured=any(c is not None for c in dec.components.values())),
+        headline=headline,
         errors=errors,
         decomposition=dec,
         findings=findings,
@@ -314,6 +312,15 @@ def analyze_predictions(
         provenance=provenance,
         eval_split=eval_split,
     )
+
+
+def _conclude(ev: Evidence) -> tuple[list, list, str]:
+    """Findings, the ordered next steps and the headline from the evidence."""
+    findings = collect(ev)
+    steps = advice.plan(findings)
+    dec = ev.decomposition
+    measured = any(c is not None for c in dec.components.values())
+    return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured)
 
 
 def calibration_inputs_kind(preds: Predictions) -> str:
@@ -422,16 +429,14 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
     present = list(errors)
     ev = Evidence(settings=settings, metric=metric, goal=goal, eval_split=_eval_split(present),
                   errors=errors, decomposition=dec)
-    findings = collect(ev)
-    steps = advice.plan(findings)
+    findings, steps, headline = _conclude(ev)
     provenance = Provenance(
         input=None, sha256=None, rows=None, rows_by_split={s: e.n for s, e in errors.items()}, columns={},
         tool_version=__version__, command=command, created=_now(), metric=metric, goal=goal,
         settings=asdict(settings),
     )
     return Result(
-        headline=advice.headline(steps, dec.final_split, dec.final_error, goal,
-                                 measured=any(c is not None for c in dec.components.values())),
+        headline=headline,
         errors=errors,
         decomposition=dec,
         findings=findings,
