@@ -1,0 +1,178 @@
+"""Read a training history (loss curves) from the formats training libraries write."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+KNOWN_FORMATS = (
+    "Keras CSVLogger CSV (epoch, loss, val_loss), PyTorch Lightning metrics.csv, "
+    "Hugging Face trainer_state.json, or a CSV/JSON of x, train loss and val loss "
+    "named with --history-x, --history-train, --history-val"
+)
+_X_NAMES = ("step", "global_step", "iteration", "iter", "epoch")
+_TRAIN_NAMES = ("train_loss", "training_loss", "loss", "train_loss_epoch", "train_loss_step", "trn_loss")
+_VAL_NAMES = ("val_loss", "validation_loss", "valid_loss", "eval_loss", "val_loss_epoch", "test_loss", "dev_loss")
+
+
+@dataclass(frozen=True)
+class History:
+    """Train and val loss curves; each has its own x values (logs may be sparse)."""
+
+    source: str
+    format: str
+    x_name: str
+    train_x: np.ndarray
+    train: np.ndarray
+    val_x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    val: np.ndarray = field(default_factory=lambda: np.empty(0))
+    columns: dict = field(default_factory=dict)
+
+    @property
+    def has_val(self) -> bool:
+        return self.val.size > 0
+
+
+def _fail(name: str, why: str) -> InputError:
+    return InputError(f"{name}: cannot read the training history: {why}. Known formats: {KNOWN_FORMATS}.",
+                      hint="Name the columns with --history-x, --history-train and --history-val.")
+
+
+def read_history(source, *, x: str | None = None, train: str | None = None, val: str | None = None) -> History:
+    """Read ``source`` (a path or a DataFrame) and return its loss curves.
+
+    The format is detected from the content: a JSON object with ``log_history`` is a
+    Hugging Face trainer state; a table with ``step`` and ``epoch`` columns and sparse
+    rows is a Lightning ``metrics.csv``; a table with ``epoch`` and ``loss`` is a Keras
+    ``CSVLogger`` file; anything else needs the column names.
+    """
+    if isinstance(source, pd.DataFrame):
+        return _from_table(source.copy(), "DataFrame", x, train, val)
+    path = Path(source)
+    name = str(source)
+    if not path.exists():
+        raise InputError(f"{name}: file not found.")
+    if path.is_dir():
+        raise InputError(f"{name}: is a directory, not a training history.")
+    if path.stat().st_size == 0:
+        raise InputError(f"{name}: file is empty.")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            try:
+                frame = pd.read_json(path, lines=True)
+            except ValueError:
+                raise _fail(name, "the file is neither valid JSON nor JSON Lines") from None
+            return _from_table(frame, name, x, train, val)
+        if isinstance(doc, dict) and "log_history" in doc:
+            return _from_trainer_state(doc, name, x, train, val)
+        if isinstance(doc, dict):
+            doc = doc.get("history", doc)
+            try:
+                frame = pd.DataFrame(doc)
+            except ValueError:
+                raise _fail(name, "the JSON object is not a table of columns") from None
+        else:
+            frame = pd.DataFrame(doc)
+        return _from_table(frame, name, x, train, val)
+    try:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        frame = pd.read_csv(path, sep=sep)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise _fail(name, f"not a CSV table ({str(exc).splitlines()[0]})") from None
+    return _from_table(frame, name, x, train, val)
+
+
+def _pick(columns, wanted: str | None, candidates, name: str, flag: str, required: bool) -> str | None:
+    if wanted is not None:
+        if wanted not in columns:
+            raise InputError(f"{name}: column {wanted!r} ({flag}) is missing. Columns: {', '.join(map(str, columns))}.")
+        return wanted
+    lower = {str(c).lower(): c for c in columns}
+    for cand in candidates:
+        if cand in lower:
+            return lower[cand]
+    if required:
+        raise _fail(name, f"no {flag[2:].replace('history-', '')} column found among {', '.join(map(str, columns))}")
+    return None
+
+
+def _series(frame: pd.DataFrame, xcol: str, ycol: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    sub = frame[[xcol, ycol]].copy()
+    xs = pd.to_numeric(sub[xcol], errors="coerce")
+    ys = pd.to_numeric(sub[ycol].replace({"nan": np.nan, "inf": np.inf, "-inf": -np.inf}), errors="coerce")
+    # Sparse logs leave a column empty on rows that log something else: drop those rows,
+    # but keep NaN/inf losses that were really logged (they mean the run blew up).
+    logged = sub[ycol].notna() | sub[ycol].astype(str).str.lower().isin(["nan", "inf", "-inf"])
+    keep = logged.to_numpy() & xs.notna().to_numpy()
+    x_arr = xs.to_numpy(dtype=float)[keep]
+    y_arr = ys.to_numpy(dtype=float)[keep]
+    order = np.argsort(x_arr, kind="stable")
+    x_arr, y_arr = x_arr[order], y_arr[order]
+    if x_arr.size and np.unique(x_arr).size < x_arr.size:
+        # Several values logged at one x (e.g. per-step and per-epoch rows): average them.
+        df = pd.DataFrame({"x": x_arr, "y": y_arr}).groupby("x", sort=True)["y"].mean()
+        x_arr, y_arr = df.index.to_numpy(dtype=float), df.to_numpy(dtype=float)
+    return x_arr, y_arr
+
+
+def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
+    if frame.empty:
+        raise InputError(f"{name}: the training history has no rows.")
+    frame.columns = [str(c) for c in frame.columns]
+    cols = list(frame.columns)
+    lower = [c.lower() for c in cols]
+    sparse = "step" in lower and "epoch" in lower and frame.isna().any().any()
+    if sparse:
+        fmt = "lightning"
+        train_candidates = ("train_loss_step", "train_loss", "train_loss_epoch", "loss")
+        x_candidates = ("step",)
+    elif "epoch" in lower and "loss" in lower:
+        fmt = "keras"
+        train_candidates = _TRAIN_NAMES
+        x_candidates = ("epoch",)
+    else:
+        fmt = "table"
+        train_candidates = _TRAIN_NAMES
+        x_candidates = _X_NAMES
+    xcol = _pick(cols, x, x_candidates, name, "--history-x", required=False)
+    ycol = _pick(cols, train, train_candidates, name, "--history-train", required=True)
+    vcol = _pick(cols, val, _VAL_NAMES, name, "--history-val", required=False)
+    if xcol is None:
+        frame = frame.reset_index(drop=True)
+        frame["_index"] = np.arange(len(frame))
+        xcol = "_index"
+    tx, ty = _series(frame, xcol, ycol, name)
+    if ty.size == 0:
+        raise _fail(name, f"column {ycol!r} holds no loss values")
+    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(frame, xcol, vcol, name)
+    x_name = "epoch" if xcol.lower() == "epoch" else ("step" if xcol != "_index" else "row")
+    return History(name, fmt, x_name, tx, ty, vx, vy, {"x": xcol, "train": ycol, "val": vcol})
+
+
+def _from_trainer_state(doc: dict, name: str, x, train, val) -> History:
+    logs = doc.get("log_history") or []
+    if not isinstance(logs, list) or not logs:
+        raise _fail(name, "log_history is empty")
+    frame = pd.DataFrame([entry for entry in logs if isinstance(entry, dict)])
+    xcol = x or ("step" if "step" in frame.columns else "epoch")
+    ycol = train or "loss"
+    vcol = val or ("eval_loss" if "eval_loss" in frame.columns else None)
+    for col, flag in ((xcol, "--history-x"), (ycol, "--history-train")):
+        if col not in frame.columns:
+            raise _fail(name, f"log_history has no {col!r} entries ({flag})")
+    tx, ty = _series(frame, xcol, ycol, name)
+    if ty.size == 0:
+        raise _fail(name, f"log_history has no {ycol!r} values")
+    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(frame, xcol, vcol, name)
+    return History(name, "huggingface", "step" if xcol == "step" else "epoch", tx, ty, vx, vy,
+                   {"x": xcol, "train": ycol, "val": vcol})
