@@ -13,7 +13,9 @@ from .fmt import pct as _pct
 from .fmt import pts as _pts
 from .result import SEVERITIES, Finding, NextStep
 
-FIRST = ("data_quality", "leakage", "below_baseline", "threshold")
+#: An unstable run (exploding or oscillating loss) comes before the decomposition:
+#: the error figures of such a run are not yet worth decomposing.
+FIRST = ("data_quality", "leakage", "loss_exploding", "loss_oscillating", "below_baseline", "threshold")
 DECOMPOSITION = ("underfitting", "overfitting", "distribution_shift", "val_overfitting")
 
 #: Short names of the problems, used in headlines.
@@ -32,6 +34,12 @@ PROBLEM_NAMES = {
     "label_shift": "Align class frequencies across splits",
     "poor_calibration": "Calibrate the probabilities",
     "insufficient_data": "Collect more evaluation rows",
+    "loss_exploding": "Stabilise training: the loss exploded",
+    "loss_oscillating": "Make training converge: the loss oscillates",
+    "loss_initial": "Check the initial loss",
+    "loss_still_decreasing": "Train longer",
+    "loss_plateau": "Shuffle the training data",
+    "loss_overfitting": "Stop at the best checkpoint and regularise",
 }
 
 #: What to try for each problem, most promising first.
@@ -117,6 +125,38 @@ ACTIONS = {
         "Collect more labelled rows in the splits this term compares before acting on it.",
         "Meanwhile act on the terms that are material.",
     ],
+    "loss_exploding": [
+        "Look for anomalous inputs in the batches around the blow-up: NaNs, huge values, division by zero, log of zero.",
+        "Lower the learning rate (try a factor of 10), or add warm-up.",
+        "Clip the gradient norm.",
+        "Shuffle the data so that outliers spread across batches.",
+    ],
+    "loss_oscillating": [
+        "Lower the learning rate.",
+        "Check that the features can predict the labels: train on a handful of examples until the loss is near zero.",
+        "Simplify the model until it beats a simple baseline, then add complexity back one piece at a time.",
+        "Check the data pipeline for shuffled or misaligned labels.",
+    ],
+    "loss_initial": [
+        "Check the output layer: with K classes and an unbiased start the loss should begin near ln(K).",
+        "Initialise the last layer's bias to the class log-frequencies, and its weights small.",
+        "Check that the loss takes logits or probabilities as the model produces them, not both.",
+    ],
+    "loss_still_decreasing": [
+        "Train longer, until train and val loss both flatten.",
+        "If time is short, raise the learning rate a little or use a schedule that decays later.",
+    ],
+    "loss_plateau": [
+        "Shuffle the training data every epoch: repeated steps point to a data order that repeats.",
+        "Check the learning-rate schedule: scheduled drops also look like steps.",
+        "Look for batches sorted by class or source.",
+    ],
+    "loss_overfitting": [
+        "Keep the best checkpoint (early stopping at the lowest val loss).",
+        "Add more training data or augmentation.",
+        "Regularise: weight decay, dropout; or reduce model capacity.",
+        "Check that the train and val splits come from the same distribution.",
+    ],
 }
 
 
@@ -174,6 +214,8 @@ def _why(f: Finding) -> str:
     if k == "poor_calibration":
         return (f"Expected calibration error is {e['ece']:.1%} on {f.split} "
                 f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance).")
+    if k.startswith("loss_"):
+        return f.title + "."
     if k == "insufficient_data":
         return (f"{e['component'].replace('_', ' ').capitalize()} is {_pts(e['value'])} with an interval from "
                 f"{_pts(e['ci'][0])} to {_pts(e['ci'][1])}: too wide to tell whether it matters.")
@@ -182,14 +224,14 @@ def _why(f: Finding) -> str:
 
 def _rank(f: Finding) -> tuple:
     if f.kind == "threshold" and f.evidence.get("improves_error") is False:
-        return (3, 0, -f.impact)  # a trade-off, not a misleading error rate
+        return (3, -f.impact, SEVERITIES.index(f.severity))  # a trade-off, not a misleading error rate
     if f.kind in FIRST:
         return (0, FIRST.index(f.kind), -f.impact)
     if f.kind == "confused_pair" and f.evidence.get("label_ambiguity"):
         return (1, 0, -f.impact)
     if f.kind in DECOMPOSITION:
         return (2, DECOMPOSITION.index(f.kind), -f.impact)
-    return (3, 0, -f.impact)
+    return (3, -f.impact, SEVERITIES.index(f.severity))
 
 
 def plan(findings: list[Finding]) -> list[NextStep]:

@@ -26,6 +26,8 @@ Examples:
   erranalysis report preds.parquet --goal 0.01
   erranalysis report preds.parquet --goal 0.01 --json out.json --fail-on high
   erranalysis report --goal 0.01 --train 0.20 --val 0.27 --test 0.28
+  erranalysis report preds.parquet --goal 0.01 --history metrics.csv
+  erranalysis report --history trainer_state.json
 
 Exit codes: 0 done, 1 a --fail-on gate tripped, 2 bad input or usage,
 3 an internal error (a bug: set ERRANALYSIS_DEBUG=1 for the traceback).
@@ -104,6 +106,13 @@ def cli() -> None:
 @click.option("--n-train-val", type=int, help="Summary mode: train_val rows.")
 @click.option("--n-val", type=int, help="Summary mode: val rows.")
 @click.option("--n-test", type=int, help="Summary mode: test rows.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Training history to diagnose: Keras CSVLogger CSV, Lightning metrics.csv, Hugging Face "
+                   "trainer_state.json, or a CSV/JSON of x, train loss, val loss. Works without PREDICTIONS.")
+@click.option("--history-x", help="History column of the x axis (step or epoch).")
+@click.option("--history-train", help="History column of the train loss.")
+@click.option("--history-val", help="History column of the val loss.")
+@click.option("--num-classes", type=int, help="Classes, for the expected initial loss ln(K) when there are no predictions.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one report here; .html or .pdf picks the format.")
 @click.option("--format", "fmt", type=click.Choice(["both", "html", "pdf", "none"]), default="both", show_default=True,
@@ -118,6 +127,7 @@ def cli() -> None:
 def report(predictions, goal, json_path, fail_on, metric, threshold, positive_label, label_col, pred_col,
            split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format,
            e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test,
+           history_path, history_x, history_train, history_val, num_classes,
            output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
     import warnings
 
@@ -136,16 +146,16 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
     try:
         if predictions is not None and summary_given:
             raise UsageError("Give either a predictions file or summary errors (--train, --val, ...), not both.")
-        if predictions is None and not summary_given:
+        if predictions is None and not summary_given and history_path is None:
             raise UsageError(
-                "Give a predictions file, or summary errors with --train/--train-val/--val/--test.",
+                "Give a predictions file, summary errors with --train/--train-val/--val/--test, or --history.",
                 hint="Example: erranalysis report preds.parquet --goal 0.01",
             )
         if json_path is not None and predictions is not None and str(json_path) != "-":
             if json_path.resolve() == predictions.resolve():
                 raise UsageError(f"--json {json_path} is the input file; it would be overwritten.",
                                  hint="Pick another path for --json.")
-        outputs = report_paths(predictions, output, fmt)
+        outputs = report_paths(predictions if predictions is not None else history_path, output, fmt)
         page_size = "letter" if page_size.lower() == "letter" else "A4"
         if template_dir is not None:
             from .resources import templates_dir
@@ -156,15 +166,19 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
             flag = orphans[0].replace("_", "-")
             raise UsageError(f"--n-{flag} gives the rows of a split whose error is missing.",
                              hint=f"Add --{flag} with that split's error.")
+        curves = {"history": history_path, "history_x": history_x, "history_train": history_train,
+                  "history_val": history_val, "num_classes": num_classes}
         if summary_given:
             result = analyze(errors=summary, n={k: v for k, v in rows.items() if v is not None},
-                             goal=goal, metric=metric, command=command)
+                             goal=goal, metric=metric, command=command, **curves)
+        elif predictions is None:
+            result = analyze(goal=goal, metric=metric, command=command, **curves)
         else:
             result = analyze(
                 predictions, goal=goal, metric=metric, threshold=threshold, positive_label=positive_label,
                 label_col=label_col, pred_col=pred_col, split_col=split_col, score_col=score_col,
                 proba_prefix=proba_prefix, weight_col=weight_col, loss_col=loss_col, id_col=id_col,
-                input_format=input_format, command=command,
+                input_format=input_format, command=command, **curves,
             )
     except ErranalysisError as exc:
         _fail(exc.message, exc.hint)

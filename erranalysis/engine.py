@@ -73,6 +73,11 @@ def analyze(
     input_format: str | None = None,
     settings: Settings | None = None,
     command: str | None = None,
+    history=None,
+    history_x: str | None = None,
+    history_train: str | None = None,
+    history_val: str | None = None,
+    num_classes: int | None = None,
     **column_names: str,
 ) -> Result:
     """Diagnose a model from its predictions and say what to do next.
@@ -104,6 +109,13 @@ def analyze(
         ``proba_prefix``.
     settings : Settings, optional
         Every tunable threshold of the analysis.
+    history : str, Path or pandas.DataFrame, optional
+        A training history (Keras CSVLogger CSV, Lightning metrics.csv, Hugging Face
+        trainer_state.json, or a table of x / train loss / val loss) to diagnose the
+        loss curves; ``history_x``, ``history_train``, ``history_val`` name its columns.
+        Alone (no predictions) it gives the history diagnosis only.
+    num_classes : int, optional
+        Number of classes, for the expected initial loss ln(K) when there are no predictions.
 
     Returns
     -------
@@ -131,16 +143,26 @@ def analyze(
             raise UsageError(f"--goal must be an error rate in [0, 1). Got {goal:g} instead.",
                              hint="Give the goal as a fraction: 0.01 for 1%.")
     columns = _columns(columns, column_names)
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                                    or num_classes < 2):
+        raise UsageError(f"--num-classes must be a whole number of at least 2. Got {num_classes!r} instead.")
+    curves = None
+    if history is not None:
+        from .io.history import read_history
+
+        curves = read_history(history, x=history_x, train=history_train, val=history_val)
 
     if errors is not None:
         if data is not None or y_true is not None:
             raise UsageError("Give either predictions or summary errors, not both.")
-        return _from_summary(errors, n or {}, goal, metric, settings, command)
+        return _from_summary(errors, n or {}, goal, metric, settings, command, curves, num_classes)
 
     source_path = None
     if data is None:
+        if y_true is None and curves is not None:
+            return _from_summary({}, {}, goal, metric, settings, command, curves, num_classes)
         if y_true is None:
-            raise UsageError("analyze() needs data (a path or DataFrame), y_true, or errors.")
+            raise UsageError("analyze() needs data (a path or DataFrame), y_true, errors, or history.")
         frame = frame_from_arrays(y_true, y_pred, proba, split, weight, classes, columns)
         name = "arrays"
     elif isinstance(data, (str, Path)):
@@ -179,7 +201,8 @@ def analyze(
         goal=goal,
         settings=asdict(settings),
     )
-    return analyze_predictions(preds, goal=goal, metric=metric, settings=settings, provenance=provenance)
+    return analyze_predictions(preds, goal=goal, metric=metric, settings=settings, provenance=provenance,
+                               history=curves, num_classes=num_classes)
 
 
 def _columns(columns: Columns | None, names: dict) -> Columns:
@@ -211,9 +234,10 @@ def _eval_split(present: list[str]) -> str | None:
 
 
 def analyze_predictions(
-    preds: Predictions, *, goal: float | None, metric: str, settings: Settings, provenance: Provenance
+    preds: Predictions, *, goal: float | None, metric: str, settings: Settings, provenance: Provenance,
+    history=None, num_classes: int | None = None,
 ) -> Result:
-    """Run every analysis on validated predictions."""
+    """Run every analysis on validated predictions (and the training history, if any)."""
     aggs = compute_aggregates(preds, settings.score_bins, settings.calibration_bins)
     present = [s for s in SPLITS if s in aggs]
     eval_split = _eval_split(present)
@@ -278,6 +302,7 @@ def analyze_predictions(
             cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins)
     balance = _class_balance(aggs, present, labels, settings)
     leakage = _leakage(preds)
+    curves = _diagnose_history(history, num_classes or preds.n_classes)
 
     ev = Evidence(
         settings=settings,
@@ -294,9 +319,11 @@ def analyze_predictions(
         warnings=preds.warnings,
         leakage=leakage,
         n_rows=preds.n_rows,
+        history=curves,
     )
     findings, steps, headline = _conclude(ev)
-    provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present}})
+    provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
+                               "history": None if history is None else history.source})
     return Result(
         headline=headline,
         errors=errors,
@@ -311,6 +338,7 @@ def analyze_predictions(
         warnings=list(preds.warnings),
         provenance=provenance,
         eval_split=eval_split,
+        history=curves,
     )
 
 
@@ -319,8 +347,18 @@ def _conclude(ev: Evidence) -> tuple[list, list, str]:
     findings = collect(ev)
     steps = advice.plan(findings)
     dec = ev.decomposition
+    if not steps and not ev.errors and ev.history is not None:
+        return findings, steps, ev.history.summary
     measured = any(c is not None for c in dec.components.values())
     return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured)
+
+
+def _diagnose_history(curves, n_classes):
+    if curves is None:
+        return None
+    from .stats.history import diagnose
+
+    return diagnose(curves, n_classes)
 
 
 def calibration_inputs_kind(preds: Predictions) -> str:
@@ -398,8 +436,8 @@ def _leakage(preds: Predictions) -> dict:
     return out
 
 
-def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
-    """Decomposition and next steps from error figures alone."""
+def _from_summary(errors_in, n_in, goal, metric, settings, command, curves=None, num_classes=None) -> Result:
+    """Decomposition and next steps from error figures alone (and/or a training history)."""
     errors = {}
     for s, value in errors_in.items():
         if value is None:
@@ -422,18 +460,20 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
             raise UsageError(f"--n-{s.replace('_', '-')} must be a positive row count. Got {rows} instead.")
         ci = wilson(value, int(rows), settings.confidence) if rows else None
         errors[s] = SplitError(s, value, ci, int(rows) if rows else None, float(rows) if rows else None)
-    if not errors:
+    if not errors and curves is None:
         raise UsageError("Give at least one error figure (--train, --train-val, --val, --test).")
     errors = {s: errors[s] for s in SPLITS if s in errors}
     dec = decompose(errors, goal, metric, settings)
     present = list(errors)
+    analysis = _diagnose_history(curves, num_classes)
     ev = Evidence(settings=settings, metric=metric, goal=goal, eval_split=_eval_split(present),
-                  errors=errors, decomposition=dec)
+                  errors=errors, decomposition=dec, history=analysis)
     findings, steps, headline = _conclude(ev)
     provenance = Provenance(
         input=None, sha256=None, rows=None, rows_by_split={s: e.n for s, e in errors.items()}, columns={},
         tool_version=__version__, command=command, created=_now(), metric=metric, goal=goal,
         settings=asdict(settings),
+        history=None if curves is None else curves.source,
     )
     return Result(
         headline=headline,
@@ -449,4 +489,5 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command) -> Result:
         warnings=[],
         provenance=provenance,
         eval_split=_eval_split(present),
+        history=analysis,
     )

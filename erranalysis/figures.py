@@ -282,3 +282,57 @@ def class_balance(result: Result) -> tuple[str | None, bool]:
     ax.set_ylabel("share of rows")
     ax.legend(fontsize=7.5, frameon=False, ncol=len(splits))
     return _svg(fig), cut
+
+
+_SHORT = {
+    "loss_exploding": "exploding",
+    "loss_oscillating": "oscillating",
+    "loss_initial": "initial loss",
+    "loss_still_decreasing": "still falling",
+    "loss_plateau": "step",
+    "loss_overfitting": "val turns up",
+}
+
+
+def loss_curves(result: Result) -> str | None:
+    """Train and val loss against steps or epochs, marked where a diagnosis fired."""
+    h = result.history
+    if h is None or not h.plot["train"]:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.0, 3.2))
+    tx = np.asarray(h.plot["train_x"], float)
+    ty = np.asarray([np.nan if v is None else v for v in h.plot["train"]], float)
+    ax.plot(tx, ty, color=OKABE_ITO["blue"], linewidth=1.2, label="train loss")
+    values = ty[np.isfinite(ty)]
+    if h.plot["val"]:
+        vx = np.asarray(h.plot["val_x"], float)
+        vy = np.asarray([np.nan if v is None else v for v in h.plot["val"]], float)
+        ax.plot(vx, vy, color=OKABE_ITO["orange"], linewidth=1.6, linestyle="--", marker="o" if vx.size <= 60 else None,
+                markersize=3, label="val loss")
+        values = np.concatenate([values, vy[np.isfinite(vy)]])
+    if values.size and values.min() > 0 and values.max() / values.min() > 20:
+        ax.set_yscale("log")
+    if h.expected_initial is not None:
+        ax.axhline(h.expected_initial, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)
+        ax.annotate(f"ln(K) = {h.expected_initial:.2f}", (1.0, h.expected_initial), xycoords=("axes fraction", "data"),
+                    ha="right", va="bottom", fontsize=7.5, color="#555555")
+    marks = []
+    for d in h.diagnoses:
+        label = _SHORT.get(d.kind, d.kind)
+        if d.kind == "loss_plateau":
+            marks += [(x, label) for x in d.evidence.get("at", [])]
+        elif d.kind == "loss_overfitting":
+            marks.append((d.evidence["began"], "val turns up"))
+            if d.evidence["best_checkpoint"] != d.evidence["began"]:
+                marks.append((d.evidence["best_checkpoint"], "best checkpoint"))
+        elif isinstance(d.at, (int, float)):
+            marks.append((d.at, label))
+    for i, (x, label) in enumerate(marks[:12]):
+        ax.axvline(x, color=OKABE_ITO["vermillion"], linewidth=1, alpha=0.8)
+        ax.annotate(label, (x, 1.0 - 0.07 * (i % 3)), xycoords=("data", "axes fraction"), rotation=0, ha="left",
+                    va="top", fontsize=7.5, color=OKABE_ITO["vermillion"], xytext=(2, 0), textcoords="offset points")
+    ax.set_xlabel(h.x_name)
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), fontsize=8, frameon=False)
+    return _svg(fig)

@@ -32,6 +32,7 @@ SECTIONS = [
     ("threshold", "Thresholds"),
     ("calibration", "Calibration"),
     ("class-balance", "Class balance"),
+    ("training-history", "Training history"),
     ("appendix", "Appendix"),
     ("provenance", "Provenance"),
 ]
@@ -287,14 +288,29 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             ],
         }
 
+    hist_ctx = None
+    if result.history is not None:
+        h = result.history
+        hist_ctx = {
+            "source": h.source,
+            "format": {"keras": "Keras CSVLogger", "lightning": "PyTorch Lightning metrics.csv",
+                       "huggingface": "Hugging Face trainer_state.json", "table": "table"}.get(h.format, h.format),
+            "points": f"{h.n_train:,} train and {h.n_val:,} val values, by {h.x_name}",
+            "summary": h.summary,
+            "figure": _svg_uri(figures.loss_curves(result)),
+            "findings": [f for f in findings if f["kind"].startswith("loss_")],
+        }
+
     provenance = [
-        ("Input", prov.input or "summary figures given on the command line"),
+        ("Input", prov.input or ("none (training history only)" if prov.history else
+                                 "summary figures given on the command line")),
         ("SHA-256", prov.sha256 or "—"),
         ("Rows", "—" if prov.rows is None else f"{prov.rows:,}"),
         ("Rows per split", ", ".join(f"{s}: {'—' if n is None else f'{n:,}'}" for s, n in prov.rows_by_split.items())),
         ("Columns used", "; ".join(
             f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in prov.columns.items() if v
         ) or "—"),
+        ("Training history", prov.history or "—"),
         ("Metric", prov.metric),
         ("Goal", pct(prov.goal) if prov.goal is not None else "not given"),
         ("Tool version", f"erranalysis {prov.tool_version}"),
@@ -334,6 +350,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "thresholds": thresholds,
         "calibration": cal_ctx,
         "balance": bal_ctx,
+        "history": hist_ctx,
         "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY],
         "glossary": [{"term": t, "meaning": m} for t, m in GLOSSARY],
         "provenance": [{"key": k, "value": v} for k, v in provenance],

@@ -248,6 +248,7 @@ class Provenance:
     metric: str
     goal: float | None
     settings: dict
+    history: str | None = None  # the training-history file, when one was given
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ class Result:
     warnings: list
     provenance: Provenance
     eval_split: str | None = None
+    history: object = None  # HistoryAnalysis of the training curves, when given
 
     def to_dict(self) -> dict:
         """The JSON document as plain Python values (stable schema, ``schema_version``)."""
@@ -287,6 +289,7 @@ class Result:
             "calibration": plain(self.calibration),
             "class_balance": plain(self.class_balance),
             "warnings": plain(self.warnings),
+            "history": None if self.history is None else self.history.to_dict(),
             "provenance": plain(self.provenance),
         }
 

@@ -19,6 +19,25 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
     console = console or Console(highlight=False)
     console.print(Panel(result.headline, title="Next step", title_align="left", border_style="green"))
 
+    if result.errors:
+        _print_errors(result, console)
+    if result.history is not None:
+        h = result.history
+        console.print(f"[bold]Training history[/bold] ({h.source}, {h.format}, {h.n_train} train / {h.n_val} val "
+                      f"points): {h.summary}")
+    _print_findings(result, console, max_findings)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w.message}")
+    if reports or json_path is not None:
+        console.print()
+    for path in reports:
+        kind = "PDF" if str(path).lower().endswith(".pdf") else "HTML"
+        console.print(f"{kind} report written to {path}", soft_wrap=True)
+    if json_path is not None:
+        console.print(f"JSON written to {json_path}", soft_wrap=True)
+
+
+def _print_errors(result: Result, console: Console) -> None:
     errors = Table(title="Error per split" + ("" if result.decomposition.metric == "error" else " (balanced)"),
                    title_justify="left", show_edge=False)
     for col, justify in (("split", "left"), ("error", "right"), ("95% interval", "right"), ("rows", "right")):
@@ -54,6 +73,9 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
     for name, how in dec.not_measurable.items():
         console.print(f"[dim]{name.replace('_', ' ')} not measurable: {how}[/dim]")
 
+
+
+def _print_findings(result: Result, console: Console, max_findings: int) -> None:
     if result.findings:
         console.print(f"\n[bold]Findings[/bold] ({len(result.findings)})")
         ranked = sorted(result.findings, key=lambda f: ("high", "medium", "low", "info").index(f.severity))
@@ -74,12 +96,3 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
         for i, step in enumerate(result.next_steps, 1):
             grid.add_row(f"  {i}.", f"[bold]{step.problem}[/bold]: {step.actions[0]}")
         console.print(grid)
-    for w in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w.message}")
-    if reports or json_path is not None:
-        console.print()
-    for path in reports:
-        kind = "PDF" if str(path).lower().endswith(".pdf") else "HTML"
-        console.print(f"{kind} report written to {path}", soft_wrap=True)
-    if json_path is not None:
-        console.print(f"JSON written to {json_path}", soft_wrap=True)

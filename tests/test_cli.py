@@ -95,8 +95,8 @@ def test_summary_mode(tmp_path):
     (["report", "missing.parquet", "--goal", "0.01"], "Error: missing.parquet: file not found.\n"),
     (["report", "{preds}", "--goal", "1.5"],
      "Error: --goal must be an error rate in [0, 1). Got 1.5 instead.\nHint: Give the goal as a fraction: 0.01 for 1%.\n"),
-    (["report", "--goal", "0.01"], "Error: Give a predictions file, or summary errors with "
-     "--train/--train-val/--val/--test.\nHint: Example: erranalysis report preds.parquet --goal 0.01\n"),
+    (["report", "--goal", "0.01"], "Error: Give a predictions file, summary errors with "
+     "--train/--train-val/--val/--test, or --history.\nHint: Example: erranalysis report preds.parquet --goal 0.01\n"),
     (["report", "{preds}", "--train", "0.2"],
      "Error: Give either a predictions file or summary errors (--train, --val, ...), not both.\n"),
     (["report", "{preds}", "--label-col", "target"], "Error: {preds}: column 'target' is missing. Columns: label, "

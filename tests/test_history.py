@@ -73,3 +73,157 @@ def test_initial_loss_needs_the_number_of_classes():
 def test_too_short_a_curve_is_not_judged():
     a = diagnose(H([2.3, 1.0, 0.8]), 10)
     assert a.diagnoses == [] and not a.healthy and "too few" in a.summary
+
+
+# ----------------------------------------------------------------------- readers
+
+N = 60
+
+
+def _curves():
+    return curves.ideal(N, 0.03, 0), curves.overfitting_val(N)
+
+
+def _check_overfitting(h, x_at_turn):
+    a = diagnose(h, 10)
+    assert kinds(a) == ["loss_overfitting"]
+    assert abs(a.diagnoses[0].evidence["began"] - x_at_turn) <= 0.1 * x_at_turn + 1
+
+
+def test_keras_csvlogger(tmp_path):
+    train, val = _curves()
+    path = tmp_path / "training.log"
+    pd.DataFrame({"epoch": np.arange(N), "accuracy": 1 - train / 3, "loss": train, "val_accuracy": 0.5,
+                  "val_loss": val}).to_csv(path, index=False)
+    h = read_history(path)
+    assert (h.format, h.x_name, h.columns) == ("keras", "epoch", {"x": "epoch", "train": "loss", "val": "val_loss"})
+    np.testing.assert_allclose(h.train, train)
+    _check_overfitting(h, 0.4 * N)
+
+
+def test_lightning_metrics_csv_with_sparse_rows(tmp_path):
+    train, val = _curves()
+    rows = []
+    for i in range(N):
+        step = (i + 1) * 100
+        rows.append({"epoch": i, "step": step, "train_loss_step": train[i], "val_loss": np.nan, "train_loss_epoch": np.nan})
+        rows.append({"epoch": i, "step": step, "train_loss_step": np.nan, "val_loss": val[i], "train_loss_epoch": np.nan})
+        rows.append({"epoch": i, "step": step, "train_loss_step": np.nan, "val_loss": np.nan, "train_loss_epoch": train[i]})
+    path = tmp_path / "metrics.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    h = read_history(path)
+    assert (h.format, h.x_name, h.columns["train"], h.columns["val"]) == ("lightning", "step", "train_loss_step", "val_loss")
+    assert h.train.size == N and h.val.size == N
+    _check_overfitting(h, 0.4 * N * 100)
+
+
+def test_huggingface_trainer_state(tmp_path):
+    train, val = _curves()
+    logs = []
+    for i in range(N):
+        logs.append({"loss": float(train[i]), "learning_rate": 1e-4, "step": (i + 1) * 50, "epoch": (i + 1) / 10})
+        logs.append({"eval_loss": float(val[i]), "eval_runtime": 1.0, "step": (i + 1) * 50, "epoch": (i + 1) / 10})
+    logs.append({"train_runtime": 100.0, "step": N * 50, "epoch": N / 10})
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": logs, "global_step": N * 50}))
+    h = read_history(path)
+    assert (h.format, h.x_name, h.train.size, h.val.size) == ("huggingface", "step", N, N)
+    _check_overfitting(h, 0.4 * N * 50)
+
+
+def test_plain_tables_with_named_columns(tmp_path):
+    train, val = _curves()
+    frame = pd.DataFrame({"it": np.arange(N) * 10, "tr": train, "va": val})
+    csv = tmp_path / "h.csv"
+    frame.to_csv(csv, index=False)
+    with pytest.raises(InputError, match=r"cannot read the training history: no train column found"):
+        read_history(csv)
+    h = read_history(csv, x="it", train="tr", val="va")
+    assert (h.format, h.columns) == ("table", {"x": "it", "train": "tr", "val": "va"})
+    _check_overfitting(h, 0.4 * N * 10)
+    js = tmp_path / "h.json"
+    js.write_text(json.dumps({"tr": train.tolist(), "va": val.tolist()}))  # Keras history.history style
+    h = read_history(js, train="tr", val="va")
+    assert h.x_name == "row" and h.train.size == N
+    jl = tmp_path / "h.jsonl"
+    frame.to_json(jl, orient="records", lines=True)
+    assert read_history(jl, x="it", train="tr", val="va").val.size == N
+    assert read_history(frame, x="it", train="tr", val="va").format == "table"
+
+
+def test_nan_losses_are_kept_as_a_blow_up(tmp_path):
+    path = tmp_path / "training.log"
+    path.write_text("epoch,loss\n0,2.3\n1,1.5\n2,1.1\n3,nan\n4,nan\n")
+    a = diagnose(read_history(path), 10)
+    assert kinds(a) == ["loss_exploding"] and a.diagnoses[0].at == 3
+
+
+@pytest.mark.parametrize("content,message", [
+    ("", r"h\.csv: file is empty\.$"),
+    ("epoch,acc\n0,0.5\n1,0.6\n", r"h\.csv: cannot read the training history: no train column found among epoch, acc"),
+    ('{"log_history": []}', r"h\.csv: cannot read the training history: log_history is empty"),
+    ("{not json", r"h\.csv: cannot read the training history: the file is neither valid JSON nor JSON Lines"),
+])
+def test_unreadable_histories_say_which_formats_are_known(tmp_path, content, message):
+    path = tmp_path / "h.csv"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message) as info:
+        read_history(path)
+    if "cannot read" in str(info.value):
+        assert "Keras CSVLogger CSV" in str(info.value) and "trainer_state.json" in str(info.value)
+
+
+def test_history_flag_naming_a_missing_column(tmp_path):
+    path = tmp_path / "training.log"
+    pd.DataFrame({"epoch": [0, 1], "loss": [2.0, 1.0]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"column 'vl' \(--history-val\) is missing\. Columns: epoch, loss\.$"):
+        read_history(path, val="vl")
+
+
+# ----------------------------------------------------------------------- with the rest
+
+def test_exploding_loss_outranks_the_decomposition(tmp_path):
+    path = tmp_path / "training.log"
+    pd.DataFrame({"epoch": np.arange(80), "loss": curves.exploding(80)}).to_csv(path, index=False)
+    r = erranalysis.analyze(errors={"train": 0.20, "val": 0.27, "test": 0.28}, goal=0.01, history=path)
+    assert [s.problem for s in r.next_steps][:2] == ["loss_exploding", "underfitting"]
+    assert r.headline.startswith("Stabilise training")
+    doc = json.loads(r.to_json())
+    assert doc["history"]["diagnoses"][0]["kind"] == "loss_exploding"
+    assert doc["provenance"]["history"] == str(path)
+
+
+def test_history_with_predictions_uses_their_number_of_classes(tmp_path):
+    path = tmp_path / "training.log"
+    pd.DataFrame({"epoch": np.arange(50), "loss": curves.ideal(50, start=4.0)}).to_csv(path, index=False)
+    frame = pd.DataFrame({"label": [0, 1, 2, 0], "pred": [0, 1, 2, 1]})  # 3 classes: ln 3 = 1.10
+    r = erranalysis.analyze(frame, history=path)
+    assert "loss_initial" in [f.kind for f in r.findings]
+    assert r.history.expected_initial == pytest.approx(np.log(3))
+
+
+def test_history_alone_in_every_output_format(tmp_path):
+    from click.testing import CliRunner
+    from pypdf import PdfReader
+
+    from erranalysis.cli import cli
+
+    path = tmp_path / "trainer_state.json"
+    train, val = _curves()
+    logs = [{"loss": float(t), "step": i * 10} for i, t in enumerate(train)]
+    logs += [{"eval_loss": float(v), "step": i * 10} for i, v in enumerate(val)]
+    path.write_text(json.dumps({"log_history": logs}))
+    out = tmp_path / "h.json"
+    res = CliRunner().invoke(cli, ["report", "--history", str(path), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Training history" in res.stdout and "trainer_state.report.pdf" in res.stdout
+    doc = json.loads(out.read_text())
+    assert doc["errors"] == {} and doc["next_steps"][0]["problem"] == "loss_overfitting"
+    html = (tmp_path / "trainer_state.report.html").read_text()
+    assert 'id="training-history"' in html and "Val loss rose after step" in html
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "trainer_state.report.pdf").pages)
+    assert "Val loss rose after step" in " ".join(text.split())
+    healthy = tmp_path / "ok.csv"
+    pd.DataFrame({"epoch": np.arange(40), "loss": curves.ideal(40)}).to_csv(healthy, index=False)
+    res = CliRunner().invoke(cli, ["report", "--history", str(healthy), "--format", "none"])
+    assert res.exit_code == 0 and "The training curve looks healthy" in res.stdout

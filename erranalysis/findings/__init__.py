@@ -26,15 +26,17 @@ class Evidence:
     warnings: list = field(default_factory=list)
     leakage: dict = field(default_factory=dict)
     n_rows: int | None = None
+    history: object = None
 
 
 def collect(ev: Evidence) -> list[Finding]:
     """All findings, in a stable order (family, then size)."""
-    from . import classes, decomposition, quality
+    from . import classes, decomposition, history, quality
 
     found: list[Finding] = []
     found += quality.data_quality(ev)
     found += quality.leakage(ev)
+    found += history.history(ev)
     found += classes.threshold(ev)
     found += decomposition.below_baseline(ev, [f for f in found if f.kind == "threshold"])
     found += decomposition.components(ev)

@@ -106,14 +106,15 @@ def _pick(columns, wanted: str | None, candidates, name: str, flag: str, require
     return None
 
 
-def _series(frame: pd.DataFrame, xcol: str, ycol: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _series(frame: pd.DataFrame, xcol: str, ycol: str, name: str, sparse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     sub = frame[[xcol, ycol]].copy()
     xs = pd.to_numeric(sub[xcol], errors="coerce")
     ys = pd.to_numeric(sub[ycol].replace({"nan": np.nan, "inf": np.inf, "-inf": -np.inf}), errors="coerce")
-    # Sparse logs leave a column empty on rows that log something else: drop those rows,
-    # but keep NaN/inf losses that were really logged (they mean the run blew up).
-    logged = sub[ycol].notna() | sub[ycol].astype(str).str.lower().isin(["nan", "inf", "-inf"])
-    keep = logged.to_numpy() & xs.notna().to_numpy()
+    # Sparse logs (Lightning) leave a column empty on rows that log something else: drop
+    # those rows. In a dense log every row was logged, and a NaN loss means the run blew up.
+    keep = xs.notna().to_numpy()
+    if sparse:
+        keep = keep & sub[ycol].notna().to_numpy()
     x_arr = xs.to_numpy(dtype=float)[keep]
     y_arr = ys.to_numpy(dtype=float)[keep]
     order = np.argsort(x_arr, kind="stable")
@@ -151,10 +152,10 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
         frame = frame.reset_index(drop=True)
         frame["_index"] = np.arange(len(frame))
         xcol = "_index"
-    tx, ty = _series(frame, xcol, ycol, name)
-    if ty.size == 0:
+    tx, ty = _series(frame, xcol, ycol, name, sparse)
+    if not np.isfinite(ty).any():
         raise _fail(name, f"column {ycol!r} holds no loss values")
-    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(frame, xcol, vcol, name)
+    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(frame, xcol, vcol, name, sparse)
     x_name = "epoch" if xcol.lower() == "epoch" else ("step" if xcol != "_index" else "row")
     return History(name, fmt, x_name, tx, ty, vx, vy, {"x": xcol, "train": ycol, "val": vcol})
 
@@ -163,16 +164,21 @@ def _from_trainer_state(doc: dict, name: str, x, train, val) -> History:
     logs = doc.get("log_history") or []
     if not isinstance(logs, list) or not logs:
         raise _fail(name, "log_history is empty")
-    frame = pd.DataFrame([entry for entry in logs if isinstance(entry, dict)])
+    entries = [entry for entry in logs if isinstance(entry, dict)]
+    frame = pd.DataFrame(entries)
     xcol = x or ("step" if "step" in frame.columns else "epoch")
     ycol = train or "loss"
     vcol = val or ("eval_loss" if "eval_loss" in frame.columns else None)
     for col, flag in ((xcol, "--history-x"), (ycol, "--history-train")):
         if col not in frame.columns:
             raise _fail(name, f"log_history has no {col!r} entries ({flag})")
-    tx, ty = _series(frame, xcol, ycol, name)
-    if ty.size == 0:
+
+    def logged(col):  # the entries that carry this key (a NaN value there was logged)
+        return pd.DataFrame([e for e in entries if col in e and xcol in e])
+
+    tx, ty = _series(logged(ycol), xcol, ycol, name)
+    if not np.isfinite(ty).any():
         raise _fail(name, f"log_history has no {ycol!r} values")
-    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(frame, xcol, vcol, name)
+    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(logged(vcol), xcol, vcol, name)
     return History(name, "huggingface", "step" if xcol == "step" else "epoch", tx, ty, vx, vy,
                    {"x": xcol, "train": ycol, "val": vcol})

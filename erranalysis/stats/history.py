@@ -135,6 +135,9 @@ def _tail_trend(x, y) -> tuple[float, float, float, int]:
 
     m = max(4, y.size // 5)
     xs, ys = x[-m:], y[-m:]
+    if m > 400:  # Theil–Sen takes all pairs: an even subsample keeps it fast
+        pick = np.linspace(0, m - 1, 400).astype(int)
+        xs, ys = xs[pick], ys[pick]
     slope, _, lo, hi = theilslopes(ys, xs, alpha=0.95)
     return float(slope), float(lo), float(hi), m
 
@@ -312,7 +315,10 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     elif fy.size < 4:
         summary = f"Only {fy.size} train-loss values: too few to judge the curve."
     else:
-        summary = f"{len(found)} problem(s) in the training curves."
+        names = {"loss_exploding": "an exploding loss", "loss_oscillating": "an oscillating loss",
+                 "loss_initial": "a wrong initial loss", "loss_still_decreasing": "a loss still falling at the end",
+                 "loss_plateau": "step-like plateaus", "loss_overfitting": "val loss rising while train loss falls"}
+        summary = "The training curves show " + ", ".join(names.get(d.kind, d.kind) for d in found) + "."
     keep = [d.at for d in found if isinstance(d.at, (int, float))]
     ptx, pty = _downsample(tx, ty, keep)
     pvx, pvy = _downsample(vx, vy, keep) if vy.size else ([], [])

@@ -1,0 +1,60 @@
+"""Findings from the training history (loss curves)."""
+
+from __future__ import annotations
+
+from ..result import Finding
+from . import Evidence
+
+_SEVERITY = {
+    "loss_exploding": "high",
+    "loss_oscillating": "high",
+    "loss_overfitting": "medium",
+    "loss_initial": "medium",
+    "loss_still_decreasing": "medium",
+    "loss_plateau": "medium",
+}
+
+
+def _x(analysis, value) -> str:
+    return f"{analysis.x_name} {value}"
+
+
+def _title(d, a) -> str:
+    e = d.evidence
+    if d.kind == "loss_exploding":
+        if e["reason"] == "non_finite":
+            return f"The loss became {e['value']} at {_x(a, d.at)}: the run blew up"
+        return (f"The loss exploded: it rose from {e['lowest']:.3g} at {_x(a, d.at)} "
+                f"to {e['peak']:.3g} at {_x(a, e['at_peak'])}")
+    if d.kind == "loss_oscillating":
+        return (f"The train loss oscillates without a downward trend (swings of about {e['swing']:.3g} "
+                f"on a level of {e['last_quarter']:.3g}): training is not converging")
+    if d.kind == "loss_initial":
+        where = "far above" if e["direction"] == "high" else "far below"
+        return (f"The first loss, {e['first']:.3g}, is {where} ln({e['classes']}) = {e['expected']:.3g} "
+                f"expected for {e['classes']} classes at initialisation")
+    if d.kind == "loss_still_decreasing":
+        return (f"The {e['curve']} loss was still falling when training stopped "
+                f"({e['share_of_drop']:.0%} of its fall came in the last fifth of the run)")
+    if d.kind == "loss_plateau":
+        return f"The loss falls in {e['drops']} sudden steps between flat stretches (first at {_x(a, d.at)})"
+    if d.kind == "loss_overfitting":
+        return (f"Val loss rose after {_x(a, e['began'])} while train loss kept falling; "
+                f"the best checkpoint is at {_x(a, e['best_checkpoint'])} (val loss {e['best_val_loss']:.3g})")
+    return d.kind
+
+
+def history(ev: Evidence) -> list[Finding]:
+    a = ev.history
+    if a is None:
+        return []
+    out = []
+    for d in a.diagnoses:
+        out.append(Finding(
+            kind=d.kind,
+            severity=_SEVERITY.get(d.kind, "medium"),
+            title=_title(d, a),
+            evidence={**d.evidence, "at": d.at, "x_name": a.x_name, "source": a.source},
+            split=None,
+        ))
+    return out
