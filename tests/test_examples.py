@@ -16,16 +16,24 @@ EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/predictions.parq
 
 def scrub(doc: dict) -> dict:
     prov = doc["provenance"]
-    for key in ("created", "tool_version", "command", "input"):
+    for key in ("created", "tool_version", "command", "input", "history"):
         prov.pop(key, None)
+    if doc.get("history"):
+        doc["history"].pop("source")
     return doc
+
+
+def analyse(folder: Path):
+    history = folder / "history.csv"
+    return erranalysis.analyze(folder / "predictions.parquet", goal=0.01,
+                               history=history if history.exists() else None)
 
 
 @pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_matches_its_stored_json(folder):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an example must analyse without any warning
-        result = erranalysis.analyze(folder / "predictions.parquet", goal=0.01)
+        result = analyse(folder)
     expected = scrub(json.loads((folder / "report.json").read_text()))
     got = scrub(json.loads(result.to_json()))
     assert got["headline"] == expected["headline"]
@@ -46,7 +54,7 @@ def test_example_report_renders_without_warnings(folder, tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = erranalysis.analyze(folder / "predictions.parquet", goal=0.01)
+        result = analyse(folder)
         html = result.to_html()
         result.to_pdf(tmp_path / "r.pdf")
     assert [r.getMessage() for r in caplog.records] == []

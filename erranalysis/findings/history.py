@@ -54,7 +54,7 @@ def history(ev: Evidence) -> list[Finding]:
             kind=d.kind,
             severity=_SEVERITY.get(d.kind, "medium"),
             title=_title(d, a),
-            evidence={**d.evidence, "at": d.at, "x_name": a.x_name, "source": a.source},
+            evidence={**d.evidence, "at": d.at, "x_name": a.x_name},
             split=None,
         ))
     return out

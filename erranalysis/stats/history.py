@@ -240,8 +240,12 @@ def _overfitting(tx, ty, vx, vy) -> Diagnosis | None:
     if train_end >= train_at_turn - max(2 * noise_scale(ty), 1e-12):
         return None
     best = int(np.argmin(vy))
-    return Diagnosis("loss_overfitting", _fmt_x(vx[t]), {
-        "began": _fmt_x(vx[t]), "best_checkpoint": _fmt_x(vx[best]), "best_val_loss": float(vy[best]),
+    # Onset: the lowest logged val loss near the smoothed minimum (within the smoothing window).
+    half = max(1, (3 if vy.size < 30 else int(np.clip(vy.size // 15, 3, 51))) // 2)
+    lo = max(0, t - half)
+    began = lo + int(np.argmin(vy[lo:t + half + 1]))
+    return Diagnosis("loss_overfitting", _fmt_x(vx[began]), {
+        "began": _fmt_x(vx[began]), "best_checkpoint": _fmt_x(vx[best]), "best_val_loss": float(vy[best]),
         "val_loss_at_end": float(vy[-1]), "val_rise": rise, "train_loss_at_turn": train_at_turn,
         "train_loss_at_end": train_end,
     })
@@ -255,11 +259,10 @@ def _initial(x, y, n_classes: int | None) -> Diagnosis | None:
         return None
     expected = math.log(n_classes)
     first = float(finite[0])
+    # Only a start far above ln(K) is a sure sign: most loggers write the first value
+    # after some training (Keras logs epoch 0 at its end), so a low first value is normal.
     if first > 1.5 * expected + 0.1:
         return Diagnosis("loss_initial", _fmt_x(x[0]), {"first": first, "expected": expected, "direction": "high",
-                                                        "classes": n_classes})
-    if x[0] <= 0 and first < 0.5 * expected:
-        return Diagnosis("loss_initial", _fmt_x(x[0]), {"first": first, "expected": expected, "direction": "low",
                                                         "classes": n_classes})
     return None
 
@@ -289,6 +292,10 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
 
     finite = np.isfinite(ty)
     fx, fy = tx[finite], ty[finite]
+    # A blow-up disrupts the shape of the train curve, but not what val loss says.
+    over = _overfitting(tx, ty, vx, vy) if vy.size else None
+    if exploding is not None and over is not None:
+        found.append(over)
     if exploding is None:
         osc = _oscillating(fx, fy)
         if osc is not None:
@@ -297,7 +304,6 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
             plateau = _plateaus(fx, fy)
             if plateau is not None:
                 found.append(plateau)
-            over = _overfitting(tx, ty, vx, vy) if vy.size else None
             if over is not None:
                 found.append(over)
             elif plateau is None:  # a last step would read as "still falling"
