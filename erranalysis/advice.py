@@ -34,6 +34,8 @@ PROBLEM_NAMES = {
     "label_shift": "Align class frequencies across splits",
     "poor_calibration": "Calibrate the probabilities",
     "insufficient_data": "Collect more evaluation rows",
+    "weak_slice": "Fix the weakest slice",
+    "label_errors": "Review the likely mislabelled rows",
     "loss_exploding": "Stabilise training: the loss exploded",
     "loss_oscillating": "Make training converge: the loss oscillates",
     "loss_initial": "Check the initial loss",
@@ -125,6 +127,17 @@ ACTIONS = {
         "Collect more labelled rows in the splits this term compares before acting on it.",
         "Meanwhile act on the terms that are material.",
     ],
+    "weak_slice": [
+        "Look at the errors of this slice by hand: what do its inputs have in common?",
+        "Collect or label more training data from this slice.",
+        "Check whether the slice is labelled or pre-processed differently from the rest.",
+        "Add features that describe what sets the slice apart, or weight it more in training.",
+    ],
+    "label_errors": [
+        "Review the listed rows (highest confidence first) and fix the labels that are wrong.",
+        "If many are wrong, audit the labelling guideline and the annotators for those classes.",
+        "Re-train on the corrected labels and re-measure; noisy labels also inflate the measured error.",
+    ],
     "loss_exploding": [
         "Look for anomalous inputs in the batches around the blow-up: NaNs, huge values, division by zero, log of zero.",
         "Lower the learning rate (try a factor of 10), or add warm-up.",
@@ -182,6 +195,9 @@ def _why(f: Finding) -> str:
         share_txt = f", {share:.0%} of the gap to the goal" if share is not None and 0 < share <= 1 else ""
         ci = e.get("ci")
         ci_txt = f" (95% interval {_pts(ci[0])} to {_pts(ci[1])})" if ci else ""
+        moved = [m["column"] for m in e.get("features", [])]
+        if k == "distribution_shift" and moved:
+            ci_txt += f"; features that moved: {', '.join(moved[:5])}"
         if k == "underfitting":
             return (f"Train error {_pct(e['errors'].get('train'))} is {_pts(e['value'])} above the goal of "
                     f"{_pct(e['goal'])}{ci_txt}{share_txt}.")
@@ -214,7 +230,9 @@ def _why(f: Finding) -> str:
     if k == "poor_calibration":
         return (f"Expected calibration error is {e['ece']:.1%} on {f.split} "
                 f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance).")
-    if k.startswith("loss_"):
+    if k == "weak_slice" and e.get("where"):
+        return f"{f.title}; {e['where']}."
+    if k.startswith("loss_") or k in ("weak_slice", "label_errors"):
         return f.title + "."
     if k == "insufficient_data":
         return (f"{e['component'].replace('_', ' ').capitalize()} is {_pts(e['value'])} with an interval from "
@@ -229,7 +247,7 @@ def _rank(f: Finding) -> tuple:
         return (0, FIRST.index(f.kind), -f.impact)
     if f.kind == "confused_pair" and f.evidence.get("label_ambiguity"):
         return (1, 0, -f.impact)
-    if f.kind in DECOMPOSITION:
+    if f.kind in DECOMPOSITION and "component" in f.evidence:
         return (2, DECOMPOSITION.index(f.kind), -f.impact)
     return (3, -f.impact, SEVERITIES.index(f.severity))
 

@@ -303,6 +303,7 @@ def analyze_predictions(
     balance = _class_balance(aggs, present, labels, settings)
     leakage = _leakage(preds)
     curves = _diagnose_history(history, num_classes or preds.n_classes)
+    slices = _slices(preds, eval_split, goal, metric, settings)
 
     ev = Evidence(
         settings=settings,
@@ -320,6 +321,7 @@ def analyze_predictions(
         leakage=leakage,
         n_rows=preds.n_rows,
         history=curves,
+        slices=slices,
     )
     findings, steps, headline = _conclude(ev)
     provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
@@ -339,6 +341,7 @@ def analyze_predictions(
         provenance=provenance,
         eval_split=eval_split,
         history=curves,
+        slices=slices,
     )
 
 
@@ -351,6 +354,30 @@ def _conclude(ev: Evidence) -> tuple[list, list, str]:
         return findings, steps, ev.history.summary
     measured = any(c is not None for c in dec.components.values())
     return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured)
+
+
+def _slices(preds: Predictions, eval_split: str, goal, metric: str, settings: Settings):
+    """Error analysis on the metadata columns, examples to look at, label errors."""
+    from .stats import slices as sl
+
+    analysis = sl.SliceAnalysis(split=eval_split, overall_error=None)
+    code = SPLITS.index(eval_split)
+    if preds.meta is not None and preds.meta.shape[1] > 0:
+        stats, columns, overall = sl.weak_slices(preds, code, settings)
+        analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
+        weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
+        small = [c["column"] for c in columns if c["slices"] <= 6 and c["column"] not in weak_columns]
+        analysis.decompositions = sl.slice_decompositions(preds, (weak_columns + small)[:4], goal, metric, settings)
+        analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(preds, settings)
+        features, auc, ci, rows = sl.feature_shift(preds, settings)
+        analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
+        analysis.duplicate_rows = sl.duplicate_metadata(preds)
+    analysis.top_losses = sl.top_losses(preds)
+    analysis.label_errors = sl.label_errors(preds)
+    if max(analysis.cohort_rows, analysis.domain_rows, analysis.label_errors.get("examined", 0)) >= sl.SAMPLE_ROWS:
+        analysis.notes.append(f"Cohorts, feature shift and label errors use a fixed random sample of at most "
+                              f"{sl.SAMPLE_ROWS:,} rows.")
+    return analysis
 
 
 def _diagnose_history(curves, n_classes):

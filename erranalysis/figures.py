@@ -336,3 +336,27 @@ def loss_curves(result: Result) -> str | None:
     ax.set_ylabel("loss")
     ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), fontsize=8, frameon=False)
     return _svg(fig)
+
+
+def slice_errors(result: Result, top: int = 12) -> str | None:
+    """Error of the slices with the most excess errors, with 95% intervals."""
+    sa = result.slices
+    if sa is None or not sa.slices:
+        return None
+    chosen = sa.slices[:top][::-1]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.0, 0.8 + 0.32 * len(chosen)))
+    ys = np.arange(len(chosen))
+    for i, s in enumerate(chosen):
+        color = OKABE_ITO["vermillion"] if s.significant else OKABE_ITO["grey"]
+        ax.errorbar(s.error, i, xerr=[[s.error - s.ci[0]], [s.ci[1] - s.error]], fmt="o" if s.significant else "s",
+                    color=color, ecolor=color, capsize=2, markersize=5, markerfacecolor=color if s.significant else "white")
+    ax.axvline(sa.overall_error, color="black", linestyle="--", linewidth=1)
+    ax.annotate("overall", (sa.overall_error, len(chosen) - 0.4), xytext=(3, 0), textcoords="offset points",
+                fontsize=7.5)
+    labels = [f"{s.column} = {s.value}"[:40] for s in chosen]
+    ax.set_yticks(ys, labels, fontsize=7.5)
+    ax.set_xlabel(f"error on {sa.split} (filled: significantly worse, after FDR control)")
+    ax.set_xlim(left=0)
+    _pct_axis(ax, "x")
+    return _svg(fig)

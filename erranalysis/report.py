@@ -32,6 +32,9 @@ SECTIONS = [
     ("threshold", "Thresholds"),
     ("calibration", "Calibration"),
     ("class-balance", "Class balance"),
+    ("slices", "Where the errors live"),
+    ("shift", "Shifted features"),
+    ("examples", "Examples to look at"),
     ("training-history", "Training history"),
     ("appendix", "Appendix"),
     ("provenance", "Provenance"),
@@ -301,6 +304,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "findings": [f for f in findings if f["kind"].startswith("loss_")],
         }
 
+    slices_ctx = _slices_context(result, figures)
+
     provenance = [
         ("Input", prov.input or ("none (training history only)" if prov.history else
                                  "summary figures given on the command line")),
@@ -351,10 +356,78 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "calibration": cal_ctx,
         "balance": bal_ctx,
         "history": hist_ctx,
+        "slices": slices_ctx,
         "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY],
         "glossary": [{"term": t, "meaning": m} for t, m in GLOSSARY],
         "provenance": [{"key": k, "value": v} for k, v in provenance],
     }
+
+
+def _slices_context(result: Result, figures) -> dict | None:
+    sa = result.slices
+    if sa is None:
+        return None
+    verdict_short = {"material": "material", "negligible": "—", "too_noisy": "noisy"}
+
+    def comp(c):
+        return "n/a" if c is None else f"{pts(c['value'], signed=True)} ({verdict_short[c['verdict']]})"
+
+    examples = []
+    for split, rows in sa.top_losses.items():
+        if split == sa.split:
+            examples = rows
+    keys = [k for k in (examples[0].keys() if examples else []) if k not in ("row", "split")]
+    le = sa.label_errors or {}
+    le_keys = [k for k in (le["examples"][0].keys() if le.get("examples") else []) if k not in ("row", "split")]
+    return {
+        "split": sa.split,
+        "overall": pct(sa.overall_error) if sa.overall_error is not None else "—",
+        "has_meta": bool(sa.columns),
+        "columns": ", ".join(c["column"] for c in sa.columns),
+        "figure": _svg_uri(figures.slice_errors(result)),
+        "slices": [
+            {"column": s.column, "value": s.value, "n": f"{s.n:,}", "error": pct(s.error), "ci": ci_pct(s.ci),
+             "share": pct(s.share_of_errors), "excess": f"{s.excess_errors:+.0f}", "q": "<0.001" if s.q_value < 0.001 else f"{s.q_value:.2g}",
+             "significant": s.significant}
+            for s in sa.slices[:15]
+        ],
+        "decompositions": [
+            {"column": d.column, "value": d.value, "pattern": d.pattern.replace("_", " "),
+             "bias": comp(d.components.get("avoidable_bias")), "variance": comp(d.components.get("variance")),
+             "shift": comp(d.components.get("distribution_shift")),
+             "val_overfitting": comp(d.components.get("val_overfitting")),
+             "rows": ", ".join(f"{k} {v:,}" for k, v in d.rows.items())}
+            for d in sa.decompositions
+        ],
+        "cohorts": [
+            {"rule": c.rule, "error": pct(c.holdout_error), "ci": ci_pct(c.holdout_ci), "rows": pct(c.share_of_rows),
+             "n": f"{c.holdout_n:,}"}
+            for c in sa.cohorts[:8]
+        ],
+        "cohort_rows": f"{sa.cohort_rows:,}",
+        "domain_auc": None if sa.domain_auc is None else f"{sa.domain_auc:.2f}",
+        "domain_ci": "" if sa.domain_ci is None else f"{sa.domain_ci[0]:.2f} to {sa.domain_ci[1]:.2f}",
+        "domain_rows": f"{sa.domain_rows:,}",
+        "features": [
+            {"column": f.column, "kind": f.kind, "psi": f"{f.psi:.3f}", "p": f"{f.p_value:.2g}", "moved": f.moved}
+            for f in sa.features[:12]
+        ],
+        "top_keys": keys,
+        "top_losses": [[_cell(r.get(k)) for k in keys] for r in examples],
+        "label_errors": None if not le else {
+            "count": f"{le['count']:,}", "share": pct(le["share"]), "examined": f"{le['examined']:,}",
+            "columns": le_keys, "rows": [[_cell(r.get(k)) for k in le_keys] for r in le["examples"][:15]],
+        },
+        "notes": list(sa.notes),
+    }
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def _environment(template_dir: str | Path | None):

@@ -269,6 +269,7 @@ class Result:
     provenance: Provenance
     eval_split: str | None = None
     history: object = None  # HistoryAnalysis of the training curves, when given
+    slices: object = None  # SliceAnalysis of the metadata columns, when there are any
 
     def to_dict(self) -> dict:
         """The JSON document as plain Python values (stable schema, ``schema_version``)."""
@@ -290,6 +291,7 @@ class Result:
             "class_balance": plain(self.class_balance),
             "warnings": plain(self.warnings),
             "history": None if self.history is None else self.history.to_dict(),
+            "slices": None if self.slices is None else self.slices.to_dict(),
             "provenance": plain(self.provenance),
         }
 

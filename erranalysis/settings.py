@@ -53,6 +53,21 @@ class Settings:
     proba_sum_tolerance: float = 0.01
     #: More distinct labels than this is taken as a column that holds no classes.
     max_classes: int = 2000
+    #: Weak slices: false discovery rate over all slices tested, and the effect a slice
+    #: needs (its error at least this ratio of the overall error, this many excess errors).
+    slice_fdr: float = 0.05
+    slice_min_ratio: float = 1.25
+    slice_min_excess: float = 5.0
+    #: Error cohorts: rows a rule needs, in the fitting half and in the held-out half.
+    cohort_min_rows: int = 50
+    #: A feature moved between train and val/test when its PSI reaches this (and its test
+    #: is significant); the shift is real when the domain classifier's AUC interval
+    #: lies above this.
+    shift_min_psi: float = 0.1
+    shift_min_auc: float = 0.55
+    #: Likely label errors become a finding from this share of the examined rows (a
+    #: model's confident mistakes on clean labels stay below it).
+    label_error_share: float = 0.02
 
     def __post_init__(self):
         from .errors import UsageError

@@ -143,10 +143,10 @@ def F(kind, impact=0.0, **evidence):
 
 def test_plan_order_follows_the_documented_rule():
     findings = [
-        F("class_imbalance", 0.01), F("label_shift", 0.03), F("val_overfitting", 0.02),
-        F("overfitting", 0.05), F("underfitting", 0.01), F("threshold", 0.01), F("leakage"),
-        F("confused_pair", 0.02, label_ambiguity=True), F("data_quality"), F("distribution_shift", 0.2),
-        F("below_baseline", 0.1),
+        F("class_imbalance", 0.01), F("label_shift", 0.03), F("val_overfitting", 0.02, component="val_overfitting"),
+        F("overfitting", 0.05, component="variance"), F("underfitting", 0.01, component="avoidable_bias"),
+        F("threshold", 0.01), F("leakage"), F("confused_pair", 0.02, label_ambiguity=True), F("data_quality"),
+        F("distribution_shift", 0.2, component="distribution_shift"), F("below_baseline", 0.1),
     ]
     order = [s.problem for s in plan(findings)]
     assert order == [

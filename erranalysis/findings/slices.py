@@ -1,0 +1,94 @@
+"""Findings from the metadata: weak slices, shifted features, label errors, leaked rows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..result import Finding
+from . import Evidence
+
+
+def weak_slices(ev: Evidence) -> list[Finding]:
+    sa = ev.slices
+    if sa is None or not sa.slices:
+        return []
+    n_eval = ev.errors[sa.split].n if sa.split in ev.errors else None
+    patterns = {(d.column, d.value): d.pattern for d in sa.decompositions}
+    where = {"bias": "it fails on every split (bias)", "shift": "it fails only after the shift to val/test",
+             "variance": "it fails on held-out rows only (variance)", "val_overfitting": "it fails on test only"}
+    out = []
+    for s in [s for s in sa.slices if s.significant][:5]:
+        pattern = patterns.get((s.column, s.value))
+        out.append(Finding(
+            kind="weak_slice",
+            severity="medium" if s.share_of_errors >= 0.2 else "low",
+            title=(f"{s.column} = {s.value}: {s.error:.1%} error against {sa.overall_error:.1%} overall on "
+                   f"{sa.split} ({s.n:,} rows, {s.excess_errors:.0f} errors above the overall rate)"),
+            evidence={"column": s.column, "value": s.value, "rows": s.n, "error": s.error, "ci": s.ci,
+                      "overall_error": sa.overall_error, "share_of_errors": s.share_of_errors,
+                      "excess_errors": s.excess_errors, "q_value": s.q_value, "pattern": pattern,
+                      "where": where.get(pattern)},
+            split=sa.split,
+            impact=s.excess_errors / n_eval if n_eval else 0.0,
+        ))
+    return out
+
+
+def shifted_features(ev: Evidence, found: list[Finding]) -> list[Finding]:
+    """Add the moved features to the distribution_shift finding, or raise one from them."""
+    sa = ev.slices
+    if sa is None or sa.domain_auc is None:
+        return found
+    moved = [f for f in sa.features if f.moved]
+    real = sa.domain_ci is not None and sa.domain_ci[0] > ev.settings.shift_min_auc
+    evidence = {
+        "domain_auc": sa.domain_auc, "domain_ci": sa.domain_ci, "domain_rows": sa.domain_rows,
+        "features": [{"column": f.column, "psi": f.psi, "p_value": f.p_value} for f in moved[:10]],
+    }
+    existing = [i for i, f in enumerate(found) if f.kind == "distribution_shift"]
+    if existing:
+        i = existing[0]
+        found[i] = replace(found[i], evidence={**found[i].evidence, **evidence})
+        return found
+    if moved and real:
+        names = ", ".join(f.column for f in moved[:5])
+        found.append(Finding(
+            kind="distribution_shift",
+            severity="medium",
+            title=(f"Features moved between train and val/test: {names} "
+                   f"(a classifier tells the splits apart with ROC AUC {sa.domain_auc:.2f})"),
+            evidence=evidence,
+            split="val/test",
+            impact=0.0,
+        ))
+    return found
+
+
+def label_errors(ev: Evidence) -> list[Finding]:
+    sa = ev.slices
+    le = {} if sa is None else sa.label_errors
+    if not le or le["count"] < 10 or le["share"] < ev.settings.label_error_share:
+        return []
+    return [Finding(
+        kind="label_errors",
+        severity="medium" if le["share"] >= 0.05 else "low",
+        title=(f"{le['count']:,} rows ({le['share']:.1%} of {le['examined']:,} held-out rows) look mislabelled: "
+               "the model is confident in another class"),
+        evidence={"count": le["count"], "share": le["share"], "examined": le["examined"],
+                  "examples": le["examples"][:5]},
+        split="held-out",
+        impact=le["share"],
+    )]
+
+
+def duplicate_rows(ev: Evidence) -> list[Finding]:
+    sa = ev.slices
+    if sa is None or sa.duplicate_rows <= 0:
+        return []
+    return [Finding(
+        kind="leakage",
+        severity="high",
+        title=f"{sa.duplicate_rows:,} val/test rows repeat a train row's metadata exactly",
+        evidence={"rows": sa.duplicate_rows, "columns": [c["column"] for c in sa.columns]},
+        split="val/test",
+    )]

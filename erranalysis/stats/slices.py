@@ -1,0 +1,540 @@
+"""Error analysis on the metadata columns: weak slices, cohorts, shifted features,
+examples to look at, likely label errors and leakage of metadata across splits.
+
+Methods that need rows (the cohort tree, the domain classifier, label errors) work on
+a deterministic sample when the table is large; the result says how many rows they saw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..io.validate import SPLITS, Predictions, class_text
+from ..settings import Settings
+from .intervals import wilson_array
+
+#: Categorical columns with more values than this are cut to their most frequent ones.
+MAX_CATEGORIES = 30
+#: Numeric columns are cut into this many quantile bins.
+NUMERIC_BINS = 5
+#: Rows sampled for the methods that fit a model or rank rows.
+SAMPLE_ROWS = 200_000
+_SEED = 20260101
+
+
+@dataclass(frozen=True)
+class SliceStat:
+    column: str
+    value: str
+    n: int
+    errors: float
+    error: float
+    ci: tuple
+    share_of_errors: float
+    excess_errors: float
+    p_value: float
+    q_value: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class SliceDecomposition:
+    column: str
+    value: str
+    rows: dict  # split -> rows
+    errors: dict  # split -> error
+    components: dict  # name -> {value, ci, verdict} or None
+    pattern: str  # "bias" | "variance" | "shift" | "val_overfitting" | "none" | "too_small"
+
+
+@dataclass(frozen=True)
+class Cohort:
+    rule: str
+    n: int
+    error: float
+    share_of_rows: float
+    holdout_n: int
+    holdout_error: float
+    holdout_ci: tuple
+
+
+@dataclass(frozen=True)
+class FeatureShift:
+    column: str
+    kind: str  # "numeric" | "categorical"
+    statistic: float  # KS statistic or chi-square
+    p_value: float
+    psi: float
+    moved: bool
+
+
+@dataclass
+class SliceAnalysis:
+    split: str | None
+    overall_error: float | None
+    columns: list = field(default_factory=list)
+    slices: list = field(default_factory=list)  # [SliceStat], ranked by excess errors
+    decompositions: list = field(default_factory=list)
+    cohorts: list = field(default_factory=list)
+    cohort_rows: int = 0
+    domain_auc: float | None = None
+    domain_ci: tuple | None = None
+    domain_rows: int = 0
+    features: list = field(default_factory=list)  # [FeatureShift], most moved first
+    top_losses: dict = field(default_factory=dict)  # split -> [row dicts]
+    label_errors: dict = field(default_factory=dict)
+    duplicate_rows: int = 0
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        from ..result import plain
+
+        return plain({
+            "split": self.split, "overall_error": self.overall_error, "columns": self.columns,
+            "slices": self.slices, "decompositions": self.decompositions, "cohorts": self.cohorts,
+            "cohort_rows": self.cohort_rows, "domain_auc": self.domain_auc, "domain_ci": self.domain_ci,
+            "domain_rows": self.domain_rows, "features": self.features, "top_losses": self.top_losses,
+            "label_errors": self.label_errors, "duplicate_rows": self.duplicate_rows, "notes": self.notes,
+        })
+
+
+# ------------------------------------------------------------------------- columns
+
+
+def slice_codes(values: pd.Series) -> tuple[np.ndarray, list[str], str] | None:
+    """Integer slice code per row and the slice names; None for unusable columns."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        text = values.astype("string").fillna("(missing)")
+        counts = text.value_counts()
+        if len(counts) < 2 or len(counts) > 0.5 * len(values):
+            return None  # constant, or an identifier
+        keep = list(counts.index[:MAX_CATEGORIES])
+        codes = pd.Index(keep).get_indexer(text)
+        names = [str(k) for k in keep]
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(keep), codes)
+            names.append("(other)")
+        return codes.astype(np.int64), names, "categorical"
+    arr = values.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(arr)
+    if np.unique(arr[finite]).size < 2:
+        return None
+    edges = np.unique(np.quantile(arr[finite], np.linspace(0, 1, NUMERIC_BINS + 1)))
+    if edges.size < 3:
+        return None
+    codes = np.clip(np.searchsorted(edges, arr, side="right") - 1, 0, edges.size - 2)
+    names = [f"{_num(edges[i])} – {_num(edges[i + 1])}" for i in range(edges.size - 1)]
+    if not finite.all():
+        codes = np.where(finite, codes, edges.size - 1)
+        names.append("(missing)")
+    return codes.astype(np.int64), names, "numeric"
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"
+
+
+# ------------------------------------------------------------------------- slices
+
+
+def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tuple[list, list, float]:
+    """Error per slice of every metadata column on one split, ranked by excess errors.
+
+    Each slice is tested against the rest of the split (one-sided two-proportion z
+    test); the p-values of all slices of all columns are adjusted together with
+    Benjamini–Hochberg, so the share of false discoveries among the slices called
+    significant stays below ``slice_fdr``.
+    """
+    from scipy.special import ndtr
+
+    mask = preds.split == split_code
+    wrong = (preds.y[mask] != preds.pred[mask]).astype(float)
+    n_all = int(mask.sum())
+    total_err = float(wrong.sum())
+    overall = total_err / n_all if n_all else float("nan")
+    stats, columns = [], []
+    pending = []
+    for col in preds.meta.columns:
+        coded = slice_codes(preds.meta[col][mask].reset_index(drop=True))
+        if coded is None:
+            continue
+        codes, names, kind = coded
+        columns.append({"column": col, "kind": kind, "slices": len(names)})
+        n = np.bincount(codes, minlength=len(names)).astype(float)
+        e = np.bincount(codes, weights=wrong, minlength=len(names))
+        for i, name in enumerate(names):
+            if n[i] == 0:
+                continue
+            rest_n, rest_e = n_all - n[i], total_err - e[i]
+            p_s = e[i] / n[i]
+            if rest_n > 0:
+                pooled = total_err / n_all
+                se = math.sqrt(max(pooled * (1 - pooled) * (1 / n[i] + 1 / rest_n), 1e-300))
+                z = (p_s - rest_e / rest_n) / se
+                p_value = float(1 - ndtr(z))
+            else:
+                p_value = 1.0
+            pending.append((col, name, int(n[i]), float(e[i]), p_s, p_value))
+    if not pending:
+        return [], columns, overall
+    from scipy.stats import false_discovery_control
+
+    p = np.array([x[5] for x in pending])
+    q = np.minimum(false_discovery_control(np.clip(p, 0.0, 1.0), method="bh"), 1.0)
+    lo, hi = wilson_array(np.array([x[4] for x in pending]), np.array([x[2] for x in pending]))
+    for j, (col, name, n_s, e_s, p_s, p_value) in enumerate(pending):
+        excess = e_s - n_s * overall
+        significant = bool(q[j] < settings.slice_fdr and n_s >= settings.min_support
+                           and p_s >= overall * settings.slice_min_ratio and excess >= settings.slice_min_excess)
+        stats.append(SliceStat(col, name, n_s, e_s, p_s, (float(lo[j]), float(hi[j])),
+                               e_s / total_err if total_err else 0.0, excess, p_value, float(q[j]), significant))
+    stats.sort(key=lambda s: -s.excess_errors)
+    return stats, columns, overall
+
+
+def slice_decompositions(preds: Predictions, columns: list[str], goal, metric, settings: Settings) -> list:
+    """The error decomposition per value of the given columns (shift told apart from bias)."""
+    from ..result import SplitError
+    from .decomposition import decompose
+    from .intervals import wilson
+
+    out = []
+    wrong = preds.y != preds.pred
+    for col in columns:
+        coded = slice_codes(preds.meta[col].reset_index(drop=True))
+        if coded is None:
+            continue
+        codes, names, _ = coded
+        if len(names) > 12:
+            continue
+        for i, name in enumerate(names):
+            in_slice = codes == i
+            errors, rows = {}, {}
+            for s_code, split in enumerate(SPLITS):
+                m = in_slice & (preds.split == s_code)
+                n = int(m.sum())
+                if n == 0:
+                    continue
+                rows[split] = n
+                if n < settings.min_support:
+                    continue
+                err = float(wrong[m].mean())
+                errors[split] = SplitError(split, err, wilson(err, n, settings.confidence), n, float(n))
+            if len(errors) < 2:
+                out.append(SliceDecomposition(col, name, rows, {s: e.error for s, e in errors.items()}, {}, "too_small"))
+                continue
+            dec = decompose(errors, goal, "error", settings)
+            comps = {
+                k: None if c is None else {"value": c.value, "ci": c.ci, "verdict": c.verdict}
+                for k, c in dec.components.items()
+            }
+            material = [k for k, c in dec.components.items() if c is not None and c.verdict == "material"]
+            pattern = {"avoidable_bias": "bias", "variance": "variance", "distribution_shift": "shift",
+                       "val_overfitting": "val_overfitting"}.get(
+                max(material, key=lambda k: dec.components[k].value) if material else "", "none")
+            out.append(SliceDecomposition(col, name, rows, {s: e.error for s, e in errors.items()}, comps, pattern))
+    return out
+
+
+# ------------------------------------------------------------------------- samples and features
+
+
+def _sample(idx: np.ndarray, limit: int) -> np.ndarray:
+    if idx.size <= limit:
+        return idx
+    rng = np.random.default_rng(_SEED)
+    return np.sort(rng.choice(idx, size=limit, replace=False))
+
+
+def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[bool]]:
+    """Numeric matrix of the metadata (categoricals as codes of their top values)."""
+    cols, names, categorical = [], [], []
+    for col in meta.columns:
+        values = meta[col].iloc[rows]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            cols.append(values.to_numpy(dtype=float, na_value=np.nan))
+            categorical.append(False)
+        else:
+            text = values.astype("string").fillna("(missing)")
+            top = meta[col].astype("string").fillna("(missing)").value_counts().index[:MAX_CATEGORIES]
+            if len(top) > 0.5 * len(meta) or len(top) < 2:
+                continue
+            codes = pd.Index(top).get_indexer(text).astype(float)
+            codes[codes < 0] = len(top)
+            cols.append(codes)
+            categorical.append(True)
+        names.append(col)
+    if not cols:
+        return np.empty((rows.size, 0)), [], []
+    return np.column_stack(cols), names, categorical
+
+
+def _rule_text(tree, feature_names, categorical, categories, leaf) -> str:
+    """The path to ``leaf`` as a readable rule."""
+    t = tree.tree_
+    parent = {}
+    for node in range(t.node_count):
+        for child, side in ((t.children_left[node], "le"), (t.children_right[node], "gt")):
+            if child >= 0:
+                parent[child] = (node, side)
+    conds = []
+    node = leaf
+    while node in parent:
+        p, side = parent[node]
+        f, thr = t.feature[p], t.threshold[p]
+        name = feature_names[f]
+        if categorical[f]:
+            cats = categories[name]
+            chosen = [c for i, c in enumerate(cats) if (i <= thr) == (side == "le")]
+            if not chosen:
+                node = p
+                continue
+            chosen = chosen[:4] + (["…"] if len(chosen) > 4 else [])
+            conds.append(f"{name} in {{{', '.join(chosen)}}}")
+        else:
+            conds.append(f"{name} {'≤' if side == 'le' else '>'} {_num(thr)}")
+        node = p
+    return " and ".join(reversed(conds)) or "all rows"
+
+
+def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
+    """Readable rules for where errors concentrate, from a shallow decision tree.
+
+    The tree learns "is this row an error" from the metadata on one half of the
+    val/test rows; each leaf is then measured on the other half, and only leaves whose
+    held-out error is significantly above the overall rate are kept.
+    """
+    from sklearn.tree import DecisionTreeClassifier
+
+    held = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
+    if held.size == 0:
+        held = np.flatnonzero(preds.split == preds.split.max())
+    rows = _sample(held, SAMPLE_ROWS)
+    X, names, categorical = feature_matrix(preds.meta, rows)
+    if X.shape[1] == 0 or rows.size < 4 * settings.cohort_min_rows:
+        return [], int(rows.size)
+    wrong = (preds.y[rows] != preds.pred[rows]).astype(int)
+    if wrong.sum() < 10:
+        return [], int(rows.size)
+    rng = np.random.default_rng(_SEED)
+    fit = rng.random(rows.size) < 0.5
+    X = np.nan_to_num(X, nan=-1e12)
+    min_leaf = max(settings.cohort_min_rows, int(0.02 * fit.sum()))
+    tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=min_leaf, random_state=0)
+    tree.fit(X[fit], wrong[fit])
+    categories = {}
+    for name, cat in zip(names, categorical):
+        if cat:
+            counts = preds.meta[name].astype("string").fillna("(missing)").value_counts()
+            categories[name] = [str(v) for v in counts.index[:MAX_CATEGORIES]]
+            if len(counts) > MAX_CATEGORIES:
+                categories[name].append("(other)")
+    leaves_fit = tree.apply(X[fit])
+    leaves_hold = tree.apply(X[~fit])
+    overall = wrong[~fit].mean()
+    out = []
+    for leaf in np.unique(leaves_fit):
+        in_fit = leaves_fit == leaf
+        in_hold = leaves_hold == leaf
+        n_h = int(in_hold.sum())
+        if n_h < settings.cohort_min_rows:
+            continue
+        err_h = float(wrong[~fit][in_hold].mean())
+        lo, hi = wilson_array(np.array([err_h]), np.array([n_h]))
+        if lo[0] <= overall or err_h < overall * settings.slice_min_ratio:
+            continue
+        out.append(Cohort(
+            rule=_rule_text(tree, names, categorical, categories, leaf),
+            n=int(in_fit.sum()),
+            error=float(wrong[fit][in_fit].mean()),
+            share_of_rows=float(in_fit.mean()),
+            holdout_n=n_h,
+            holdout_error=err_h,
+            holdout_ci=(float(lo[0]), float(hi[0])),
+        ))
+    out.sort(key=lambda c: -(c.holdout_error - overall) * c.share_of_rows)
+    return out, int(rows.size)
+
+
+def _psi(a: np.ndarray, b: np.ndarray) -> float:
+    """Population stability index between two histograms of the same bins."""
+    pa = (a + 0.5) / (a.sum() + 0.5 * a.size)
+    pb = (b + 0.5) / (b.sum() + 0.5 * b.size)
+    return float(np.sum((pb - pa) * np.log(pb / pa)))
+
+
+def feature_shift(preds: Predictions, settings: Settings) -> tuple[list, float | None, tuple | None, int]:
+    """Which metadata features differ between train and val/test.
+
+    Per feature: Kolmogorov–Smirnov (numeric) or chi-square (categorical) and the
+    population stability index; a feature moved when its test is significant after a
+    Bonferroni correction and its PSI reaches ``shift_min_psi``. Overall: a
+    HistGradientBoosting domain classifier telling train from val/test, with its
+    cross-validated ROC AUC and a Hanley–McNeil interval (0.5 means no shift).
+    """
+    from scipy.stats import chi2_contingency, ks_2samp
+
+    train = np.flatnonzero(preds.split == SPLITS.index("train"))
+    later = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
+    if train.size < 50 or later.size < 50:
+        return [], None, None, 0
+    a_rows, b_rows = _sample(train, SAMPLE_ROWS // 2), _sample(later, SAMPLE_ROWS // 2)
+    rows = np.concatenate([a_rows, b_rows])
+    X, names, categorical = feature_matrix(preds.meta, rows)
+    if X.shape[1] == 0:
+        return [], None, None, 0
+    domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
+    out = []
+    tests = X.shape[1]
+    for j, name in enumerate(names):
+        xa, xb = X[domain == 0, j], X[domain == 1, j]
+        if categorical[j]:
+            k = int(np.nanmax(X[:, j])) + 1
+            ca = np.bincount(xa.astype(int), minlength=k).astype(float)
+            cb = np.bincount(xb.astype(int), minlength=k).astype(float)
+            keep = (ca + cb) > 0
+            stat, p, _, _ = chi2_contingency(np.vstack([ca[keep], cb[keep]]), correction=False)
+            psi = _psi(ca[keep], cb[keep])
+        else:
+            fa, fb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
+            if fa.size < 10 or fb.size < 10:
+                continue
+            stat, p = ks_2samp(fa, fb)
+            edges = np.unique(np.quantile(fa, np.linspace(0, 1, 11)))
+            ha = np.histogram(fa, bins=np.r_[-np.inf, edges[1:-1], np.inf])[0].astype(float)
+            hb = np.histogram(fb, bins=np.r_[-np.inf, edges[1:-1], np.inf])[0].astype(float)
+            psi = _psi(ha, hb)
+        moved = bool(p * tests < 0.01 and psi >= settings.shift_min_psi)
+        out.append(FeatureShift(name, "categorical" if categorical[j] else "numeric", float(stat), float(p),
+                                psi, moved))
+    out.sort(key=lambda f: -f.psi)
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import cross_val_predict
+
+    cat_mask = np.array(categorical)
+    model = HistGradientBoostingClassifier(max_iter=60, max_depth=4, categorical_features=cat_mask if cat_mask.any() else None,
+                                           random_state=0)
+    X_fit = X.copy()
+    for j in np.flatnonzero(cat_mask):
+        X_fit[:, j] = np.clip(X_fit[:, j], 0, 254)
+    score = cross_val_predict(model, X_fit, domain, cv=2, method="predict_proba")[:, 1]
+    from sklearn.metrics import roc_auc_score
+
+    auc = float(roc_auc_score(domain, score))
+    n1, n2 = a_rows.size, b_rows.size
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    se = math.sqrt(max((auc * (1 - auc) + (n2 - 1) * (q1 - auc * auc) + (n1 - 1) * (q2 - auc * auc)) / (n1 * n2), 0.0))
+    ci = (max(0.0, auc - 1.96 * se), min(1.0, auc + 1.96 * se))
+    return out, auc, ci, int(rows.size)
+
+
+# ------------------------------------------------------------------------- rows to look at
+
+
+def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
+    out = {
+        "row": int(i),
+        "split": SPLITS[preds.split[i]],
+        "label": class_text(preds.classes[preds.y[i]]),
+        "pred": class_text(preds.classes[preds.pred[i]]),
+        "loss": float(loss),
+    }
+    if preds.ids is not None:
+        out["id"] = str(preds.ids[i])
+    if preds.meta is not None:
+        for col in list(preds.meta.columns)[:6]:
+            value = preds.meta[col].iloc[i]
+            out[col] = None if pd.isna(value) else (value.item() if hasattr(value, "item") else str(value))
+    return out
+
+
+def top_losses(preds: Predictions, per_split: int = 10) -> dict:
+    """The highest-loss rows of each split (per-row loss given, or cross-entropy)."""
+    if preds.loss is not None:
+        loss = preds.loss
+    elif preds.proba is not None:
+        from .aggregates import cross_entropy
+
+        loss = cross_entropy(preds.proba, preds.y)
+    else:
+        return {}
+    out = {}
+    for s_code, split in enumerate(SPLITS):
+        idx = np.flatnonzero(preds.split == s_code)
+        if idx.size == 0:
+            continue
+        k = min(per_split, idx.size)
+        top = idx[np.argpartition(-loss[idx], k - 1)[:k]]
+        top = top[np.argsort(-loss[top], kind="stable")]
+        out[split] = [_row_dict(preds, int(i), loss[i]) for i in top]
+    return out
+
+
+def label_errors(preds: Predictions, shown: int = 20) -> dict:
+    """Likely label errors by confident learning (cleanlab) on the held-out splits.
+
+    Only rows the model did not train on (train_val, val, test) are examined: on
+    training rows the probabilities are fitted to the very labels being checked.
+    """
+    if preds.proba is None:
+        return {}
+    held = np.flatnonzero(preds.split != SPLITS.index("train"))
+    if held.size < 50:
+        return {}
+    rows = _sample(held, SAMPLE_ROWS)
+    labels = preds.y[rows]
+    present = np.unique(labels)
+    if present.size < 2:
+        return {}
+    # cleanlab wants classes 0..m-1 that all occur: keep the columns of present classes.
+    remap = np.full(preds.n_classes, -1)
+    remap[present] = np.arange(present.size)
+    probs = preds.proba[rows][:, present]
+    probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+    import warnings
+
+    from cleanlab.filter import find_label_issues
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ranked = find_label_issues(remap[labels], probs, return_indices_ranked_by="self_confidence", n_jobs=1)
+    flagged = rows[ranked]
+    from .aggregates import cross_entropy
+
+    loss = cross_entropy(preds.proba[flagged], preds.y[flagged]) if flagged.size else np.empty(0)
+    examples = []
+    for i, l in zip(flagged[:shown], loss[:shown]):
+        d = _row_dict(preds, int(i), l)
+        d["suggested"] = class_text(preds.classes[int(np.argmax(preds.proba[i]))])
+        examples.append(d)
+    return {
+        "count": int(flagged.size),
+        "examined": int(rows.size),
+        "share": float(flagged.size / rows.size),
+        "sampled": bool(rows.size < held.size),
+        "examples": examples,
+    }
+
+
+def duplicate_metadata(preds: Predictions) -> int:
+    """Rows of val/test whose metadata (all columns) repeats a train row exactly.
+
+    Only counted when train rows are mostly unique on their metadata, so that a table
+    of a few categorical columns (where repeats are normal) raises nothing.
+    """
+    if preds.meta is None or preds.meta.shape[1] < 2:
+        return 0
+    train = preds.split == SPLITS.index("train")
+    later = np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")])
+    if train.sum() < 20 or later.sum() == 0:
+        return 0
+    hashes = pd.util.hash_pandas_object(preds.meta, index=False).to_numpy()
+    train_hashes = hashes[train]
+    if np.unique(train_hashes).size < 0.9 * train_hashes.size:
+        return 0
+    return int(np.isin(hashes[later], train_hashes).sum())
