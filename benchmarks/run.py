@@ -9,7 +9,8 @@ Every figure is the median of ``--repeats`` runs, each in a fresh process:
 
 * the floor: ``pyarrow.parquet.read_table(FILE)`` in a fresh ``python`` (interpreter
   start, ``import pyarrow`` and the read), and the same plus ``.to_pandas()``;
-* ``erranalysis report FILE --goal 0.01 --json OUT --quiet``;
+* ``erranalysis report FILE --goal 0.01 --json OUT`` with ``--format none`` (analysis only), with
+  ``-o OUT.html``, and with the default HTML and PDF;
 * an in-process breakdown: ``import erranalysis``, ``read_table``, ``validate_frame``,
   ``file_sha256``, ``compute_aggregates``, the rest of ``analyze_predictions`` and
   ``Result.to_json``.
@@ -47,12 +48,14 @@ FLOOR_PANDAS = "import sys, pyarrow.parquet as pq; pq.read_table(sys.argv[1]).to
 # ---------------------------------------------------------------------------- measuring
 
 
-def measure(cmd: list[str], ok_codes: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
+def measure(cmd: list[str], ok_codes: tuple[int, ...] = (0,), cwd: str | None = None) -> tuple[float, float, str]:
     """Run ``cmd``; return (wall seconds, peak RSS in MB of that child, stdout)."""
     # Output goes to temporary files, not pipes: a full pipe would block the child.
     with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f)
+        # Default report files are named after the input in the working folder: keep them
+        # out of the checkout.
+        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, cwd=cwd or tempfile.gettempdir())
         # wait4 gives the rusage of this child (and the descendants it reaped) only.
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -277,7 +280,13 @@ def main(argv: list[str] | None = None) -> None:
     commands = [
         ("floor: `pq.read_table(FILE)`", [py, "-c", FLOOR_READ, str(path)]),
         ("`pq.read_table(FILE).to_pandas()`", [py, "-c", FLOOR_PANDAS, str(path)]),
-        (f"`erranalysis report FILE --goal {GOAL} --json OUT --quiet`",
+        (f"`erranalysis report FILE --goal {GOAL} --json OUT --format none --quiet` (analysis only)",
+         report_cmd + ["report", str(path), "--goal", str(GOAL), "--json", str(out_json), "--format", "none",
+                       "--quiet"]),
+        (f"`erranalysis report FILE --goal {GOAL} --json OUT -o OUT.html --quiet` (plus HTML)",
+         report_cmd + ["report", str(path), "--goal", str(GOAL), "--json", str(out_json), "-o",
+                       str(tmp / "out.html"), "--quiet"]),
+        (f"`erranalysis report FILE --goal {GOAL} --json OUT --quiet` (plus HTML and PDF, the default)",
          report_cmd + ["report", str(path), "--goal", str(GOAL), "--json", str(out_json), "--quiet"]),
     ]
     measure(commands[0][1])  # untimed warm-up (imports, page cache)

@@ -182,8 +182,8 @@ def why(f: Finding) -> str:
         text = _why(f)
     except (KeyError, TypeError, AttributeError):
         text = f.title + "."
-    if text.split(" ", 1)[0] in ("train", "train_val", "val", "test"):
-        return text  # a split name is an identifier: keep it as written
+    if text.split(" ", 1)[0] in ("train", "train_val", "val", "test") or f.kind == "weak_slice":
+        return text  # a split or column name is an identifier: keep it as written
     return text[:1].upper() + text[1:]
 
 
@@ -197,7 +197,7 @@ def _why(f: Finding) -> str:
         ci_txt = f" (95% interval {_pts(ci[0])} to {_pts(ci[1])})" if ci else ""
         moved = [m["column"] for m in e.get("features", [])]
         if k == "distribution_shift" and moved:
-            ci_txt += f"; features that moved: {', '.join(moved[:5])}"
+            share_txt += f". Features that moved: {', '.join(moved[:5])}"
         if k == "underfitting":
             return (f"Train error {_pct(e['errors'].get('train'))} is {_pts(e['value'])} above the goal of "
                     f"{_pct(e['goal'])}{ci_txt}{share_txt}.")

@@ -10,11 +10,11 @@ bundled 8×8 digits, predicts every image, and writes
 * ``examples/digits/report.json``: ``erranalysis.analyze(..., goal=0.01).to_json()``;
 * ``examples/digits/report.html`` and ``report.pdf``: the report a reviewer reads.
 
-The forest is deliberately small and trained on 908 images only: it nearly fits its
-training set (train error 1.5 %, goal 1 %) but loses about 4.5 points on train_val,
-so the first next step is overfitting. The report also shows a decomposition term
-that is too noisy to call on a few hundred rows (val − train_val, with the rows that
-would settle it) and the forest's under-confident probabilities (poor calibration).
+The forest is deliberately small and trained on about 900 images only. Three problems
+are planted for the report to find: scanner C's val/test images are noisy (a weak
+slice that fails only after the shift, and shifted pixel statistics), a second
+labelling batch got 4% of the held-out labels wrong (likely label errors), and six
+test rows reuse the ids of training images (leakage).
 
 Run from anywhere (no network needed)::
 
@@ -48,21 +48,38 @@ def build_predictions() -> pd.DataFrame:
     rng = np.random.default_rng(SEED)
     split = rng.choice(SPLITS, size=len(y), p=SPLIT_SHARES)
     train = split == "train"
+    X = X.astype(float)
+
+    # Planted: the images came from three scanners; scanner C went out of focus after the
+    # training data was collected, so its val/test images are noisy.
+    scanner = rng.choice(["A", "B", "C"], size=len(y))
+    degraded = (scanner == "C") & np.isin(split, ["val", "test"])
+    X[degraded] = np.clip(X[degraded] + rng.normal(0, 5.0, size=(degraded.sum(), X.shape[1])), 0, 16)
 
     model = RandomForestClassifier(n_estimators=20, max_depth=6, random_state=SEED)
     model.fit(X[train], y[train])
     proba = model.predict_proba(X)
 
+    # Planted: a second labelling batch got 4% of the held-out labels wrong.
+    labels = y.copy()
+    relabel = (rng.random(len(y)) < 0.04) & ~train & ~degraded
+    labels[relabel] = (y[relabel] + rng.integers(1, 10, relabel.sum())) % 10
+
+    ids = np.arange(len(y))
+    # Planted: a few test images are copies of training images (same id).
+    test_rows = np.flatnonzero(split == "test")[:6]
+    ids[test_rows] = np.flatnonzero(train)[:6]
     frame = pd.DataFrame({
-        "id": np.arange(len(y)),
-        "label": y,
+        "id": ids,
+        "label": labels,
         "pred": model.classes_[proba.argmax(axis=1)],
         "split": pd.Categorical(split, categories=SPLITS),
     })
     for j, c in enumerate(model.classes_):
         frame[f"proba_{c}"] = proba[:, j].astype(np.float32)
+    frame["scanner"] = scanner
     frame["mean_intensity"] = X.mean(axis=1).astype(np.float32)
-    frame["ink_pixels"] = (X > 0).sum(axis=1).astype(np.int16)
+    frame["ink_pixels"] = (X > 0.5).sum(axis=1).astype(np.int16)
     return frame
 
 

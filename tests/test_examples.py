@@ -63,4 +63,4 @@ def test_example_report_renders_without_warnings(folder, tmp_path, caplog):
     first = " ".join(pdf.pages[0].extract_text().split())
     assert result.next_steps[0].actions[0][:30] in first
     assert "From the goal to the test error" in first  # the decomposition chart is on page 1
-    assert len(pdf.pages) <= 10
+    assert len(pdf.pages) <= 14

@@ -150,3 +150,21 @@ def test_report_has_the_slice_sections():
     for needle in ('id="slices"', 'id="shift"', 'id="examples"', "region = north", "Likely label errors" if
                    r.slices.label_errors else "Highest loss on test", "age"):
         assert needle in html
+
+
+def test_tests_match_scipy():
+    from scipy.stats import chi2_contingency, ks_2samp
+
+    from erranalysis.stats.slices import benjamini_hochberg, chi_square, ks_two_sample
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 3000), rng.normal(0.1, 1.1, 2000)
+    d, p = ks_two_sample(a, b)
+    ref = ks_2samp(a, b, method="asymp")
+    assert d == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue, rel=0.05)  # asymptotic forms differ
+    table = np.array([[120.0, 80, 40, 10], [90, 95, 30, 25]])
+    stat, p = chi_square(table)
+    ref = chi2_contingency(table, correction=False)
+    assert stat == pytest.approx(ref[0]) and p == pytest.approx(ref[1])
+    pv = rng.random(50) ** 3
+    np.testing.assert_allclose(benjamini_hochberg(pv), false_discovery_control(pv, method="bh"))

@@ -22,7 +22,7 @@ MAX_CATEGORIES = 30
 #: Numeric columns are cut into this many quantile bins.
 NUMERIC_BINS = 5
 #: Rows sampled for the methods that fit a model or rank rows.
-SAMPLE_ROWS = 200_000
+SAMPLE_ROWS = 100_000
 _SEED = 20260101
 
 
@@ -121,7 +121,7 @@ def slice_codes(values: pd.Series) -> tuple[np.ndarray, list[str], str] | None:
         return codes.astype(np.int64), names, "categorical"
     arr = values.to_numpy(dtype=float, na_value=np.nan)
     finite = np.isfinite(arr)
-    if np.unique(arr[finite]).size < 2:
+    if not finite.any() or np.nanmin(arr[finite]) == np.nanmax(arr[finite]):
         return None
     edges = np.unique(np.quantile(arr[finite], np.linspace(0, 1, NUMERIC_BINS + 1)))
     if edges.size < 3:
@@ -136,6 +136,41 @@ def slice_codes(values: pd.Series) -> tuple[np.ndarray, list[str], str] | None:
 
 def _num(x: float) -> str:
     return f"{x:.4g}"
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (as ``scipy.stats.false_discovery_control``,
+    without importing scipy.stats, which costs most of a second at start-up)."""
+    n = p.size
+    if n == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    ranked = np.clip(p[order], 0.0, 1.0) * n / np.arange(1, n + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Two-sample Kolmogorov–Smirnov statistic and its asymptotic p-value."""
+    from scipy.special import kolmogorov
+
+    a, b = np.sort(a), np.sort(b)
+    grid = np.concatenate([a, b])
+    d = float(np.max(np.abs(np.searchsorted(a, grid, side="right") / a.size
+                            - np.searchsorted(b, grid, side="right") / b.size)))
+    en = math.sqrt(a.size * b.size / (a.size + b.size))
+    return d, float(kolmogorov(en * d))
+
+
+def chi_square(table: np.ndarray) -> tuple[float, float]:
+    """Pearson chi-square test of a 2 × k table (statistic, p-value)."""
+    from scipy.special import chdtrc
+
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    stat = float(((table - expected) ** 2 / np.where(expected > 0, expected, 1)).sum())
+    return stat, float(chdtrc(max(table.shape[1] - 1, 1), stat))
 
 
 # ------------------------------------------------------------------------- slices
@@ -181,10 +216,8 @@ def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tupl
             pending.append((col, name, int(n[i]), float(e[i]), p_s, p_value))
     if not pending:
         return [], columns, overall
-    from scipy.stats import false_discovery_control
-
     p = np.array([x[5] for x in pending])
-    q = np.minimum(false_discovery_control(np.clip(p, 0.0, 1.0), method="bh"), 1.0)
+    q = benjamini_hochberg(p)
     lo, hi = wilson_array(np.array([x[4] for x in pending]), np.array([x[2] for x in pending]))
     for j, (col, name, n_s, e_s, p_s, p_value) in enumerate(pending):
         excess = e_s - n_s * overall
@@ -250,9 +283,10 @@ def _sample(idx: np.ndarray, limit: int) -> np.ndarray:
     return np.sort(rng.choice(idx, size=limit, replace=False))
 
 
-def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[bool]]:
-    """Numeric matrix of the metadata (categoricals as codes of their top values)."""
-    cols, names, categorical = [], [], []
+def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[bool], dict]:
+    """Numeric matrix of the metadata on ``rows`` (categoricals as codes of their most
+    frequent values among those rows), and the category names of each categorical."""
+    cols, names, categorical, categories = [], [], [], {}
     for col in meta.columns:
         values = meta[col].iloc[rows]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -260,17 +294,19 @@ def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, li
             categorical.append(False)
         else:
             text = values.astype("string").fillna("(missing)")
-            top = meta[col].astype("string").fillna("(missing)").value_counts().index[:MAX_CATEGORIES]
-            if len(top) > 0.5 * len(meta) or len(top) < 2:
+            counts = text.value_counts()
+            if len(counts) > 0.5 * len(text) or len(counts) < 2:
                 continue
+            top = counts.index[:MAX_CATEGORIES]
             codes = pd.Index(top).get_indexer(text).astype(float)
             codes[codes < 0] = len(top)
             cols.append(codes)
             categorical.append(True)
+            categories[col] = [str(v) for v in top] + (["(other)"] if len(counts) > MAX_CATEGORIES else [])
         names.append(col)
     if not cols:
-        return np.empty((rows.size, 0)), [], []
-    return np.column_stack(cols), names, categorical
+        return np.empty((rows.size, 0)), [], [], {}
+    return np.column_stack(cols), names, categorical, categories
 
 
 def _rule_text(tree, feature_names, categorical, categories, leaf) -> str:
@@ -313,8 +349,8 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     held = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
     if held.size == 0:
         held = np.flatnonzero(preds.split == preds.split.max())
-    rows = _sample(held, SAMPLE_ROWS)
-    X, names, categorical = feature_matrix(preds.meta, rows)
+    rows = _sample(held, SAMPLE_ROWS // 2)
+    X, names, categorical, categories = feature_matrix(preds.meta, rows)
     if X.shape[1] == 0 or rows.size < 4 * settings.cohort_min_rows:
         return [], int(rows.size)
     wrong = (preds.y[rows] != preds.pred[rows]).astype(int)
@@ -326,13 +362,6 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     min_leaf = max(settings.cohort_min_rows, int(0.02 * fit.sum()))
     tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=min_leaf, random_state=0)
     tree.fit(X[fit], wrong[fit])
-    categories = {}
-    for name, cat in zip(names, categorical):
-        if cat:
-            counts = preds.meta[name].astype("string").fillna("(missing)").value_counts()
-            categories[name] = [str(v) for v in counts.index[:MAX_CATEGORIES]]
-            if len(counts) > MAX_CATEGORIES:
-                categories[name].append("(other)")
     leaves_fit = tree.apply(X[fit])
     leaves_hold = tree.apply(X[~fit])
     overall = wrong[~fit].mean()
@@ -376,15 +405,13 @@ def feature_shift(preds: Predictions, settings: Settings) -> tuple[list, float |
     HistGradientBoosting domain classifier telling train from val/test, with its
     cross-validated ROC AUC and a Hanley–McNeil interval (0.5 means no shift).
     """
-    from scipy.stats import chi2_contingency, ks_2samp
-
     train = np.flatnonzero(preds.split == SPLITS.index("train"))
     later = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
     if train.size < 50 or later.size < 50:
         return [], None, None, 0
     a_rows, b_rows = _sample(train, SAMPLE_ROWS // 2), _sample(later, SAMPLE_ROWS // 2)
     rows = np.concatenate([a_rows, b_rows])
-    X, names, categorical = feature_matrix(preds.meta, rows)
+    X, names, categorical, _ = feature_matrix(preds.meta, rows)
     if X.shape[1] == 0:
         return [], None, None, 0
     domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
@@ -397,13 +424,13 @@ def feature_shift(preds: Predictions, settings: Settings) -> tuple[list, float |
             ca = np.bincount(xa.astype(int), minlength=k).astype(float)
             cb = np.bincount(xb.astype(int), minlength=k).astype(float)
             keep = (ca + cb) > 0
-            stat, p, _, _ = chi2_contingency(np.vstack([ca[keep], cb[keep]]), correction=False)
+            stat, p = chi_square(np.vstack([ca[keep], cb[keep]]))
             psi = _psi(ca[keep], cb[keep])
         else:
             fa, fb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
             if fa.size < 10 or fb.size < 10:
                 continue
-            stat, p = ks_2samp(fa, fb)
+            stat, p = ks_two_sample(fa, fb)
             edges = np.unique(np.quantile(fa, np.linspace(0, 1, 11)))
             ha = np.histogram(fa, bins=np.r_[-np.inf, edges[1:-1], np.inf])[0].astype(float)
             hb = np.histogram(fb, bins=np.r_[-np.inf, edges[1:-1], np.inf])[0].astype(float)
@@ -534,7 +561,7 @@ def duplicate_metadata(preds: Predictions) -> int:
     if train.sum() < 20 or later.sum() == 0:
         return 0
     hashes = pd.util.hash_pandas_object(preds.meta, index=False).to_numpy()
-    train_hashes = hashes[train]
-    if np.unique(train_hashes).size < 0.9 * train_hashes.size:
+    train_hashes = pd.Index(hashes[train])
+    if train_hashes.nunique() < 0.9 * len(train_hashes):
         return 0
-    return int(np.isin(hashes[later], train_hashes).sum())
+    return int(pd.Index(hashes[later]).isin(train_hashes).sum())
