@@ -15,7 +15,8 @@ from .result import SEVERITIES, Finding, NextStep
 
 #: An unstable run (exploding or oscillating loss) comes before the decomposition:
 #: the error figures of such a run are not yet worth decomposing.
-FIRST = ("data_quality", "leakage", "loss_exploding", "loss_oscillating", "below_baseline", "threshold")
+FIRST = ("data_quality", "leakage", "loss_exploding", "loss_oscillating", "loss_not_decreasing", "below_baseline",
+         "threshold")
 DECOMPOSITION = ("underfitting", "overfitting", "distribution_shift", "val_overfitting")
 
 #: Short names of the problems, used in headlines.
@@ -38,6 +39,7 @@ PROBLEM_NAMES = {
     "label_errors": "Review the likely mislabelled rows",
     "loss_exploding": "Stabilise training: the loss exploded",
     "loss_oscillating": "Make training converge: the loss oscillates",
+    "loss_not_decreasing": "Make the model learn: the loss does not fall",
     "loss_initial": "Check the initial loss",
     "loss_still_decreasing": "Train longer",
     "loss_plateau": "Shuffle the training data",
@@ -149,6 +151,12 @@ ACTIONS = {
         "Check that the features can predict the labels: train on a handful of examples until the loss is near zero.",
         "Simplify the model until it beats a simple baseline, then add complexity back one piece at a time.",
         "Check the data pipeline for shuffled or misaligned labels.",
+    ],
+    "loss_not_decreasing": [
+        "Overfit a handful of examples: if even that fails, the model, the loss or the labels are wired wrongly.",
+        "Check that the optimiser updates the weights (learning rate not zero or tiny, parameters not frozen).",
+        "Try learning rates a factor of 10 apart.",
+        "Check that inputs and labels line up and that the features can predict the labels.",
     ],
     "loss_initial": [
         "Check the output layer: with K classes and an unbiased start the loss should begin near ln(K).",

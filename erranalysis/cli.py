@@ -151,11 +151,16 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
                 "Give a predictions file, summary errors with --train/--train-val/--val/--test, or --history.",
                 hint="Example: erranalysis report preds.parquet --goal 0.01",
             )
-        if json_path is not None and predictions is not None and str(json_path) != "-":
-            if json_path.resolve() == predictions.resolve():
-                raise UsageError(f"--json {json_path} is the input file; it would be overwritten.",
+        inputs = [p for p in (predictions, history_path) if p is not None]
+        if json_path is not None and str(json_path) != "-":
+            if any(json_path.resolve() == p.resolve() for p in inputs):
+                raise UsageError(f"--json {json_path} is an input file; it would be overwritten.",
                                  hint="Pick another path for --json.")
         outputs = report_paths(predictions if predictions is not None else history_path, output, fmt)
+        for path in outputs:
+            if any(path.resolve() == p.resolve() for p in inputs):
+                raise UsageError(f"{path} is an input file; it would be overwritten.",
+                                 hint="Pick another -o/--output.")
         page_size = "letter" if page_size.lower() == "letter" else "A4"
         if template_dir is not None:
             from .resources import templates_dir
@@ -196,6 +201,15 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
             _fail(exc.message, exc.hint)
         except OSError as exc:
             _fail(f"{path}: cannot write the report: {exc.strerror or exc}.", "Pick a writable path with -o/--output.")
+        except Exception as exc:  # noqa: BLE001 - a broken user template is bad input, the rest is a bug
+            import jinja2
+
+            if isinstance(exc, jinja2.TemplateError):
+                where = f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or 'template'}"
+                line = f", line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+                _fail(f"{where}{line}: the report template failed: {exc}.".replace("\n", " "),
+                      "Fix the template in --template-dir, or leave --template-dir out.")
+            _internal_error(exc)
         written.append(path)
     if json_path is not None:
         text = result.to_json()

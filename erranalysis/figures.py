@@ -47,6 +47,7 @@ def _plt():
     plt.rcParams.update({
         "svg.hashsalt": "erranalysis",
         "svg.fonttype": "none",  # text stays text: smaller files, rendered with local fonts
+        "text.parse_math": False,  # class names such as "$10-$50" are text, not TeX
         "font.family": "DejaVu Sans",
         "font.size": 9,
         "axes.spines.top": False,
@@ -60,8 +61,12 @@ def _plt():
 
 def _svg(fig) -> str:
     plt = _plt()
+    import warnings
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "erranalysis"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. glyphs missing from the font: the text still renders
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "erranalysis"})
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and doctype
@@ -81,8 +86,14 @@ def decomposition(result: Result) -> str | None:
         return None
     plt = _plt()
     labels, bottoms, heights, styles, cis, notes = [], [], [], [], [], []
-    level = dec.goal if dec.goal is not None else (result.errors["train"].error if "train" in result.errors else 0.0)
-    labels.append("goal" if dec.goal is not None else "train")
+    first = next((c for c in dec.components.values() if c is not None), None)
+    if dec.goal is not None and "train" in result.errors:
+        level, start = dec.goal, "goal"
+    elif first is not None and first.earlier in result.errors:
+        level, start = result.errors[first.earlier].error, first.earlier  # no goal or no train: start there
+    else:
+        level, start = (dec.goal, "goal") if dec.goal is not None else (dec.final_error, dec.final_split)
+    labels.append(start)
     bottoms.append(0.0)
     heights.append(level)
     styles.append({"color": OKABE_ITO["grey"], "hatch": None})
@@ -90,8 +101,6 @@ def decomposition(result: Result) -> str | None:
     notes.append(f"{level * 100:.1f}%")
     for name, comp in dec.components.items():
         if comp is None:
-            continue
-        if name == "avoidable_bias" and dec.goal is None:
             continue
         text = name.replace("_", " ").replace("distribution ", "distribution\n").replace("val ", "val\n")
         if comp.includes:
@@ -207,7 +216,9 @@ def threshold_sweep(t) -> str:
     plt = _plt()
     xs = np.array([p["threshold"] for p in t.sweep])
     fig, ax = plt.subplots(figsize=(6.0, 3.0))
-    ax.plot(xs, [p["precision"] for p in t.sweep], color=OKABE_ITO["blue"], linestyle="-", label="precision")
+    # Precision is undefined where nothing is predicted (recall 0): leave a gap there.
+    precision = [p["precision"] if p["recall"] > 0 else np.nan for p in t.sweep]
+    ax.plot(xs, precision, color=OKABE_ITO["blue"], linestyle="-", label="precision")
     ax.plot(xs, [p["recall"] for p in t.sweep], color=OKABE_ITO["orange"], linestyle="--", label="recall")
     ax.plot(xs, [p["f1"] for p in t.sweep], color=OKABE_ITO["green"], linestyle="-.", linewidth=2, label="F1")
     if t.current_threshold is not None:

@@ -88,6 +88,8 @@ GLOSSARY = [
 ]
 
 _SEVERITY_ORDER = ("high", "medium", "low", "info")
+#: At most this many classes get a threshold section (flagged ones first); the JSON has all.
+MAX_THRESHOLD_SECTIONS = 10
 _GENERIC_STEMS = {"predictions", "prediction", "preds", "pred", "output", "outputs", "results", "scores"}
 
 
@@ -120,6 +122,10 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     source = Path(prov.input).name if prov.input else "summary figures"
     from_file = prov.sha256 is not None
     model = model_name or "model"
+    if prov.input is None and prov.history:
+        source = f"training history {Path(prov.history).name}"
+        if model_name is None:
+            model = Path(prov.history).parent.name or Path(prov.history).stem
     if model_name is None and from_file:
         path = Path(prov.input)
         model = path.name.split(".")[0]
@@ -244,7 +250,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         }
 
     thresholds = []
-    for t in result.thresholds:
+    shown = sorted(result.thresholds, key=lambda t: not t.flagged)[:MAX_THRESHOLD_SECTIONS]
+    for t in shown:
         thresholds.append({
             "label": t.label,
             "flagged": t.flagged,
@@ -353,6 +360,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         ],
         "confusion": conf_ctx,
         "thresholds": thresholds,
+        "thresholds_hidden": max(len(result.thresholds) - len(shown), 0),
         "calibration": cal_ctx,
         "balance": bal_ctx,
         "history": hist_ctx,

@@ -103,7 +103,7 @@ def test_summary_mode(tmp_path):
      "split, proba_0, proba_1, proba_2, region.\nHint: Use --label-col (label_col=) to name the column that holds "
      "the true class.\n"),
     (["report", "{preds}", "--json", "{preds}"],
-     "Error: --json {preds} is the input file; it would be overwritten.\nHint: Pick another path for --json.\n"),
+     "Error: --json {preds} is an input file; it would be overwritten.\nHint: Pick another path for --json.\n"),
 ])
 def test_errors_exit_2_with_one_line_and_a_hint(preds_file, args, stderr):
     before = preds_file.read_bytes()

@@ -227,3 +227,79 @@ def test_history_alone_in_every_output_format(tmp_path):
     pd.DataFrame({"epoch": np.arange(40), "loss": curves.ideal(40)}).to_csv(healthy, index=False)
     res = CliRunner().invoke(cli, ["report", "--history", str(healthy), "--format", "none"])
     assert res.exit_code == 0 and "The training curve looks healthy" in res.stdout
+
+
+# ----------------------------------------------------------------------- real-world layouts
+
+def test_literal_nan_in_a_csv_is_a_blow_up_but_empty_cells_are_not(tmp_path):
+    rows = ["epoch,step,train_loss,val_loss"]
+    for i in range(40):
+        loss = "nan" if i >= 36 else f"{2.0 * np.exp(-i / 8) + 0.3:.4f}"
+        rows.append(f"{i},{(i + 1) * 64},{loss},")
+        if i % 5 == 4:
+            rows.append(f"{i},{(i + 1) * 64},,{2.1 * np.exp(-i / 8) + 0.35:.4f}")
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    a = diagnose(read_history(path), 10)
+    assert kinds(a) == ["loss_exploding"] and a.diagnoses[0].evidence["reason"] == "non_finite"
+    assert a.diagnoses[0].at == 37 * 64
+
+
+def test_sparse_validation_columns_raise_no_blow_up(tmp_path):
+    train = curves.ideal(300, 0.02, 0)
+    lines = ["step,train_loss,val_loss"] + [f"{i},{t:.5f},{t + 0.05:.5f}" if i % 50 == 0 else f"{i},{t:.5f},"
+                                            for i, t in enumerate(train)]
+    (tmp_path / "plain.csv").write_text("\n".join(lines) + "\n")
+    keras = ["epoch,loss,val_loss"] + [f"{i},{t:.5f},{t + 0.05:.5f}" if i % 5 == 4 else f"{i},{t:.5f},NA"
+                                       for i, t in enumerate(train[:60])]
+    (tmp_path / "keras.csv").write_text("\n".join(keras) + "\n")
+    for name in ("plain.csv", "keras.csv"):
+        assert "loss_exploding" not in kinds(diagnose(read_history(tmp_path / name), 10)), name
+
+
+def test_fast_converging_noisy_runs_are_not_oscillating():
+    for seed in range(10):
+        for n in (100, 3000):
+            assert kinds(diagnose(H(curves.ideal(n, 0.06, seed, tau=0.02)), 10)) == [], (seed, n)
+
+
+def test_a_flat_curve_is_not_learning():
+    a = diagnose(H(np.full(50, 2.30) + np.random.default_rng(0).normal(0, 0.01, 50)), 10)
+    assert kinds(a) == ["loss_not_decreasing"] and not a.healthy and "does not fall" in a.summary
+
+
+def test_a_short_run_still_falling_is_not_called_flat():
+    a = diagnose(H([2.40, 1.60, 1.15, 0.90, 0.71]), 10)
+    assert kinds(a) == ["loss_still_decreasing"]
+
+
+def test_a_step_learning_rate_schedule_is_not_a_plateau():
+    rng = np.random.default_rng(0)
+    t = np.arange(200)
+    y = 0.3 + 2.0 * np.exp(-t / 8)
+    y[100:] *= 0.6
+    y[150:] *= 0.7
+    assert "loss_plateau" not in kinds(diagnose(H(y * (1 + 0.01 * rng.normal(size=200))), 10))
+
+
+def test_huggingface_log_history_as_a_list_or_a_table(tmp_path):
+    train, val = _curves()
+    logs = []
+    for i in range(N):
+        logs.append({"loss": float(train[i]), "grad_norm": 1.0, "learning_rate": 1e-4, "step": (i + 1) * 50})
+        logs.append({"eval_loss": float(val[i]), "step": (i + 1) * 50})
+    logs.append({"train_loss": 0.9, "train_runtime": 10.0, "total_flos": 1e12, "step": N * 50})
+    (tmp_path / "log.json").write_text(json.dumps(logs))
+    h = read_history(tmp_path / "log.json")
+    assert (h.format, h.train.size, h.val.size) == ("huggingface", N, N)
+    pd.DataFrame(logs).to_csv(tmp_path / "log.csv", index=False)
+    h = read_history(tmp_path / "log.csv")
+    assert (h.format, h.train.size, h.val.size) == ("huggingface", N, N)
+
+
+def test_a_dense_per_step_table_keeps_every_step(tmp_path):
+    train = curves.ideal(60, 0.02, 0)
+    pd.DataFrame({"step": np.arange(60) * 10, "epoch": np.arange(60) // 20, "loss": train}).to_csv(
+        tmp_path / "m.csv", index=False)
+    h = read_history(tmp_path / "m.csv")
+    assert (h.x_name, h.train.size) == ("step", 60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -249,3 +250,34 @@ def test_cli_output_errors(preds_file, args, stderr):
     assert res.stderr == stderr.replace("{preds}", str(preds_file))
     assert preds_file.read_bytes() == before
     assert sorted(p.name for p in Path(".").iterdir()) == ["preds.parquet"]
+
+
+def test_class_names_with_dollar_signs_render_as_text(tmp_path):
+    rng = np.random.default_rng(0)
+    names = np.array(["$10-$50", r"$\foo$", "$$"])
+    y = rng.choice(names, 600)
+    pred = np.where(rng.random(600) < 0.2, rng.choice(names, 600), y)
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred}))
+    assert "$10-$50" in r.to_html()
+    r.to_pdf(tmp_path / "d.pdf")
+
+
+def test_inputs_are_never_outputs(tmp_path):
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps({"log_history": [{"loss": 1.0, "step": i} for i in range(10)]}))
+    before = hist.read_bytes()
+    res = invoke("report", "--history", hist, "--json", hist)
+    assert res.exit_code == 2 and "is an input file" in res.stderr
+    res = invoke("report", "--history", hist, "-o", tmp_path / "h.json.html", "--format", "html")
+    assert res.exit_code == 0
+    assert hist.read_bytes() == before
+
+
+def test_a_broken_user_template_is_exit_2_with_the_file(preds_file, tmp_path):
+    (tmp_path / "tpl" / "sections").mkdir(parents=True)
+    (tmp_path / "tpl" / "sections" / "headline.html.j2").write_text("{% if %}")
+    res = invoke("report", preds_file, "--template-dir", tmp_path / "tpl", "--format", "html")
+    assert res.exit_code == 2
+    tpl = tmp_path / "tpl" / "sections" / "headline.html.j2"
+    assert res.stderr.startswith(f"Error: {tpl}, line 1: the report template failed:")
+    assert "Traceback" not in res.stderr

@@ -8,6 +8,7 @@ from . import Evidence
 _SEVERITY = {
     "loss_exploding": "high",
     "loss_oscillating": "high",
+    "loss_not_decreasing": "high",
     "loss_overfitting": "medium",
     "loss_initial": "medium",
     "loss_still_decreasing": "medium",
@@ -29,6 +30,9 @@ def _title(d, a) -> str:
     if d.kind == "loss_oscillating":
         return (f"The train loss oscillates without a downward trend (swings of about {e['swing']:.3g} "
                 f"on a level of {e['last_quarter']:.3g}): training is not converging")
+    if d.kind == "loss_not_decreasing":
+        return (f"The train loss does not fall: it starts at {e['first']:.3g} and ends at {e['last']:.3g}: "
+                "the model is not learning")
     if d.kind == "loss_initial":
         where = "far above" if e["direction"] == "high" else "far below"
         return (f"The first loss, {e['first']:.3g}, is {where} ln({e['classes']}) = {e['expected']:.3g} "

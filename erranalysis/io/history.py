@@ -75,6 +75,9 @@ def read_history(source, *, x: str | None = None, train: str | None = None, val:
             return _from_table(frame, name, x, train, val)
         if isinstance(doc, dict) and "log_history" in doc:
             return _from_trainer_state(doc, name, x, train, val)
+        if isinstance(doc, list) and any(isinstance(e, dict) and ("eval_loss" in e or "train_runtime" in e)
+                                         for e in doc):
+            return _from_trainer_state({"log_history": doc}, name, x, train, val)
         if isinstance(doc, dict):
             doc = doc.get("history", doc)
             try:
@@ -86,7 +89,10 @@ def read_history(source, *, x: str | None = None, train: str | None = None, val:
         return _from_table(frame, name, x, train, val)
     try:
         sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        frame = pd.read_csv(path, sep=sep)
+        # Only empty cells (and NA-like markers) mean "not logged": a literal nan or inf
+        # was logged and means the run blew up.
+        frame = pd.read_csv(path, sep=sep, keep_default_na=False,
+                            na_values=["", "NA", "N/A", "NaN_not_logged", "null", "None", "<NA>"])
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise _fail(name, f"not a CSV table ({str(exc).splitlines()[0]})") from None
     return _from_table(frame, name, x, train, val)
@@ -112,9 +118,7 @@ def _series(frame: pd.DataFrame, xcol: str, ycol: str, name: str, sparse: bool =
     ys = pd.to_numeric(sub[ycol].replace({"nan": np.nan, "inf": np.inf, "-inf": -np.inf}), errors="coerce")
     # Sparse logs (Lightning) leave a column empty on rows that log something else: drop
     # those rows. In a dense log every row was logged, and a NaN loss means the run blew up.
-    keep = xs.notna().to_numpy()
-    if sparse:
-        keep = keep & sub[ycol].notna().to_numpy()
+    keep = xs.notna().to_numpy() & sub[ycol].notna().to_numpy()
     x_arr = xs.to_numpy(dtype=float)[keep]
     y_arr = ys.to_numpy(dtype=float)[keep]
     order = np.argsort(x_arr, kind="stable")
@@ -133,11 +137,17 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
     cols = list(frame.columns)
     lower = [c.lower() for c in cols]
     sparse = "step" in lower and "epoch" in lower and frame.isna().any().any()
+    if "eval_loss" in lower and "loss" in lower and ("step" in lower or "epoch" in lower):
+        # Hugging Face log_history saved as a table: "loss" per logging step; the final
+        # summary row's "train_loss" is an average, not a curve.
+        entries = [{k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+                   for row in frame.to_dict("records")]
+        return _from_trainer_state({"log_history": entries}, name, x, train, val)
     if sparse:
         fmt = "lightning"
         train_candidates = ("train_loss_step", "train_loss", "train_loss_epoch", "loss")
         x_candidates = ("step",)
-    elif "epoch" in lower and "loss" in lower:
+    elif "epoch" in lower and "loss" in lower and "step" not in lower:
         fmt = "keras"
         train_candidates = _TRAIN_NAMES
         x_candidates = ("epoch",)

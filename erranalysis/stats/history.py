@@ -116,7 +116,9 @@ def _oscillating(x, y) -> Diagnosis | None:
     if y.size < 8:
         return None
     q = max(2, y.size // 4)
-    first, last = float(np.median(y[:q])), float(np.median(y[-q:]))
+    head = max(3, y.size // 20)
+    # The start (first 5%) against the end (last quarter): a fast fall early on is a fall.
+    first, last = float(np.median(y[:head])), float(np.median(y[-q:]))
     decrease = first - last
     resid = y - smooth(y)
     spread = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
@@ -200,6 +202,8 @@ def _plateaus(x, y) -> Diagnosis | None:
             events.append(current)
             current = [i]
     events.append(current)
+    # Drops during the initial fall (the first 10% of the run) are the normal steep start.
+    events = [e for e in events if e[0] >= 0.1 * n]
     if len(events) < 3:
         return None
     sizes = [float(np.nanmax(shift[e])) for e in events]
@@ -282,7 +286,8 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     found: list[Diagnosis] = []
 
     exploding = _exploding(tx, ty)
-    if exploding is None and vy.size:
+    if exploding is None and vy.size and not np.isfinite(vy).all():
+        # A rising val loss is overfitting, not a blow-up; only NaN/inf in val counts here.
         exploding = _exploding(vx, vy)
     if exploding is not None:
         found.append(exploding)
@@ -313,15 +318,27 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
                     still.evidence["curve"] = "val" if curve_y is not fy else "train"
                     found.append(still)
 
+    if not found and fy.size >= 4:
+        sm = smooth(fy, 3 if fy.size < 30 else None)
+        fall = float(np.max(sm[: max(2, fy.size // 10)]) - np.median(fy[-max(2, fy.size // 4):]))
+        if fall <= max(3 * noise_scale(fy), 0.02 * abs(float(np.median(fy)))):
+            found.append(Diagnosis("loss_not_decreasing", None, {
+                "first": float(fy[0]), "last": float(fy[-1]), "noise": noise_scale(fy),
+            }))
+        elif fy.size < 8 and (fy[-2] - fy[-1]) > 0.1 * (fy[0] - np.min(fy)):
+            found.append(Diagnosis("loss_still_decreasing", _fmt_x(fx[-1]), {
+                "curve": "train", "share_of_drop": float((fy[-2] - fy[-1]) / (fy[0] - np.min(fy))),
+                "last": float(fy[-1]), "short_run": True,
+            }))
     healthy = not found and fy.size >= 4
     if healthy:
         sm = smooth(fy)
         summary = (f"The training curve looks healthy: the loss fell from {sm[0]:.3g} to {sm[-1]:.3g} "
                    "and had flattened by the end.")
-    elif fy.size < 4:
+    elif fy.size < 4 and not found:
         summary = f"Only {fy.size} train-loss values: too few to judge the curve."
     else:
-        names = {"loss_exploding": "an exploding loss", "loss_oscillating": "an oscillating loss",
+        names = {"loss_not_decreasing": "a loss that does not fall", "loss_exploding": "an exploding loss", "loss_oscillating": "an oscillating loss",
                  "loss_initial": "a wrong initial loss", "loss_still_decreasing": "a loss still falling at the end",
                  "loss_plateau": "step-like plateaus", "loss_overfitting": "val loss rising while train loss falls"}
         summary = "The training curves show " + ", ".join(names.get(d.kind, d.kind) for d in found) + "."
