@@ -303,3 +303,45 @@ def test_a_dense_per_step_table_keeps_every_step(tmp_path):
         tmp_path / "m.csv", index=False)
     h = read_history(tmp_path / "m.csv")
     assert (h.x_name, h.train.size) == ("step", 60)
+
+
+def _write_events(folder, run, tag, values):
+    import time
+
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(folder / run))
+    for step, value in enumerate(values):
+        writer.add_event(Event(wall_time=time.time(), step=int(step),
+                               summary=Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])))
+    writer.close()
+
+
+def test_tensorboard_log_folder(tmp_path):
+    pytest.importorskip("tbparse", reason="the tensorboard extra is not installed")
+    train, val = _curves()
+    _write_events(tmp_path, "train", "epoch_loss", train)
+    _write_events(tmp_path, "validation", "epoch_loss", val)
+    h = read_history(tmp_path)
+    assert (h.format, h.columns["train"], h.columns["val"]) == ("tensorboard", "train/epoch_loss", "validation/epoch_loss")
+    np.testing.assert_allclose(h.train, train.astype(np.float32), rtol=1e-6)
+    _check_overfitting(h, 0.4 * N)
+    single = next((tmp_path / "train").iterdir())
+    assert read_history(single).val.size == 0
+
+
+def test_tensorboard_without_the_extra_says_how_to_get_it(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_tbparse(name, *args, **kwargs):
+        if name == "tbparse":
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tbparse)
+    with pytest.raises(InputError, match=r"reading TensorBoard event files needs the tensorboard extra\.$"):
+        read_history(tmp_path)

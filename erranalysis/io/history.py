@@ -13,8 +13,9 @@ from ..errors import InputError
 
 KNOWN_FORMATS = (
     "Keras CSVLogger CSV (epoch, loss, val_loss), PyTorch Lightning metrics.csv, "
-    "Hugging Face trainer_state.json, or a CSV/JSON of x, train loss and val loss "
-    "named with --history-x, --history-train, --history-val"
+    "Hugging Face trainer_state.json, TensorBoard event files (a log folder or a "
+    "tfevents file, with the tensorboard extra), or a CSV/JSON of x, train loss and val "
+    "loss named with --history-x, --history-train, --history-val"
 )
 _X_NAMES = ("step", "global_step", "iteration", "iter", "epoch")
 _TRAIN_NAMES = ("train_loss", "training_loss", "loss", "train_loss_epoch", "train_loss_step", "trn_loss")
@@ -58,8 +59,8 @@ def read_history(source, *, x: str | None = None, train: str | None = None, val:
     name = str(source)
     if not path.exists():
         raise InputError(f"{name}: file not found.")
-    if path.is_dir():
-        raise InputError(f"{name}: is a directory, not a training history.")
+    if path.is_dir() or "tfevents" in path.name:
+        return _from_tensorboard(path, name, x, train, val)
     if path.stat().st_size == 0:
         raise InputError(f"{name}: file is empty.")
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -192,3 +193,46 @@ def _from_trainer_state(doc: dict, name: str, x, train, val) -> History:
     vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(logged(vcol), xcol, vcol, name)
     return History(name, "huggingface", "step" if xcol == "step" else "epoch", tx, ty, vx, vy,
                    {"x": xcol, "train": ycol, "val": vcol})
+
+
+def _from_tensorboard(path: Path, name: str, x, train, val) -> History:
+    """Scalars of TensorBoard event files (a log folder with train/ and validation/ runs,
+    or one tfevents file), read with tbparse."""
+    try:
+        from tbparse import SummaryReader
+    except ImportError:
+        raise InputError(
+            f"{name}: reading TensorBoard event files needs the tensorboard extra.",
+            hint="pip install 'erranalysis[tensorboard]', or export the scalars to CSV.",
+        ) from None
+    scalars = SummaryReader(str(path), extra_columns={"dir_name"}).scalars
+    if scalars is None or scalars.empty:
+        raise _fail(name, "no scalar summaries found in the event files")
+    run = scalars["dir_name"].fillna("").astype(str)
+    scalars = scalars.assign(key=[f"{r}/{t}".strip("/") for r, t in zip(run, scalars["tag"].astype(str))])
+    keys = list(dict.fromkeys(scalars["key"]))
+
+    def is_loss(k):
+        return "loss" in k.lower().rsplit("/", 1)[-1]
+
+    def is_val(k):
+        low = k.lower()
+        return any(w in low for w in ("val", "eval", "valid", "test", "dev"))
+
+    def pick(wanted, want_val, flag):
+        if wanted is not None:
+            match = [k for k in keys if k == wanted or k.rsplit("/", 1)[-1] == wanted]
+            if not match:
+                raise InputError(f"{name}: no TensorBoard scalar {wanted!r} ({flag}). Scalars: {', '.join(keys)}.")
+            return match[0]
+        found = [k for k in keys if is_loss(k) and is_val(k) == want_val]
+        return found[0] if found else None
+
+    tkey = pick(train, False, "--history-train")
+    if tkey is None:
+        raise _fail(name, f"no train-loss scalar among {', '.join(keys)}")
+    vkey = pick(val, True, "--history-val")
+    frame = scalars.pivot_table(index="step", columns="key", values="value", aggfunc="mean").reset_index()
+    tx, ty = _series(frame, "step", tkey, name)
+    vx, vy = (np.empty(0), np.empty(0)) if vkey is None else _series(frame, "step", vkey, name)
+    return History(name, "tensorboard", "step", tx, ty, vx, vy, {"x": "step", "train": tkey, "val": vkey})
