@@ -168,3 +168,18 @@ def test_tests_match_scipy():
     assert stat == pytest.approx(ref[0]) and p == pytest.approx(ref[1])
     pv = rng.random(50) ** 3
     np.testing.assert_allclose(benjamini_hochberg(pv), false_discovery_control(pv, method="bh"))
+
+
+def test_slices_use_the_weights():
+    frame = table(weak=True)[0]
+    plain = erranalysis.analyze(frame, goal=0.01).slices.slices
+    scaled = erranalysis.analyze(frame.assign(weight=7.0), goal=0.01).slices.slices
+    assert [(s.column, s.value, round(s.error, 12), s.significant) for s in plain] == \
+        [(s.column, s.value, round(s.error, 12), s.significant) for s in scaled]
+    # Down-weighting the weak slice's rows makes it count for less.
+    weighted = frame.assign(weight=np.where(frame.region == "north", 0.2, 1.0))
+    r = erranalysis.analyze(weighted, goal=0.01)
+    north = next(s for s in r.slices.slices if (s.column, s.value) == ("region", "north"))
+    top = next(s for s in plain if (s.column, s.value) == ("region", "north"))
+    assert north.error == pytest.approx(top.error)  # its own error rate is unchanged
+    assert north.share_of_errors < top.share_of_errors and north.excess_errors < top.excess_errors

@@ -189,7 +189,11 @@ def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tupl
     mask = preds.split == split_code
     wrong = (preds.y[mask] != preds.pred[mask]).astype(float)
     n_all = int(mask.sum())
-    total_err = float(wrong.sum())
+    # Weights are rescaled to sum to the row count, so errors stay in row units; the
+    # tests and intervals use Kish effective counts, as the split errors do.
+    w = np.ones(n_all) if preds.weight is None else preds.weight[mask] * (n_all / preds.weight[mask].sum())
+    total_err = float((w * wrong).sum())
+    total_w2 = float((w * w).sum())
     overall = total_err / n_all if n_all else float("nan")
     stats, columns = [], []
     pending = []
@@ -199,28 +203,33 @@ def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tupl
             continue
         codes, names, kind = coded
         columns.append({"column": col, "kind": kind, "slices": len(names)})
-        n = np.bincount(codes, minlength=len(names)).astype(float)
-        e = np.bincount(codes, weights=wrong, minlength=len(names))
+        size = len(names)
+        rows = np.bincount(codes, minlength=size)
+        n = np.bincount(codes, weights=w, minlength=size)
+        w2 = np.bincount(codes, weights=w * w, minlength=size)
+        e = np.bincount(codes, weights=w * wrong, minlength=size)
         for i, name in enumerate(names):
-            if n[i] == 0:
+            if rows[i] == 0 or n[i] <= 0:
                 continue
-            rest_n, rest_e = n_all - n[i], total_err - e[i]
+            n_eff = n[i] ** 2 / w2[i]
+            rest_n, rest_e, rest_w2 = n_all - n[i], total_err - e[i], total_w2 - w2[i]
             p_s = e[i] / n[i]
-            if rest_n > 0:
+            if rest_n > 0 and rest_w2 > 0:
+                rest_eff = rest_n ** 2 / rest_w2
                 pooled = total_err / n_all
-                se = math.sqrt(max(pooled * (1 - pooled) * (1 / n[i] + 1 / rest_n), 1e-300))
+                se = math.sqrt(max(pooled * (1 - pooled) * (1 / n_eff + 1 / rest_eff), 1e-300))
                 z = (p_s - rest_e / rest_n) / se
                 p_value = float(1 - ndtr(z))
             else:
                 p_value = 1.0
-            pending.append((col, name, int(n[i]), float(e[i]), p_s, p_value))
+            pending.append((col, name, int(rows[i]), float(e[i]), p_s, p_value, float(n[i]), float(n_eff)))
     if not pending:
         return [], columns, overall
     p = np.array([x[5] for x in pending])
     q = benjamini_hochberg(p)
-    lo, hi = wilson_array(np.array([x[4] for x in pending]), np.array([x[2] for x in pending]))
-    for j, (col, name, n_s, e_s, p_s, p_value) in enumerate(pending):
-        excess = e_s - n_s * overall
+    lo, hi = wilson_array(np.array([x[4] for x in pending]), np.array([x[7] for x in pending]))
+    for j, (col, name, n_s, e_s, p_s, p_value, n_w, _) in enumerate(pending):
+        excess = e_s - n_w * overall
         significant = bool(q[j] < settings.slice_fdr and n_s >= settings.min_support
                            and p_s >= overall * settings.slice_min_ratio and excess >= settings.slice_min_excess)
         stats.append(SliceStat(col, name, n_s, e_s, p_s, (float(lo[j]), float(hi[j])),
