@@ -122,7 +122,7 @@ ACTIONS = {
     ],
     "poor_calibration": [
         "Fit temperature scaling or isotonic regression on a held-out split (scikit-learn's CalibratedClassifierCV).",
-        "Re-check calibration after fixing overfitting: overfit models tend to be overconfident.",
+        "Read the reliability diagram: points below the diagonal mean overconfidence (common after overfitting), above it underconfidence (common with averaged ensembles such as random forests).",
         "Do not pick thresholds on raw probabilities before calibrating them.",
     ],
     "insufficient_data": [

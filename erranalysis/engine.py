@@ -366,7 +366,8 @@ def _slices(preds: Predictions, eval_split: str, goal, metric: str, settings: Se
         stats, columns, overall = sl.weak_slices(preds, code, settings)
         analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
         weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
-        small = [c["column"] for c in columns if c["slices"] <= 6 and c["column"] not in weak_columns]
+        small = [c["column"] for c in columns
+                 if c["kind"] == "categorical" and c["slices"] <= 6 and c["column"] not in weak_columns]
         analysis.decompositions = sl.slice_decompositions(preds, (weak_columns + small)[:4], goal, metric, settings)
         analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(preds, settings)
         features, auc, ci, rows = sl.feature_shift(preds, settings)

@@ -323,7 +323,12 @@ def loss_curves(result: Result) -> str | None:
                 markersize=3, label="val loss")
         values = np.concatenate([values, vy[np.isfinite(vy)]])
     if values.size and values.min() > 0 and values.max() / values.min() > 20:
+        from matplotlib.ticker import FuncFormatter
+
         ax.set_yscale("log")
+        # Plain numbers: with math parsing off, the default log labels would show TeX.
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     if h.expected_initial is not None:
         ax.axhline(h.expected_initial, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)
         ax.annotate(f"ln(K) = {h.expected_initial:.2f}", (1.0, h.expected_initial), xycoords=("axes fraction", "data"),

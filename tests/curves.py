@@ -30,7 +30,8 @@ def exploding(n: int, noise: float = 0.03, seed: int = 0, nan: bool = False) -> 
     return y
 
 
-def steps(n: int, noise: float = 0.01, seed: int = 0, levels=(2.3, 1.7, 1.25, 0.9, 0.6, 0.4)) -> np.ndarray:
+def steps(n: int, noise: float = 0.01, seed: int = 0,
+          levels=(2.3, 1.8, 1.4, 1.1, 0.85, 0.65, 0.5, 0.4)) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y = np.repeat(levels, int(np.ceil(n / len(levels))))[:n].astype(float)
     return y * (1 + noise * rng.normal(size=n))

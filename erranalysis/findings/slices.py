@@ -69,15 +69,29 @@ def label_errors(ev: Evidence) -> list[Finding]:
     le = {} if sa is None else sa.label_errors
     if not le or le["count"] < 10 or le["share"] < ev.settings.label_error_share:
         return []
+    # Confidently wrong predictions in one weak slice point to bad inputs there (a
+    # degraded source), not to wrong labels: say so, and let the slice lead.
+    crowded = None
+    examples = le["examples"]
+    for s in [s for s in sa.slices if s.significant]:
+        inside = sum(1 for ex in examples if str(ex.get(s.column)) == s.value)
+        if examples and inside >= 0.5 * len(examples):
+            crowded = s
+            break
+    title = (f"{le['count']:,} rows ({le['share']:.1%} of {le['examined']:,} held-out rows) look mislabelled: "
+             "the model is confident in another class")
+    if crowded is not None:
+        title += (f"; most are in the weak slice {crowded.column} = {crowded.value}, so check that slice's inputs "
+                  "before the labels")
     return [Finding(
         kind="label_errors",
-        severity="medium" if le["share"] >= 0.05 else "low",
-        title=(f"{le['count']:,} rows ({le['share']:.1%} of {le['examined']:,} held-out rows) look mislabelled: "
-               "the model is confident in another class"),
+        severity="low" if crowded is not None or le["share"] < 0.05 else "medium",
+        title=title,
         evidence={"count": le["count"], "share": le["share"], "examined": le["examined"],
-                  "examples": le["examples"][:5]},
+                  "examples": examples[:5], "in_weak_slice": None if crowded is None else
+                  {"column": crowded.column, "value": crowded.value}},
         split="held-out",
-        impact=le["share"],
+        impact=0.0 if crowded is not None else le["share"],
     )]
 
 

@@ -102,10 +102,10 @@ def _exploding(x, y) -> Diagnosis | None:
     if not cond.any():
         return None
     t = int(np.flatnonzero(cond)[0])
-    began = int(np.argmin(sm[: t + 1]))
+    began = int(np.argmin(y[: t + 1]))  # the lowest logged value before the rise
     return Diagnosis("loss_exploding", _fmt_x(x[began]), {
         "reason": "sudden_rise",
-        "lowest": float(sm[began]),
+        "lowest": float(y[began]),
         "peak": float(np.max(y[t:])),
         "at_peak": _fmt_x(x[t + int(np.argmax(y[t:]))]),
         "noise": sigma,
@@ -126,7 +126,7 @@ def _oscillating(x, y) -> Diagnosis | None:
     level = float(np.median(np.abs(y))) or 1.0
     if decrease < 2 * swings and swings > 0.05 * level:
         return Diagnosis("loss_oscillating", None, {
-            "first_quarter": first, "last_quarter": last, "swing": swings, "relative_swing": swings / level,
+            "start": first, "last_quarter": last, "swing": swings, "relative_swing": swings / level,
         })
     return None
 
@@ -204,7 +204,9 @@ def _plateaus(x, y) -> Diagnosis | None:
     events.append(current)
     # Drops during the initial fall (the first 10% of the run) are the normal steep start.
     events = [e for e in events if e[0] >= 0.1 * n]
-    if len(events) < 3:
+    # A step learning-rate schedule has a few milestones (ResNet: 3); a repeating data
+    # order steps again and again.
+    if len(events) < 5:
         return None
     sizes = [float(np.nanmax(shift[e])) for e in events]
     in_jumps = float(sum(sizes))

@@ -127,7 +127,8 @@ def slice_codes(values: pd.Series) -> tuple[np.ndarray, list[str], str] | None:
     if edges.size < 3:
         return None
     codes = np.clip(np.searchsorted(edges, arr, side="right") - 1, 0, edges.size - 2)
-    names = [f"{_num(edges[i])} – {_num(edges[i + 1])}" for i in range(edges.size - 1)]
+    last = edges.size - 2
+    names = [f"[{_num(edges[i])}, {_num(edges[i + 1])}{']' if i == last else ')'}" for i in range(edges.size - 1)]
     if not finite.all():
         codes = np.where(finite, codes, edges.size - 1)
         names.append("(missing)")
@@ -198,10 +199,12 @@ def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tupl
     stats, columns = [], []
     pending = []
     for col in preds.meta.columns:
-        coded = slice_codes(preds.meta[col][mask].reset_index(drop=True))
+        # Bins come from the whole column, so the per-slice decomposition uses the same ones.
+        coded = slice_codes(preds.meta[col].reset_index(drop=True))
         if coded is None:
             continue
-        codes, names, kind = coded
+        all_codes, names, kind = coded
+        codes = all_codes[mask]
         columns.append({"column": col, "kind": kind, "slices": len(names)})
         size = len(names)
         rows = np.bincount(codes, minlength=size)
@@ -246,6 +249,14 @@ def slice_decompositions(preds: Predictions, columns: list[str], goal, metric, s
 
     out = []
     wrong = preds.y != preds.pred
+    # Many slices × four terms are judged at once: a Bonferroni-adjusted confidence keeps
+    # chance from making some slice's term "material".
+    tested = 0
+    for col in columns:
+        coded = slice_codes(preds.meta[col].reset_index(drop=True))
+        if coded is not None and len(coded[1]) <= 12:
+            tested += len(coded[1]) * 4
+    settings = settings.replace(confidence=1 - (1 - settings.confidence) / max(tested, 1))
     for col in columns:
         coded = slice_codes(preds.meta[col].reset_index(drop=True))
         if coded is None:
