@@ -37,7 +37,7 @@ from .result import (
     SplitError,
 )
 from .settings import Settings
-from .stats.aggregates import calibration_inputs, compute_aggregates
+from .stats.aggregates import calibration_kind, compute_aggregates
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
 from .stats.intervals import wilson
@@ -296,7 +296,7 @@ def analyze_predictions(
     thresholds = _thresholds(preds, aggs, eval_split, per_class[eval_split], settings, metric)
     cal = None
     if preds.proba is not None:
-        kind = calibration_inputs_kind(preds)
+        kind = calibration_kind(preds.n_classes)
         c = calibration(aggs[eval_split], kind)
         if c is not None:
             cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins)
@@ -389,10 +389,6 @@ def _diagnose_history(curves, n_classes):
     return diagnose(curves, n_classes)
 
 
-def calibration_inputs_kind(preds: Predictions) -> str:
-    return "positive_class" if preds.n_classes == 2 else "top_label"
-
-
 def _thresholds(preds, aggs, eval_split, metrics, settings, metric) -> list:
     if preds.proba is None:
         return []
@@ -416,7 +412,7 @@ def _thresholds(preds, aggs, eval_split, metrics, settings, metric) -> list:
         t = analyse_threshold(preds, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, metric=metric)
         # A threshold that does not help on the split it was chosen on is no fix.
         if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
-            t = type(t)(**{**t.__dict__, "flagged": False})
+            t = replace(t, flagged=False)
         out.append(t)
     return out
 

@@ -40,8 +40,6 @@ SECTIONS = [
     ("provenance", "Provenance"),
 ]
 
-PROBLEM_NAMES_FALLBACK = "Next step"
-
 #: How strongly each hyperparameter tends to move the result (appendix table).
 SENSITIVITY = [
     ("Learning rate", "high", "Tune first; try values a factor of 3 to 10 apart."),

@@ -96,5 +96,3 @@ class Settings:
             raise UsageError(f"unknown setting {unknown[0]!r}. Known settings: {', '.join(sorted(known))}.")
         return replace(self, **changes)
 
-
-DEFAULT_SETTINGS = Settings()

@@ -34,9 +34,11 @@ def _title(d, a) -> str:
         return (f"The train loss does not fall: it starts at {e['first']:.3g} and ends at {e['last']:.3g}: "
                 "the model is not learning")
     if d.kind == "loss_initial":
-        where = "far above" if e["direction"] == "high" else "far below"
-        return (f"The first loss, {e['first']:.3g}, is {where} ln({e['classes']}) = {e['expected']:.3g} "
+        return (f"The first loss, {e['first']:.3g}, is far above ln({e['classes']}) = {e['expected']:.3g} "
                 f"expected for {e['classes']} classes at initialisation")
+    if d.kind == "loss_still_decreasing" and e.get("short_run"):
+        return (f"The {e['curve']} loss was still falling when training stopped "
+                f"(the last step took off {e['share_of_drop']:.0%} of its fall)")
     if d.kind == "loss_still_decreasing":
         return (f"The {e['curve']} loss was still falling when training stopped "
                 f"({e['share_of_drop']:.0%} of its fall came in the last fifth of the run)")

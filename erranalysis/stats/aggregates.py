@@ -95,13 +95,20 @@ def bin_edges(n_bins: int) -> np.ndarray:
 
 
 def score_bins(p: np.ndarray, n_bins: int) -> np.ndarray:
-    """Bin index of each probability in the logit-space histogram."""
+    """Bin index (int64) of each probability in the logit-space histogram.
+
+    One temporary of the size of ``p``, updated in place: the histograms call this on
+    blocks of rows, where fresh temporaries per step would dominate the cost.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        logit = np.log(p / (1.0 - p))
-    width = 2.0 * LOGIT_RANGE / n_bins
-    idx = np.floor((logit + LOGIT_RANGE) / width)
-    np.clip(idx, 0, n_bins - 1, out=idx)
-    return idx.astype(np.int32)
+        x = np.subtract(1.0, p)
+        np.divide(p, x, out=x)  # odds
+        np.log(x, out=x)  # logit (-inf at p = 0, +inf at p = 1)
+    x += LOGIT_RANGE
+    x /= 2.0 * LOGIT_RANGE / n_bins
+    np.floor(x, out=x)
+    np.clip(x, 0, n_bins - 1, out=x)
+    return x.astype(np.int64)
 
 
 def cross_entropy(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -172,21 +179,11 @@ def _histograms(preds: Predictions, split: np.ndarray, n_bins: int) -> np.ndarra
     size = s_count * k * 2 * n_bins
     hist = np.zeros(size, dtype=float)
     proba, y, w = preds.proba, preds.y, preds.weight
-    width = 2.0 * LOGIT_RANGE / n_bins
     class_offset = (np.arange(k, dtype=np.int64) * 2 * n_bins)[None, :]
     for start in range(0, preds.n_rows, _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, preds.n_rows)
-        p = proba[start:stop]
         rows = stop - start
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.subtract(1.0, p)
-            np.divide(p, x, out=x)  # odds
-            np.log(x, out=x)  # logit (-inf at p = 0, +inf at p = 1)
-        x += LOGIT_RANGE
-        x /= width
-        np.floor(x, out=x)
-        np.clip(x, 0, n_bins - 1, out=x)
-        idx = x.astype(np.int64)
+        idx = score_bins(proba[start:stop], n_bins)
         idx += class_offset
         idx += (split[start:stop] * (k * 2 * n_bins))[:, None]
         idx[np.arange(rows), y[start:stop]] += n_bins  # the "is this class" half
@@ -202,10 +199,16 @@ def calibration_inputs(preds: Predictions) -> tuple[np.ndarray, np.ndarray, str]
     probability of the predicted class against "the prediction is right"
     (top-label calibration).
     """
-    if preds.n_classes == 2:
-        return preds.proba[:, preds.positive], (preds.y == preds.positive).astype(float), "positive_class"
+    kind = calibration_kind(preds.n_classes)
+    if kind == "positive_class":
+        return preds.proba[:, preds.positive], (preds.y == preds.positive).astype(float), kind
     p = np.take_along_axis(preds.proba, preds.pred[:, None].astype(np.intp), axis=1)[:, 0]
-    return p, (preds.pred == preds.y).astype(float), "top_label"
+    return p, (preds.pred == preds.y).astype(float), kind
+
+
+def calibration_kind(n_classes: int) -> str:
+    """Binary problems calibrate the positive class; several classes the top label."""
+    return "positive_class" if n_classes == 2 else "top_label"
 
 
 def _calibration(preds: Predictions, split: np.ndarray, n_bins: int) -> np.ndarray:
