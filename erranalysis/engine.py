@@ -6,6 +6,7 @@ import datetime as _dt
 import math
 import warnings
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -14,17 +15,10 @@ import pandas as pd
 
 from . import advice
 from ._version import __version__
-from .errors import DataWarning, UsageError
+from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect
-from .io import (
-    SPLITS,
-    Columns,
-    Predictions,
-    file_sha256,
-    frame_from_arrays,
-    read_table,
-    validate_frame,
-)
+from .io import SPLITS, Columns, Predictions, frame_from_arrays
+from .sources import FrameSource, ReadSpec, held_out_rows, open_source, sha256_files
 from .result import (
     Baseline,
     CalibrationResult,
@@ -37,7 +31,8 @@ from .result import (
     SplitError,
 )
 from .settings import Settings
-from .stats.aggregates import calibration_kind, compute_aggregates
+from .stats.accumulate import HELD_OUT, SKETCH_CAPACITY, Accumulator, layout_for
+from .stats.aggregates import calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
 from .stats.intervals import wilson
@@ -51,7 +46,7 @@ from .stats.metrics import (
     split_error,
     total_variation,
 )
-from .stats.threshold import analyse_threshold
+from .stats.threshold import OverrideCounts, analyse_threshold, binary_override, recommended
 
 
 def analyze(
@@ -78,6 +73,8 @@ def analyze(
     history_train: str | None = None,
     history_val: str | None = None,
     num_classes: int | None = None,
+    engine: str | None = None,
+    progress=None,
     **column_names: str,
 ) -> Result:
     """Diagnose a model from its predictions and say what to do next.
@@ -116,6 +113,12 @@ def analyze(
         Alone (no predictions) it gives the history diagnosis only.
     num_classes : int, optional
         Number of classes, for the expected initial loss ln(K) when there are no predictions.
+    engine : {"local", "spark"}, optional
+        Where the aggregates are computed. Parquet files, folders and globs stream in
+        record batches on this machine; ``"spark"`` (or passing a Spark DataFrame as
+        ``data``) computes them in Spark and brings back only the aggregates.
+    progress : callable, optional
+        Called as ``progress(stage, rows_done, rows_total)`` while the rows are read.
 
     Returns
     -------
@@ -157,43 +160,88 @@ def analyze(
             raise UsageError("Give either predictions or summary errors, not both.")
         return _from_summary(errors, n or {}, goal, metric, settings, command, curves, num_classes)
 
-    source_path = None
     if data is None:
         if y_true is None and curves is not None:
             return _from_summary({}, {}, goal, metric, settings, command, curves, num_classes)
         if y_true is None:
             raise UsageError("analyze() needs data (a path or DataFrame), y_true, errors, or history.")
-        frame = frame_from_arrays(y_true, y_pred, proba, split, weight, classes, columns)
-        name = "arrays"
-    elif isinstance(data, (str, Path)):
-        source_path = Path(data)
-        frame = read_table(source_path, input_format)
-        name = str(data)
-    elif isinstance(data, pd.DataFrame):
-        frame = data.copy(deep=False)
-        name = "DataFrame"
+        data, name = frame_from_arrays(y_true, y_pred, proba, split, weight, classes, columns), "arrays"
     elif isinstance(data, Mapping):
         try:
-            frame = pd.DataFrame(dict(data))
+            data = pd.DataFrame(dict(data))
         except ValueError as exc:
             raise UsageError(f"data must map column names to columns of equal length: {exc}") from None
         name = "mapping"
+    elif isinstance(data, pd.DataFrame):
+        name = "DataFrame"
+    elif isinstance(data, (str, Path)):
+        name = str(data)
+    elif _is_spark_frame(data):
+        name = "Spark DataFrame"
     else:
         raise UsageError(
-            f"data must be a path, a pandas DataFrame or a mapping of columns. Got {type(data).__name__} instead."
+            f"data must be a path, a pandas DataFrame, a Spark DataFrame or a mapping of columns. "
+            f"Got {type(data).__name__} instead."
         )
-    preds = validate_frame(
-        frame, name=name, columns=columns, positive_label=positive_label, threshold=threshold, settings=settings
-    )
-    del frame  # only the validated arrays are needed from here on
-    for w in preds.warnings:
-        warnings.warn(f"{name}: {w.message}", DataWarning, stacklevel=2)
+    if engine not in (None, "local", "spark"):
+        raise UsageError(f"--engine must be local or spark. Got {engine!r} instead.")
+    if engine == "spark" or _is_spark_frame(data):
+        from .spark import SparkSource
+
+        source = SparkSource(data, input_format=input_format)
+    else:
+        source = open_source(data, input_format, name)
+    spec = ReadSpec(name, columns, positive_label, threshold, settings)
+    return run_source(source, spec, goal=goal, metric=metric, command=command, history=curves,
+                      num_classes=num_classes, progress=progress)
+
+
+def _is_spark_frame(data) -> bool:
+    module = type(data).__module__ or ""
+    return module.startswith("pyspark.") and type(data).__name__ == "DataFrame"
+
+
+def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None = None, history=None,
+               num_classes: int | None = None, progress=None) -> Result:
+    """One pass over the source's rows (two when several classes' thresholds are tuned), then
+    every analysis on the accumulated state."""
+    import threading
+
+    settings = spec.settings
+    progress = progress or (lambda stage, done, total: None)
+    hashing: dict = {}
+    files = getattr(source, "files", None) or ([str(source.path)] if getattr(source, "path", None) else [])
+    if files:
+        # The provenance hash reads the file(s) again: overlap it with the pass.
+        worker = threading.Thread(target=lambda: hashing.setdefault("sha256", sha256_files(files)), daemon=True)
+        worker.start()
+    if isinstance(source, FrameSource):
+        base = source.predictions(spec)
+    else:
+        head = source.head()
+        first = spec.validate(head, partial=True)
+        if "proba" in first.columns_used:
+            spec = replace(spec, classes=first.classes)
+        else:
+            spec = replace(spec, classes=source.classes(spec.columns.label))
+            spec = replace(spec, classes=None if spec.classes is None else tuple(spec.classes))
+        base = spec.validate(head, partial=True)
+    layout = layout_for(base, settings)
+    acc = source.run(spec, partial(Accumulator, layout), progress, "reading")
+    if source.streamed:
+        check_weights(acc.aggs, spec.name, spec.columns.weight, base.weight is not None)
+    base = replace(base, warnings=acc.input_warnings(base.classes))
+    for w in base.warnings:
+        warnings.warn(f"{spec.name}: {w.message}", DataWarning, stacklevel=3)
+    if files:
+        progress("hashing the input", acc.n_rows, acc.n_rows)
+        worker.join()
     provenance = Provenance(
-        input=name,
-        sha256=file_sha256(source_path) if source_path else None,
-        rows=preds.n_rows,
+        input=spec.name,
+        sha256=hashing.get("sha256"),
+        rows=acc.n_rows,
         rows_by_split={},
-        columns=preds.columns_used,
+        columns=base.columns_used,
         tool_version=__version__,
         command=command,
         created=_now(),
@@ -201,8 +249,22 @@ def analyze(
         goal=goal,
         settings=asdict(settings),
     )
-    return analyze_predictions(preds, goal=goal, metric=metric, settings=settings, provenance=provenance,
-                               history=curves, num_classes=num_classes)
+    return analyze_state(acc, base, source, spec, goal=goal, metric=metric, provenance=provenance,
+                         history=history, num_classes=num_classes, progress=progress)
+
+
+def check_weights(aggs: dict, name: str, col: str, weighted: bool) -> None:
+    """Checks of the weight column that need every row: some weight overall and per split."""
+    if not weighted:
+        return
+    if all(a.weight_sum <= 0 for a in aggs.values()):
+        raise InputError(f"{name}: column {col!r} is zero in every row.")
+    for split_name, agg in aggs.items():
+        if agg.weight_sum <= 0:
+            raise InputError(
+                f"{name}: column {col!r} is zero on every row of the {split_name} split.",
+                hint="Give the split some weight, or drop its rows.",
+            )
 
 
 def _columns(columns: Columns | None, names: dict) -> Columns:
@@ -233,12 +295,18 @@ def _eval_split(present: list[str]) -> str | None:
     return None
 
 
-def analyze_predictions(
-    preds: Predictions, *, goal: float | None, metric: str, settings: Settings, provenance: Provenance,
-    history=None, num_classes: int | None = None,
+def analyze_state(
+    acc: Accumulator, base: Predictions, source, spec: ReadSpec, *, goal: float | None, metric: str,
+    provenance: Provenance, history=None, num_classes: int | None = None, progress=None,
 ) -> Result:
-    """Run every analysis on validated predictions (and the training history, if any)."""
-    aggs = compute_aggregates(preds, settings.score_bins, settings.calibration_bins)
+    """Run every analysis on the accumulated state (and the training history, if any).
+
+    ``base`` carries what all batches share (classes, positive class, columns);
+    ``source`` is read a second time only to measure tuned thresholds of several classes.
+    """
+    settings = spec.settings
+    preds = base
+    aggs = acc.aggs
     present = [s for s in SPLITS if s in aggs]
     eval_split = _eval_split(present)
     labels = preds.class_names
@@ -293,17 +361,19 @@ def analyze_predictions(
         per_class=per_class,
     )
 
-    thresholds = _thresholds(preds, aggs, eval_split, per_class[eval_split], settings, metric)
+    thresholds = _thresholds(base, aggs, eval_split, per_class[eval_split], settings, metric, source, spec, progress)
     cal = None
-    if preds.proba is not None:
+    if acc.layout.has_proba:
         kind = calibration_kind(preds.n_classes)
         c = calibration(aggs[eval_split], kind)
         if c is not None:
             cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins)
     balance = _class_balance(aggs, present, labels, settings)
-    leakage = _leakage(preds)
+    leakage = _leakage(acc.ids)
     curves = _diagnose_history(history, num_classes or preds.n_classes)
-    slices = _slices(preds, eval_split, goal, metric, settings)
+    if progress:
+        progress("analysing", acc.n_rows, acc.n_rows)
+    slices = _slices(acc, base, eval_split, goal, metric, settings)
 
     ev = Evidence(
         settings=settings,
@@ -319,7 +389,7 @@ def analyze_predictions(
         class_balance=balance,
         warnings=preds.warnings,
         leakage=leakage,
-        n_rows=preds.n_rows,
+        n_rows=acc.n_rows,
         history=curves,
         slices=slices,
     )
@@ -356,29 +426,47 @@ def _conclude(ev: Evidence) -> tuple[list, list, str]:
     return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured)
 
 
-def _slices(preds: Predictions, eval_split: str, goal, metric: str, settings: Settings):
+def _slices(acc: Accumulator, base: Predictions, eval_split: str, goal, metric: str, settings: Settings):
     """Error analysis on the metadata columns, examples to look at, label errors."""
     from .stats import slices as sl
 
     analysis = sl.SliceAnalysis(split=eval_split, overall_error=None)
     code = SPLITS.index(eval_split)
-    if preds.meta is not None and preds.meta.shape[1] > 0:
-        stats, columns, overall = sl.weak_slices(preds, code, settings)
+    sample = acc.sample_predictions(base)
+    tables = acc.tables
+    if tables:
+        stats, columns, overall = sl.weak_slices(tables, code, settings)
         analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
         weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
         small = [c["column"] for c in columns
                  if c["kind"] == "categorical" and c["slices"] <= 6 and c["column"] not in weak_columns]
-        analysis.decompositions = sl.slice_decompositions(preds, (weak_columns + small)[:4], goal, metric, settings)
-        analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(preds, settings)
-        features, auc, ci, rows = sl.feature_shift(preds, settings)
+        analysis.decompositions = sl.slice_decompositions(tables, (weak_columns + small)[:4], goal, metric, settings)
+        if sample.meta is not None:
+            analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(sample, settings)
+        features, auc, ci, rows = sl.feature_shift(tables, sample, settings)
         analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
-        analysis.duplicate_rows = sl.duplicate_metadata(preds)
-    analysis.top_losses = sl.top_losses(preds)
-    analysis.label_errors = sl.label_errors(preds)
-    if max(analysis.cohort_rows, analysis.domain_rows, analysis.label_errors.get("examined", 0)) >= sl.SAMPLE_ROWS:
-        analysis.notes.append(f"Cohorts, feature shift and label errors use a fixed random sample of at most "
-                              f"{sl.SAMPLE_ROWS:,} rows.")
+        analysis.duplicate_rows, exact = sl.duplicate_metadata(acc.meta_rows, HELD_OUT)
+        if not exact:
+            analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
+                                  f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
+    analysis.top_losses = sl.top_losses(acc.top_predictions(base))
+    analysis.label_errors = sl.label_errors(sample, held_out_rows(acc.aggs))
+    rows_of = lambda *names: sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)  # noqa: E731
+    sampled = {
+        "cohorts": analysis.cohort_rows and rows_of("val", "test") > analysis.cohort_rows,
+        "the domain classifier": analysis.domain_rows and rows_of("train", "val", "test") > analysis.domain_rows,
+        "label errors": analysis.label_errors.get("sampled", False),
+    }
+    used = [what for what, on in sampled.items() if on]
+    if used:
+        analysis.notes.append(
+            f"{_join(used).capitalize()} use a deterministic sample of the rows (at most {sl.SAMPLE_ROWS:,}; "
+            f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows.")
     return analysis
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _diagnose_history(curves, n_classes):
@@ -389,11 +477,10 @@ def _diagnose_history(curves, n_classes):
     return diagnose(curves, n_classes)
 
 
-def _thresholds(preds, aggs, eval_split, metrics, settings, metric) -> list:
-    if preds.proba is None:
+def _thresholds(base, aggs, eval_split, metrics, settings, metric, source, spec, progress) -> list:
+    if base.proba is None:
         return []
     chosen_on = next((s for s in ("val", "train_val", "train") if s in aggs), eval_split)
-    out = []
     scale = aggs[eval_split].row_scale
     flagged = [
         k for k, m in enumerate(metrics)
@@ -403,18 +490,32 @@ def _thresholds(preds, aggs, eval_split, metrics, settings, metric) -> list:
         and m.roc_auc >= settings.threshold_min_auc
     ]
     wanted = list(flagged)
-    if preds.n_classes == 2 and preds.positive not in wanted:
-        wanted.insert(0, preds.positive)
+    if base.n_classes == 2 and base.positive not in wanted:
+        wanted.insert(0, base.positive)
+    wanted = [k for k in wanted if aggs[chosen_on].hist[k, 1].sum() > 0]
+    picks = {k: recommended(aggs, k, chosen_on) for k in wanted}
+    splits = dict.fromkeys([chosen_on, eval_split])
+    if base.n_classes == 2:
+        after = {k: {s: binary_override(aggs[s], k, j) for s in splits} for k, (_, j) in picks.items()}
+    elif picks:
+        # "Predict k above t, else keep the prediction" needs the rows: one more pass.
+        specs = tuple((k, t) for k, (t, _) in picks.items())
+        counts = source.run(spec, partial(OverrideCounts, specs, base.n_classes), progress or _no_progress,
+                            "measuring thresholds").counts
+        after = {k: {s: counts[(k, t)][SPLITS.index(s)] for s in splits} for k, t in specs}
+    out = []
     for k in wanted:
-        hist = aggs[chosen_on].hist
-        if hist[k, 1].sum() <= 0:
-            continue
-        t = analyse_threshold(preds, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, metric=metric)
+        t = analyse_threshold(base, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, after=after[k],
+                              metric=metric)
         # A threshold that does not help on the split it was chosen on is no fix.
         if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
             t = replace(t, flagged=False)
         out.append(t)
     return out
+
+
+def _no_progress(stage, done, total) -> None:
+    return None
 
 
 def _class_balance(aggs, present, labels, settings) -> ClassBalance:
@@ -438,25 +539,17 @@ def _class_balance(aggs, present, labels, settings) -> ClassBalance:
     return ClassBalance(labels, priors, ratio, ratio_split, tests)
 
 
-def _leakage(preds: Predictions) -> dict:
-    """Ids shared between splits, per pair of splits."""
-    if preds.ids is None or preds.split.max() == preds.split.min():
+def _leakage(sketch) -> dict:
+    """Ids shared between splits, per pair of splits (estimated beyond the sketch's capacity)."""
+    if sketch is None:
         return {}
-    frame = pd.DataFrame({"id": preds.ids, "split": preds.split})
-    frame = frame.drop_duplicates()
-    counts = frame.groupby("id", sort=False)["split"].nunique()
-    shared_ids = counts.index[counts > 1]
-    if len(shared_ids) == 0:
-        return {}
-    sub = frame[frame["id"].isin(shared_ids)]
-    present = sorted(sub["split"].unique())
+    present = sorted(sketch.hashes)
     out = {}
-    sets = {s: set(sub.loc[sub["split"] == s, "id"]) for s in present}
     for i, a in enumerate(present):
         for b in present[i + 1:]:
-            n_shared = len(sets[a] & sets[b])
-            if n_shared:
-                out[(SPLITS[a], SPLITS[b])] = n_shared
+            shared, _ = sketch.shared(a, b)
+            if shared >= 0.5:
+                out[(SPLITS[a], SPLITS[b])] = int(round(shared))
     return out
 
 

@@ -78,6 +78,8 @@ class Predictions:
     columns_used: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     split_given: bool = True
+    #: Row number of each row in the input (None: the position).
+    rows: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -157,6 +159,15 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
                 hint="Convert the labels to one type first, e.g. all strings.",
             )
     return values.astype(str).to_numpy(dtype=object)
+
+
+def label_classes(uniques: pd.Series, name: str, col: str) -> list | None:
+    """The sorted classes of a label column, from its distinct values; None when some
+    value is not a class (the row-by-row validation then names the row)."""
+    try:
+        return sorted(pd.unique(_normalise_labels(uniques.reset_index(drop=True), name, col)).tolist())
+    except InputError:
+        return None
 
 
 def _coerce_text(text: str, kind: str) -> Any:
@@ -335,11 +346,18 @@ def validate_frame(
     positive_label: Any = None,
     threshold: float | None = None,
     settings: Settings | None = None,
+    classes: list | tuple | None = None,
+    partial: bool = False,
 ) -> Predictions:
     """Check ``df`` against the input contract and return encoded :class:`Predictions`.
 
     Raises :class:`InputError` with the file (``name``), column, row and value of the
     first problem found.
+
+    ``classes`` fixes the classes (in order) instead of reading them off ``df``, and
+    ``partial`` says ``df`` is one batch of a larger table: the checks that need every
+    row (a weight column that is zero everywhere, classes absent from train) are left
+    to the caller.
     """
     cols = columns or Columns()
     settings = settings or Settings()
@@ -382,8 +400,11 @@ def validate_frame(
     if len(set(proba_classes)) != len(proba_classes):
         raise InputError(f"{name}: two probability columns name the same class: {', '.join(proba_cols)}.")
 
-    label_classes = pd.unique(labels).tolist()
-    classes = sorted(set(label_classes) | set(proba_classes))
+    if classes is not None:
+        classes = list(classes)
+        _check_fixed_classes(labels, classes, proba_cols, name, cols.label, prefix)
+    else:
+        classes = sorted(set(pd.unique(labels).tolist()) | set(proba_classes))
     if proba_cols:
         missing_cls = [c for c in classes if c not in set(proba_classes)]
         if missing_cls:
@@ -530,7 +551,7 @@ def validate_frame(
             raise InputError(
                 f"{name}: column {cols.weight!r} must be finite and non-negative. Got {_fmt(weight[row])} at row {row}."
             )
-        if not (weight > 0).any():
+        if not partial and not (weight > 0).any():
             raise InputError(f"{name}: column {cols.weight!r} is zero in every row.")
         columns_used["weight"] = cols.weight
 
@@ -543,7 +564,7 @@ def validate_frame(
             raise InputError(f"{name}: column {cols.loss!r} must be finite. Got {_fmt(loss[row])} at row {row}.")
         columns_used["loss"] = cols.loss
 
-    if weight is not None:
+    if weight is not None and not partial:
         per_split = np.bincount(split, weights=weight, minlength=len(SPLITS))
         present = np.bincount(split, minlength=len(SPLITS)) > 0
         for s_code in np.flatnonzero(present & (per_split <= 0)):
@@ -571,7 +592,8 @@ def validate_frame(
     meta = df[meta_cols] if meta_cols else None
     columns_used["metadata"] = meta_cols
 
-    _warn_unseen_classes(y, split, classes, warnings)
+    if not partial:
+        _warn_unseen_classes(y, split, classes, warnings)
     return Predictions(
         name=name,
         classes=tuple(classes),
@@ -589,6 +611,21 @@ def validate_frame(
         warnings=warnings,
         split_given=split_given,
     )
+
+
+def _check_fixed_classes(labels, classes, proba_cols, name, col, prefix) -> None:
+    codes = _encode(labels, classes)
+    bad = codes < 0
+    if bad.any():
+        row = _first(bad)
+        value = class_text(labels[row])
+        if proba_cols:
+            raise InputError(
+                f"{name}: the label {value!r} at row {row} has no probability column {prefix + value!r}.",
+                hint="Give one probability column per class, or drop them all and pass pred.",
+            )
+        raise InputError(f"{name}: column {col!r} holds the class {value!r} at row {row}, "
+                         "which the first read of the table did not find.")
 
 
 def _check_pred_against_proba(pred, proba, positive, threshold, warnings) -> None:

@@ -119,9 +119,12 @@ def cross_entropy(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def compute_aggregates(
-    preds: Predictions, score_bin_count: int = 8192, calibration_bins: int = 15
+    preds: Predictions, score_bin_count: int = 8192, calibration_bins: int = 15, per_row_loss: np.ndarray | None = None
 ) -> dict[str, SplitAggregate]:
-    """One pass per statistic over all rows, grouped by split with ``np.bincount``."""
+    """One pass per statistic over all rows, grouped by split with ``np.bincount``.
+
+    ``per_row_loss`` saves recomputing the cross-entropy when the caller has it.
+    """
     k = preds.n_classes
     s_count = len(SPLITS)
     split = preds.split.astype(np.int64)
@@ -144,7 +147,8 @@ def compute_aggregates(
     if preds.proba is not None:
         hist = _histograms(preds, split, bins_for(k, score_bin_count))
         calib = _calibration(preds, split, calibration_bins)
-    per_row_loss = preds.loss
+    if per_row_loss is None:
+        per_row_loss = preds.loss
     if per_row_loss is None and preds.proba is not None:
         per_row_loss = cross_entropy(preds.proba, preds.y)
     if per_row_loss is not None:

@@ -15,13 +15,10 @@ import pandas as pd
 
 from ..io.validate import SPLITS, Predictions, class_text
 from ..settings import Settings
+from .columns import MAX_CATEGORIES, NUM_BINS, grouped, quantile_cuts
 from .intervals import wilson_array
 
-#: Categorical columns with more values than this are cut to their most frequent ones.
-MAX_CATEGORIES = 30
-#: Numeric columns are cut into this many quantile bins.
-NUMERIC_BINS = 5
-#: Rows sampled for the methods that fit a model or rank rows.
+#: Rows of the sample given to the methods that fit a model.
 SAMPLE_ROWS = 100_000
 _SEED = 20260101
 
@@ -105,36 +102,6 @@ class SliceAnalysis:
 # ------------------------------------------------------------------------- columns
 
 
-def slice_codes(values: pd.Series) -> tuple[np.ndarray, list[str], str] | None:
-    """Integer slice code per row and the slice names; None for unusable columns."""
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-        text = values.astype("string").fillna("(missing)")
-        counts = text.value_counts()
-        if len(counts) < 2 or len(counts) > 0.5 * len(values):
-            return None  # constant, or an identifier
-        keep = list(counts.index[:MAX_CATEGORIES])
-        codes = pd.Index(keep).get_indexer(text)
-        names = [str(k) for k in keep]
-        if (codes < 0).any():
-            codes = np.where(codes < 0, len(keep), codes)
-            names.append("(other)")
-        return codes.astype(np.int64), names, "categorical"
-    arr = values.to_numpy(dtype=float, na_value=np.nan)
-    finite = np.isfinite(arr)
-    if not finite.any() or np.nanmin(arr[finite]) == np.nanmax(arr[finite]):
-        return None
-    edges = np.unique(np.quantile(arr[finite], np.linspace(0, 1, NUMERIC_BINS + 1)))
-    if edges.size < 3:
-        return None
-    codes = np.clip(np.searchsorted(edges, arr, side="right") - 1, 0, edges.size - 2)
-    last = edges.size - 2
-    names = [f"[{_num(edges[i])}, {_num(edges[i + 1])}{']' if i == last else ')'}" for i in range(edges.size - 1)]
-    if not finite.all():
-        codes = np.where(finite, codes, edges.size - 1)
-        names.append("(missing)")
-    return codes.astype(np.int64), names, "numeric"
-
-
 def _num(x: float) -> str:
     return f"{x:.4g}"
 
@@ -177,7 +144,19 @@ def chi_square(table: np.ndarray) -> tuple[float, float]:
 # ------------------------------------------------------------------------- slices
 
 
-def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tuple[list, list, float]:
+def _split_totals(tables: dict, split_code: int):
+    """(rows, weighted rows, sum of w², weighted errors) of one split, from any table."""
+    for t in tables.values():
+        if not t.dropped:
+            n = float(t.counts[split_code].sum())
+            if t.wsum is None:
+                return n, n, n, float(t.counts[split_code, :, 1].sum())
+            return n, float(t.wsum[split_code].sum()), float(t.w2sum[split_code].sum()), \
+                float(t.wsum[split_code, :, 1].sum())
+    return 0.0, 0.0, 0.0, 0.0
+
+
+def weak_slices(tables: dict, split_code: int, settings: Settings) -> tuple[list, list, float]:
     """Error per slice of every metadata column on one split, ranked by excess errors.
 
     Each slice is tested against the rest of the split (one-sided two-proportion z
@@ -187,30 +166,28 @@ def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tupl
     """
     from scipy.special import ndtr
 
-    mask = preds.split == split_code
-    wrong = (preds.y[mask] != preds.pred[mask]).astype(float)
-    n_all = int(mask.sum())
+    n_all, w_all, w2_all, e_all = _split_totals(tables, split_code)
     # Weights are rescaled to sum to the row count, so errors stay in row units; the
     # tests and intervals use Kish effective counts, as the split errors do.
-    w = np.ones(n_all) if preds.weight is None else preds.weight[mask] * (n_all / preds.weight[mask].sum())
-    total_err = float((w * wrong).sum())
-    total_w2 = float((w * w).sum())
+    scale = n_all / w_all if w_all > 0 else 1.0
+    total_err, total_w2 = e_all * scale, w2_all * scale * scale
     overall = total_err / n_all if n_all else float("nan")
-    stats, columns = [], []
-    pending = []
-    for col in preds.meta.columns:
-        # Bins come from the whole column, so the per-slice decomposition uses the same ones.
-        coded = slice_codes(preds.meta[col].reset_index(drop=True))
-        if coded is None:
+    stats, columns, pending = [], [], []
+    for col, table in tables.items():
+        sliced = table.slicing()
+        if sliced is None:
             continue
-        all_codes, names, kind = coded
-        codes = all_codes[mask]
-        columns.append({"column": col, "kind": kind, "slices": len(names)})
+        mapping, names = sliced
+        columns.append({"column": col, "kind": table.kind, "slices": len(names)})
         size = len(names)
-        rows = np.bincount(codes, minlength=size)
-        n = np.bincount(codes, weights=w, minlength=size)
-        w2 = np.bincount(codes, weights=w * w, minlength=size)
-        e = np.bincount(codes, weights=w * wrong, minlength=size)
+        counts = grouped(table.counts[split_code][None], mapping, size)[0]  # [slice, wrong]
+        rows = counts.sum(axis=1)
+        if table.wsum is None:
+            n, w2, e = rows, rows, counts[:, 1]
+        else:
+            wsum = grouped(table.wsum[split_code][None], mapping, size)[0] * scale
+            n, e = wsum.sum(axis=1), wsum[:, 1]
+            w2 = grouped(table.w2sum[split_code][None, :, None], mapping, size)[0, :, 0] * scale * scale
         for i, name in enumerate(names):
             if rows[i] == 0 or n[i] <= 0:
                 continue
@@ -241,41 +218,34 @@ def weak_slices(preds: Predictions, split_code: int, settings: Settings) -> tupl
     return stats, columns, overall
 
 
-def slice_decompositions(preds: Predictions, columns: list[str], goal, metric, settings: Settings) -> list:
+def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list:
     """The error decomposition per value of the given columns (shift told apart from bias)."""
     from ..result import SplitError
     from .decomposition import decompose
     from .intervals import wilson
 
     out = []
-    wrong = preds.y != preds.pred
+    sliced = {}
+    for col in columns:
+        s = tables[col].slicing() if col in tables else None
+        if s is not None and len(s[1]) <= 12:
+            sliced[col] = s
     # Many slices × four terms are judged at once: a Bonferroni-adjusted confidence keeps
     # chance from making some slice's term "material".
-    tested = 0
-    for col in columns:
-        coded = slice_codes(preds.meta[col].reset_index(drop=True))
-        if coded is not None and len(coded[1]) <= 12:
-            tested += len(coded[1]) * 4
+    tested = sum(len(names) * 4 for _, names in sliced.values())
     settings = settings.replace(confidence=1 - (1 - settings.confidence) / max(tested, 1))
-    for col in columns:
-        coded = slice_codes(preds.meta[col].reset_index(drop=True))
-        if coded is None:
-            continue
-        codes, names, _ = coded
-        if len(names) > 12:
-            continue
+    for col, (mapping, names) in sliced.items():
+        counts = grouped(tables[col].counts, mapping, len(names))  # [split, slice, wrong]
         for i, name in enumerate(names):
-            in_slice = codes == i
             errors, rows = {}, {}
             for s_code, split in enumerate(SPLITS):
-                m = in_slice & (preds.split == s_code)
-                n = int(m.sum())
+                n = int(counts[s_code, i].sum())
                 if n == 0:
                     continue
                 rows[split] = n
                 if n < settings.min_support:
                     continue
-                err = float(wrong[m].mean())
+                err = float(counts[s_code, i, 1] / n)
                 errors[split] = SplitError(split, err, wilson(err, n, settings.confidence), n, float(n))
             if len(errors) < 2:
                 out.append(SliceDecomposition(col, name, rows, {s: e.error for s, e in errors.items()}, {}, "too_small"))
@@ -297,10 +267,8 @@ def slice_decompositions(preds: Predictions, columns: list[str], goal, metric, s
 
 
 def _sample(idx: np.ndarray, limit: int) -> np.ndarray:
-    if idx.size <= limit:
-        return idx
-    rng = np.random.default_rng(_SEED)
-    return np.sort(rng.choice(idx, size=limit, replace=False))
+    """The first ``limit`` of ``idx``: the rows of the sample are in a random (key) order."""
+    return idx[:limit]
 
 
 def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[bool], dict]:
@@ -362,7 +330,8 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
 
     The tree learns "is this row an error" from the metadata on one half of the
     val/test rows; each leaf is then measured on the other half, and only leaves whose
-    held-out error is significantly above the overall rate are kept.
+    held-out error is significantly above the overall rate (Bonferroni over the
+    leaves) are kept.
     """
     from sklearn.tree import DecisionTreeClassifier
 
@@ -386,7 +355,10 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     leaves_hold = tree.apply(X[~fit])
     overall = wrong[~fit].mean()
     out = []
-    for leaf in np.unique(leaves_fit):
+    leaves = np.unique(leaves_fit)
+    # Every leaf is tested: a Bonferroni-adjusted interval keeps chance leaves out.
+    adjusted = 1 - 0.05 / max(leaves.size, 1)
+    for leaf in leaves:
         in_fit = leaves_fit == leaf
         in_hold = leaves_hold == leaf
         n_h = int(in_hold.sum())
@@ -394,7 +366,8 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
             continue
         err_h = float(wrong[~fit][in_hold].mean())
         lo, hi = wilson_array(np.array([err_h]), np.array([n_h]))
-        if lo[0] <= overall or err_h < overall * settings.slice_min_ratio:
+        lo_adjusted, _ = wilson_array(np.array([err_h]), np.array([n_h]), adjusted)
+        if lo_adjusted[0] <= overall or err_h < overall * settings.slice_min_ratio:
             continue
         out.append(Cohort(
             rule=_rule_text(tree, names, categorical, categories, leaf),
@@ -416,51 +389,73 @@ def _psi(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum((pb - pa) * np.log(pb / pa)))
 
 
-def feature_shift(preds: Predictions, settings: Settings) -> tuple[list, float | None, tuple | None, int]:
+def _binned_ks(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Kolmogorov–Smirnov statistic of two histograms on the same fine bins, with its
+    asymptotic p-value (the largest gap between the two CDFs at the bin edges)."""
+    from scipy.special import kolmogorov
+
+    na, nb = a.sum(), b.sum()
+    d = float(np.max(np.abs(np.cumsum(a) / na - np.cumsum(b) / nb)))
+    return d, float(kolmogorov(math.sqrt(na * nb / (na + nb)) * d))
+
+
+def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tuple[list, float | None, tuple | None, int]:
     """Which metadata features differ between train and val/test.
 
-    Per feature: Kolmogorov–Smirnov (numeric) or chi-square (categorical) and the
-    population stability index; a feature moved when its test is significant after a
-    Bonferroni correction and its PSI reaches ``shift_min_psi``. Overall: a
-    HistGradientBoosting domain classifier telling train from val/test, with its
-    cross-validated ROC AUC and a Hanley–McNeil interval (0.5 means no shift).
+    Per feature, on every row: Kolmogorov–Smirnov (numeric, on the fine bins) or
+    chi-square (categorical) and the population stability index; a feature moved when
+    its test is significant after a Bonferroni correction and its PSI reaches
+    ``shift_min_psi``. Overall, on the sample: a HistGradientBoosting domain classifier
+    telling train from val/test, with its cross-validated ROC AUC and a Hanley–McNeil
+    interval (0.5 means no shift).
     """
-    train = np.flatnonzero(preds.split == SPLITS.index("train"))
-    later = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
-    if train.size < 50 or later.size < 50:
-        return [], None, None, 0
-    a_rows, b_rows = _sample(train, SAMPLE_ROWS // 2), _sample(later, SAMPLE_ROWS // 2)
-    rows = np.concatenate([a_rows, b_rows])
-    X, names, categorical, _ = feature_matrix(preds.meta, rows)
-    if X.shape[1] == 0:
-        return [], None, None, 0
-    domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
+    train, later = SPLITS.index("train"), [SPLITS.index("val"), SPLITS.index("test")]
     out = []
-    tests = X.shape[1]
-    for j, name in enumerate(names):
-        xa, xb = X[domain == 0, j], X[domain == 1, j]
-        if categorical[j]:
-            k = int(np.nanmax(X[:, j])) + 1
-            ca = np.bincount(xa.astype(int), minlength=k).astype(float)
-            cb = np.bincount(xb.astype(int), minlength=k).astype(float)
+    usable = {}
+    for col, table in tables.items():
+        sliced = table.slicing()
+        if sliced is None:
+            continue
+        usable[col] = sliced
+        rows = table.rows()
+        ra, rb = rows[train], rows[later].sum(axis=0)
+        if ra.sum() < 50 or rb.sum() < 50:
+            continue
+        if table.kind == "categorical":
+            mapping, names = sliced
+            ca = np.bincount(mapping, weights=ra, minlength=len(names))
+            cb = np.bincount(mapping, weights=rb, minlength=len(names))
             keep = (ca + cb) > 0
             stat, p = chi_square(np.vstack([ca[keep], cb[keep]]))
             psi = _psi(ca[keep], cb[keep])
         else:
-            fa, fb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
-            if fa.size < 10 or fb.size < 10:
+            fa, fb = ra[:NUM_BINS], rb[:NUM_BINS]
+            if fa.sum() < 10 or fb.sum() < 10:
                 continue
-            stat, p = ks_two_sample(fa, fb)
-            edges = np.unique(np.quantile(fa, np.linspace(0, 1, 11)))
-            ha = np.histogram(fa, bins=np.r_[-np.inf, edges[1:-1], np.inf])[0].astype(float)
-            hb = np.histogram(fb, bins=np.r_[-np.inf, edges[1:-1], np.inf])[0].astype(float)
-            psi = _psi(ha, hb)
-        moved = bool(p * tests < 0.01 and psi >= settings.shift_min_psi)
-        out.append(FeatureShift(name, "categorical" if categorical[j] else "numeric", float(stat), float(p),
-                                psi, moved))
+            stat, p = _binned_ks(fa, fb)
+            cuts = np.array(quantile_cuts(fa, 10), dtype=np.int64)
+            bins = np.searchsorted(cuts, np.arange(NUM_BINS), side="right")
+            psi = _psi(np.bincount(bins, weights=fa, minlength=cuts.size + 1),
+                       np.bincount(bins, weights=fb, minlength=cuts.size + 1))
+        out.append([col, table.kind, float(stat), float(p), psi])
+    tests = len(out)
+    out = [FeatureShift(col, kind, stat, p, psi, bool(p * tests < 0.01 and psi >= settings.shift_min_psi))
+           for col, kind, stat, p, psi in out]
     out.sort(key=lambda f: -f.psi)
+    if not out:
+        return out, None, None, 0
 
+    a_rows = _sample(np.flatnonzero(sample.split == train), SAMPLE_ROWS // 2)
+    b_rows = _sample(np.flatnonzero(np.isin(sample.split, later)), SAMPLE_ROWS // 2)
+    if a_rows.size < 50 or b_rows.size < 50:
+        return out, None, None, 0
+    rows = np.concatenate([a_rows, b_rows])
+    X, names, categorical, _ = feature_matrix(sample.meta[[c for c in sample.meta.columns if c in usable]], rows)
+    if X.shape[1] == 0:
+        return out, None, None, 0
+    domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import cross_val_predict
 
     cat_mask = np.array(categorical)
@@ -470,8 +465,6 @@ def feature_shift(preds: Predictions, settings: Settings) -> tuple[list, float |
     for j in np.flatnonzero(cat_mask):
         X_fit[:, j] = np.clip(X_fit[:, j], 0, 254)
     score = cross_val_predict(model, X_fit, domain, cv=2, method="predict_proba")[:, 1]
-    from sklearn.metrics import roc_auc_score
-
     auc = float(roc_auc_score(domain, score))
     n1, n2 = a_rows.size, b_rows.size
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
@@ -485,12 +478,14 @@ def feature_shift(preds: Predictions, settings: Settings) -> tuple[list, float |
 
 def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
     out = {
-        "row": int(i),
+        "row": int(i if preds.rows is None else preds.rows[i]),
         "split": SPLITS[preds.split[i]],
         "label": class_text(preds.classes[preds.y[i]]),
         "pred": class_text(preds.classes[preds.pred[i]]),
         "loss": float(loss),
     }
+    if out["row"] < 0:
+        del out["row"]  # no row numbers where rows have no global order (Spark)
     if preds.ids is not None:
         out["id"] = str(preds.ids[i])
     if preds.meta is not None:
@@ -500,33 +495,25 @@ def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
     return out
 
 
-def top_losses(preds: Predictions, per_split: int = 10) -> dict:
-    """The highest-loss rows of each split (per-row loss given, or cross-entropy)."""
-    if preds.loss is not None:
-        loss = preds.loss
-    elif preds.proba is not None:
-        from .aggregates import cross_entropy
-
-        loss = cross_entropy(preds.proba, preds.y)
-    else:
+def top_losses(top: Predictions) -> dict:
+    """The highest-loss rows of each split, from the rows the pass kept (highest loss first)."""
+    if top is None or top.loss is None:
         return {}
     out = {}
     for s_code, split in enumerate(SPLITS):
-        idx = np.flatnonzero(preds.split == s_code)
-        if idx.size == 0:
-            continue
-        k = min(per_split, idx.size)
-        top = idx[np.argpartition(-loss[idx], k - 1)[:k]]
-        top = top[np.argsort(-loss[top], kind="stable")]
-        out[split] = [_row_dict(preds, int(i), loss[i]) for i in top]
+        idx = np.flatnonzero(top.split == s_code)
+        if idx.size:
+            idx = idx[np.argsort(-top.loss[idx], kind="stable")]
+            out[split] = [_row_dict(top, int(i), top.loss[i]) for i in idx]
     return out
 
 
-def label_errors(preds: Predictions, shown: int = 20) -> dict:
+def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dict:
     """Likely label errors by confident learning (cleanlab) on the held-out splits.
 
     Only rows the model did not train on (train_val, val, test) are examined: on
     training rows the probabilities are fitted to the very labels being checked.
+    ``preds`` is the sample; ``held_out_rows`` the held-out rows of the whole table.
     """
     if preds.proba is None:
         return {}
@@ -563,25 +550,23 @@ def label_errors(preds: Predictions, shown: int = 20) -> dict:
         "count": int(flagged.size),
         "examined": int(rows.size),
         "share": float(flagged.size / rows.size),
-        "sampled": bool(rows.size < held.size),
+        "sampled": bool(rows.size < held_out_rows),
         "examples": examples,
     }
 
 
-def duplicate_metadata(preds: Predictions) -> int:
-    """Rows of val/test whose metadata (all columns) repeats a train row exactly.
+def duplicate_metadata(sketch, held_out: int) -> tuple[int, bool]:
+    """Distinct metadata rows of val/test that repeat a train row exactly: (count, exact?).
 
     Only counted when train rows are mostly unique on their metadata, so that a table
-    of a few categorical columns (where repeats are normal) raises nothing.
+    of a few categorical columns (where repeats are normal) raises nothing. Beyond the
+    sketch's capacity the count is estimated from the hashes it kept.
     """
-    if preds.meta is None or preds.meta.shape[1] < 2:
-        return 0
-    train = preds.split == SPLITS.index("train")
-    later = np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")])
-    if train.sum() < 20 or later.sum() == 0:
-        return 0
-    hashes = pd.util.hash_pandas_object(preds.meta, index=False).to_numpy()
-    train_hashes = pd.Index(hashes[train])
-    if train_hashes.nunique() < 0.9 * len(train_hashes):
-        return 0
-    return int(pd.Index(hashes[later]).isin(train_hashes).sum())
+    train = SPLITS.index("train")
+    if sketch is None or sketch.counts.get(train, 0) < 20 or not sketch.counts.get(held_out, 0):
+        return 0, True
+    distinct, _ = sketch.distinct(train)
+    if distinct < 0.9 * sketch.counts[train]:
+        return 0, True
+    count, exact = sketch.shared(train, held_out)
+    return int(round(count)), exact

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..io.validate import SPLITS, Predictions
 from ..result import ThresholdAnalysis
 from ..settings import Settings
-from .aggregates import SplitAggregate
+from .aggregates import SplitAggregate, bin_edges
 from .metrics import best_f1_edge, class_scores, roc_auc_from_hist, sweep_from_hist
 
 #: Points kept for the sweep shown in the report (thresholds 0.01, 0.02, ... 0.99).
@@ -41,41 +43,69 @@ def _class_state(confusion: np.ndarray, k: int) -> dict:
     }
 
 
-def _override_state(preds: Predictions, split_name: str, k: int, threshold: float) -> dict:
-    """Scores on one split after predicting ``k`` wherever P(k) >= threshold.
+def recommended(aggs: dict[str, SplitAggregate], k: int, chosen_on: str) -> tuple[float, int]:
+    """The best-F1 threshold on P(k) on ``chosen_on``, and its bin edge index."""
+    hist = aggs[chosen_on].hist
+    j = best_f1_edge(sweep_from_hist(hist[k, 1], hist[k, 0]))
+    return float(bin_edges(hist.shape[-1])[j]), j
+
+
+def binary_override(agg: SplitAggregate, k: int, j: int) -> np.ndarray:
+    """Confusion matrix of "predict k iff P(k) >= edge j" on a binary split, from its histogram.
+
+    ``p >= edges[j]`` holds exactly for the rows in bins ``j, j+1, ...``, so the counts are exact.
+    """
+    above_k, above_other = agg.hist[k, 1, j:].sum(), agg.hist[k, 0, j:].sum()
+    cm = np.zeros((2, 2))
+    cm[k, k], cm[k, 1 - k] = above_k, agg.hist[k, 1].sum() - above_k
+    cm[1 - k, k], cm[1 - k, 1 - k] = above_other, agg.hist[k, 0].sum() - above_other
+    return cm
+
+
+@dataclass
+class OverrideCounts:
+    """Confusion matrices per split after predicting class k wherever P(k) >= t.
 
     Rows below the threshold keep their prediction, so the rule only adds predictions
-    of ``k`` (for binary problems it is exactly "predict k iff P(k) >= threshold").
+    of k. Mergeable, for a second pass over the rows when several classes are tuned.
     """
-    mask = preds.split == SPLITS.index(split_name)
-    y = preds.y[mask]
-    pred = preds.pred[mask]
-    pk = preds.proba[mask, k]
-    if preds.n_classes == 2:
-        new = np.where(pk >= threshold, k, 1 - k)
-    else:
-        new = np.where(pk >= threshold, k, pred)
-    n = preds.n_classes
-    w = None if preds.weight is None else preds.weight[mask]
-    cm = np.bincount(y.astype(np.int64) * n + new, weights=w, minlength=n * n).reshape(n, n).astype(float)
-    return _class_state(cm, k)
+
+    specs: tuple  # ((k, t), ...)
+    n_classes: int
+    counts: dict = field(default_factory=dict)  # (k, t) -> [split, actual, predicted]
+
+    def add(self, preds: Predictions, offset: int = 0) -> None:
+        n, s_count = self.n_classes, len(SPLITS)
+        base = preds.split.astype(np.int64) * n * n + preds.y.astype(np.int64) * n
+        for k, t in self.specs:
+            new = np.where(preds.proba[:, k] >= t, k, preds.pred)
+            cm = np.bincount(base + new, weights=preds.weight, minlength=s_count * n * n).reshape(s_count, n, n)
+            self.counts[(k, t)] = cm if (k, t) not in self.counts else self.counts[(k, t)] + cm
+
+    def merge(self, other: "OverrideCounts") -> "OverrideCounts":
+        out = OverrideCounts(self.specs, self.n_classes, dict(self.counts))
+        for key, cm in other.counts.items():
+            out.counts[key] = cm if key not in out.counts else out.counts[key] + cm
+        return out
 
 
 def analyse_threshold(
-    preds: Predictions,
+    base: Predictions,
     aggs: dict[str, SplitAggregate],
     k: int,
     chosen_on: str,
     evaluated_on: str,
     settings: Settings,
     flagged: bool,
+    after: dict[str, np.ndarray],
     metric: str = "error",
 ) -> ThresholdAnalysis:
     """Sweep "predict k when P(k) >= t" on ``chosen_on``, pick the best-F1 threshold,
     and compare the class's scores on ``evaluated_on`` before and after it.
 
-    ``improves`` says whether the threshold also lowers ``metric`` on ``chosen_on``:
-    a better F1 for a rare class can cost more errors overall.
+    ``after`` holds the confusion matrix of each of the two splits under the new
+    threshold. ``improves`` says whether the threshold also lowers ``metric`` on
+    ``chosen_on``: a better F1 for a rare class can cost more errors overall.
     """
     hist = aggs[chosen_on].hist
     sweep = sweep_from_hist(hist[k, 1], hist[k, 0])
@@ -84,12 +114,12 @@ def analyse_threshold(
     ev = aggs[evaluated_on]
     auc = roc_auc_from_hist(ev.hist[k, 1], ev.hist[k, 0])
     current = None
-    if preds.n_classes == 2:
-        current = preds.threshold if k == preds.positive else 1.0 - preds.threshold
+    if base.n_classes == 2:
+        current = base.threshold if k == base.positive else 1.0 - base.threshold
     chosen_before = _class_state(aggs[chosen_on].confusion, k)
-    chosen_after = _override_state(preds, chosen_on, k, threshold)
+    chosen_after = _class_state(after[chosen_on], k)
     return ThresholdAnalysis(
-        label=_label(preds, k),
+        label=base.class_names[k],
         chosen_on=chosen_on,
         evaluated_on=evaluated_on,
         criterion=settings.threshold_criterion,
@@ -99,12 +129,8 @@ def analyse_threshold(
         sweep=_display_sweep(sweep),
         at_recommended_chosen=sweep.at(j),
         before=_class_state(ev.confusion, k),
-        after=_override_state(preds, evaluated_on, k, threshold),
+        after=_class_state(after[evaluated_on], k),
         optimistic=chosen_on == evaluated_on,
         flagged=flagged,
         improves=chosen_after[metric] < chosen_before[metric] - 1e-12,
     )
-
-
-def _label(preds: Predictions, k: int) -> str:
-    return preds.class_names[k]

@@ -1,0 +1,303 @@
+"""The state of one pass over the predictions, built batch by batch.
+
+:class:`Accumulator` takes validated batches (:class:`Predictions` of any number of
+rows) and keeps only mergeable, bounded state: the per-split aggregates, the
+metadata tables, a deterministic sample of rows, the highest-loss rows and sketches of
+ids and metadata rows. Accumulators of disjoint batches merge, so the in-memory
+engine (one batch), the streaming engine (record batches of a Parquet dataset) and
+Spark (one accumulator per partition) share every line of the arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..io.validate import SPLITS, InputWarning, Predictions, class_text
+from ..settings import Settings
+from .aggregates import SplitAggregate, compute_aggregates, cross_entropy
+from .columns import ColumnTable, is_numeric
+from .rows import DistinctSketch, RowSample, fmix64, row_keys, value_hashes
+
+#: Rows per split kept in the sample used by the methods that need rows.
+SAMPLE_ROWS = 100_000
+#: Cap on sampled probability cells (rows × classes, all splits): bounds memory with many classes.
+SAMPLE_CELLS = 25_000_000
+#: Highest-loss rows kept per split.
+TOP_LOSSES = 10
+#: Metadata columns shown with each example row.
+SHOWN_META = 6
+#: Distinct ids (or metadata rows) kept per split before overlaps become estimates.
+SKETCH_CAPACITY = 1 << 20
+#: Pseudo split of the metadata sketch holding val and test together.
+HELD_OUT = 9
+_ROW = re.compile(r"(at row |first at row )(\d+)")
+
+
+def shift_rows(message: str, offset: int) -> str:
+    """Row numbers in a batch's message, made global by adding the batch offset."""
+    if not offset:
+        return message
+    return _ROW.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)
+
+
+@dataclass
+class Layout:
+    """What every batch of one pass shares: decided before the first row is read."""
+
+    n_classes: int
+    score_bins: int
+    calibration_bins: int
+    weighted: bool
+    has_proba: bool
+    has_ids: bool
+    meta: dict  # column -> (numeric, integer)
+
+    @property
+    def sample_rows(self) -> int:
+        cells_per_row = max(self.n_classes, 1) * len(SPLITS)
+        return max(1000, min(SAMPLE_ROWS, SAMPLE_CELLS // cells_per_row)) if self.has_proba else SAMPLE_ROWS
+
+
+def layout_for(preds: Predictions, settings: Settings) -> Layout:
+    meta = {}
+    if preds.meta is not None:
+        for col in preds.meta.columns:
+            values = preds.meta[col]
+            numeric = is_numeric(values)
+            meta[col] = (numeric, numeric and pd.api.types.is_integer_dtype(values))
+    return Layout(
+        n_classes=preds.n_classes,
+        score_bins=settings.score_bins,
+        calibration_bins=settings.calibration_bins,
+        weighted=preds.weight is not None,
+        has_proba=preds.proba is not None,
+        has_ids=preds.ids is not None,
+        meta=meta,
+    )
+
+
+@dataclass
+class Accumulator:
+    layout: Layout
+    n_rows: int = 0
+    aggs: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+    sample: RowSample | None = None
+    top: RowSample | None = None
+    ids: DistinctSketch | None = None
+    meta_rows: DistinctSketch | None = None
+    warnings: dict = field(default_factory=dict)  # code -> [InputWarning, total count]
+    disagree_first: int | None = None
+
+    def __post_init__(self):
+        lay = self.layout
+        if self.sample is None:
+            self.sample = RowSample(lay.sample_rows)
+            self.top = RowSample(TOP_LOSSES)
+            self.ids = DistinctSketch(SKETCH_CAPACITY) if lay.has_ids else None
+            self.meta_rows = DistinctSketch(SKETCH_CAPACITY) if len(lay.meta) >= 2 else None
+            self.tables = {
+                col: ColumnTable.start(col, numeric, integer, lay.weighted)
+                for col, (numeric, integer) in lay.meta.items()
+            }
+
+    # ------------------------------------------------------------------ adding
+
+    def add(self, preds: Predictions, offset: int = 0) -> None:
+        """Fold one validated batch (rows ``offset`` .. ``offset + len``) into the state."""
+        if preds.n_rows == 0:
+            return
+        lay = self.layout
+        self._add_warnings(preds, offset)
+        loss = preds.loss
+        if loss is None and preds.proba is not None:
+            loss = cross_entropy(preds.proba, preds.y)
+        batch = compute_aggregates(preds, lay.score_bins, lay.calibration_bins, per_row_loss=loss)
+        for name, agg in batch.items():
+            self.aggs[name] = agg if name not in self.aggs else self.aggs[name].merge(agg)
+        self.n_rows += preds.n_rows
+
+        split = preds.split.astype(np.int64)
+        wrong = (preds.y != preds.pred).astype(np.int64)
+        for col, table in self.tables.items():
+            table.add(preds.meta[col], split, wrong, preds.weight)
+
+        extra = None
+        meta_hash = None
+        if preds.meta is not None and preds.meta.shape[1]:
+            meta_hash = np.zeros(preds.n_rows, dtype=np.uint64)
+            for col in preds.meta.columns:
+                meta_hash ^= value_hashes(preds.meta[col])
+                meta_hash = fmix64(meta_hash)
+            extra = meta_hash.copy()
+        id_hash = None
+        if preds.ids is not None:
+            id_hash = value_hashes(preds.ids)
+            extra = id_hash.copy() if extra is None else extra ^ id_hash
+            self.ids.add(id_hash, split)
+        if self.meta_rows is not None:
+            train = split == SPLITS.index("train")
+            later = np.isin(split, [SPLITS.index("val"), SPLITS.index("test")])
+            self.meta_rows.add(meta_hash[train], split[train])
+            self.meta_rows.add(meta_hash[later], np.full(int(later.sum()), HELD_OUT))
+        keys = row_keys(preds.y, preds.pred, split, loss, extra)
+        rows = np.arange(offset, offset + preds.n_rows, dtype=np.int64)
+        self._offer_sample(preds, keys, rows, loss)
+        if loss is not None:
+            self._offer_top(preds, keys, rows, loss)
+
+    def _payload(self, preds: Predictions, idx: np.ndarray, keys, rows, loss, rank, meta_cols) -> dict:
+        out = {
+            "rank": rank,
+            "key": keys[idx],
+            "split": preds.split[idx].astype(np.int64),
+            "row": rows[idx],
+            "y": preds.y[idx],
+            "pred": preds.pred[idx],
+            "proba": None if preds.proba is None else preds.proba[idx],
+            "weight": None if preds.weight is None else preds.weight[idx],
+            "loss": None if loss is None else loss[idx],
+            "id": None if preds.ids is None else preds.ids[idx].astype(object),
+            "meta": None,
+        }
+        if preds.meta is not None and meta_cols:
+            meta = preds.meta[meta_cols].iloc[idx].reset_index(drop=True)
+            out["meta"] = meta.astype({c: object for c in meta.columns
+                                       if isinstance(meta[c].dtype, pd.CategoricalDtype)})
+        return out
+
+    def _offer_sample(self, preds, keys, rows, loss) -> None:
+        split = preds.split
+        keep = np.zeros(preds.n_rows, dtype=bool)
+        for s in np.unique(split):
+            mine = split == s
+            cutoff = self.sample.cutoff(int(s))
+            if cutoff is None:
+                # Room for this many more: the batch's own bottom-k is a superset of what enters.
+                idx = np.flatnonzero(mine)
+                if idx.size > self.sample.capacity:
+                    part = np.argpartition(keys[idx], self.sample.capacity - 1)[: self.sample.capacity]
+                    idx = idx[part]
+                keep[idx] = True
+            else:
+                keep |= mine & (keys <= cutoff)
+        idx = np.flatnonzero(keep)
+        if idx.size == 0:
+            return
+        meta_cols = list(self.layout.meta)
+        cand = self._payload(preds, idx, keys, rows, loss, keys[idx], meta_cols)
+        self.sample = self.sample.merge(RowSample(self.sample.capacity, cand))
+
+    def _offer_top(self, preds, keys, rows, loss) -> None:
+        picked = []
+        for s in np.unique(preds.split):
+            idx = np.flatnonzero(preds.split == s)
+            k = min(TOP_LOSSES, idx.size)
+            # Every row tied with the k-th loss stays a candidate: ties are broken by key.
+            kth = np.partition(-loss[idx], k - 1)[k - 1]
+            picked.append(idx[-loss[idx] <= kth])
+        idx = np.concatenate(picked)
+        meta_cols = list(self.layout.meta)[:SHOWN_META]
+        cand = self._payload(preds, idx, keys, rows, loss, -loss[idx], meta_cols)
+        cand["proba"] = None
+        self.top = self.top.merge(RowSample(TOP_LOSSES, cand))
+
+    def _add_warnings(self, preds: Predictions, offset: int) -> None:
+        for w in preds.warnings:
+            if w.code == "class_unseen_in_train":
+                continue  # decided on the whole table by finish()
+            if w.code == "pred_disagrees_with_proba":
+                first = int(_ROW.search(w.message).group(2)) + offset
+                self.disagree_first = first if self.disagree_first is None else min(self.disagree_first, first)
+            if w.code in self.warnings:
+                self.warnings[w.code][1] += w.count or 0
+            else:
+                self.warnings[w.code] = [InputWarning(w.code, shift_rows(w.message, offset), w.count), w.count or 0]
+
+    # ------------------------------------------------------------------ merging
+
+    def merge(self, other: "Accumulator") -> "Accumulator":
+        """The state of both accumulators' rows (disjoint batches of one table)."""
+        out = Accumulator(self.layout, self.n_rows + other.n_rows)
+        out.aggs = dict(self.aggs)
+        for name, agg in other.aggs.items():
+            out.aggs[name] = agg if name not in out.aggs else out.aggs[name].merge(agg)
+        out.tables = {col: t.merge(other.tables[col]) for col, t in self.tables.items()}
+        out.sample = self.sample.merge(other.sample)
+        out.top = self.top.merge(other.top)
+        out.ids = None if self.ids is None else self.ids.merge(other.ids)
+        out.meta_rows = None if self.meta_rows is None else self.meta_rows.merge(other.meta_rows)
+        out.warnings = {code: list(v) for code, v in self.warnings.items()}
+        for code, (w, count) in other.warnings.items():
+            if code in out.warnings:
+                out.warnings[code][1] += count
+            else:
+                out.warnings[code] = [w, count]
+        firsts = [f for f in (self.disagree_first, other.disagree_first) if f is not None]
+        out.disagree_first = min(firsts) if firsts else None
+        return out
+
+    # ------------------------------------------------------------------ reading
+
+    def input_warnings(self, classes: tuple) -> list[InputWarning]:
+        """The warnings of the whole table, in the order they were first met."""
+        out = []
+        for code, (w, count) in self.warnings.items():
+            if code == "pred_disagrees_with_proba":
+                rule = re.search(r"pred differs from the (.*) on \d+ of", w.message).group(1)
+                w = InputWarning(code, f"pred differs from the {rule} on {count} of {self.n_rows} rows "
+                                       f"({count / self.n_rows:.2%}), first at row {self.disagree_first}.", count)
+            out.append(w)
+        out.extend(unseen_class_warnings(self.aggs, classes))
+        return out
+
+    def sample_predictions(self, base: Predictions) -> Predictions:
+        """The sampled rows as :class:`Predictions`, in key order (a random order)."""
+        return _as_predictions(self.sample, base)
+
+    def top_predictions(self, base: Predictions) -> Predictions:
+        """The highest-loss rows of each split as :class:`Predictions`."""
+        return _as_predictions(self.top, base)
+
+
+def _as_predictions(sample: RowSample, base: Predictions) -> Predictions:
+    cols = sample.columns
+    if not cols:
+        empty = np.empty(0, dtype=np.int64)
+        return Predictions(name=base.name, classes=base.classes, y=empty, pred=empty, split=empty.astype(np.int8),
+                           positive=base.positive, threshold=base.threshold, columns_used=base.columns_used, rows=empty)
+    order = np.argsort(cols["key"], kind="stable")
+
+    def take(name):
+        value = cols.get(name)
+        if value is None:
+            return None
+        return value.iloc[order].reset_index(drop=True) if isinstance(value, pd.DataFrame) else value[order]
+
+    return Predictions(
+        name=base.name, classes=base.classes, y=take("y"), pred=take("pred"), split=take("split").astype(np.int8),
+        proba=take("proba"), weight=take("weight"), loss=take("loss"), ids=take("id"), meta=take("meta"),
+        positive=base.positive, threshold=base.threshold, columns_used=base.columns_used, rows=take("row"),
+    )
+
+
+def unseen_class_warnings(aggs: dict, classes: tuple) -> list[InputWarning]:
+    """Classes present in a later split but absent from train."""
+    if "train" not in aggs:
+        return []
+    in_train = aggs["train"].class_counts > 0
+    out = []
+    for name in SPLITS[1:]:
+        if name not in aggs:
+            continue
+        unseen = np.flatnonzero((aggs[name].class_counts > 0) & ~in_train)
+        if unseen.size:
+            names = ", ".join(repr(class_text(classes[i])) for i in unseen[:5])
+            more = f" and {unseen.size - 5} more" if unseen.size > 5 else ""
+            out.append(InputWarning("class_unseen_in_train", f"{name} holds classes absent from train: {names}{more}.",
+                                    int(unseen.size)))
+    return out
