@@ -19,7 +19,9 @@ REPORT_HELP = """Diagnose a model from its predictions and say what to do next.
 
 PREDICTIONS is a Parquet, CSV, TSV, JSON Lines or Feather file with one row per
 example: a `label` column, and `pred` and/or `proba_<class>` (or a binary `score`),
-optionally `split`, `weight`, `loss`, `id` and metadata columns.
+optionally `split`, `weight`, `loss`, `id` and metadata columns. A folder of Parquet
+files or a quoted glob ('preds/part-*.parquet') is read as one table; Parquet is
+streamed in record batches, so files larger than memory work.
 
 \b
 Examples:
@@ -27,6 +29,7 @@ Examples:
   erranalysis report preds.parquet --goal 0.01 --json out.json --fail-on high
   erranalysis report --goal 0.01 --train 0.20 --val 0.27 --test 0.28
   erranalysis report preds.parquet --goal 0.01 --history metrics.csv
+  erranalysis report 'preds/*.parquet' --goal 0.01 --engine spark
   erranalysis report --history trainer_state.json
 
 Exit codes: 0 done, 1 a --fail-on gate tripped, 2 bad input or usage,
@@ -70,7 +73,7 @@ def cli() -> None:
 
 
 @cli.command("report", help=REPORT_HELP, no_args_is_help=False)
-@click.argument("predictions", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("predictions", required=False, type=click.Path(path_type=Path))
 @click.option("--goal", type=float,
               help="The error you aim for, in [0, 1): 0.01 for human-level 1%. Optional; without it "
                    "avoidable bias (underfitting) is not measured.")
@@ -98,6 +101,11 @@ def cli() -> None:
 @click.option("--id-col", default="id", show_default=True, help="Column of example ids.")
 @click.option("--input-format", type=click.Choice(["parquet", "csv", "tsv", "jsonl", "feather"]),
               help="Format of PREDICTIONS when its suffix does not say.")
+@click.option("--engine", type=click.Choice(["local", "spark"], case_sensitive=False), default="local",
+              show_default=True,
+              help="local: read on this machine (Parquet files, folders and globs stream in bounded memory); "
+                   "spark: compute the aggregates in Spark (needs the spark extra) and bring back only those.")
+@click.option("--spark-master", help="Spark master URL for --engine spark (default: spark-submit's, else local[*]).")
 @click.option("--train", "e_train", type=float, help="Summary mode: train error.")
 @click.option("--train-val", "e_train_val", type=float, help="Summary mode: train_val error.")
 @click.option("--val", "e_val", type=float, help="Summary mode: val error.")
@@ -125,7 +133,7 @@ def cli() -> None:
               show_default=True, help="PDF page size.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def report(predictions, goal, json_path, fail_on, metric, threshold, positive_label, label_col, pred_col,
-           split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format,
+           split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format, engine, spark_master,
            e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test,
            history_path, history_x, history_train, history_val, num_classes,
            output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
@@ -179,12 +187,20 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
         elif predictions is None:
             result = analyze(goal=goal, metric=metric, command=command, **curves)
         else:
-            result = analyze(
-                predictions, goal=goal, metric=metric, threshold=threshold, positive_label=positive_label,
-                label_col=label_col, pred_col=pred_col, split_col=split_col, score_col=score_col,
-                proba_prefix=proba_prefix, weight_col=weight_col, loss_col=loss_col, id_col=id_col,
-                input_format=input_format, command=command, **curves,
-            )
+            from .summary import progress_bar
+
+            data = predictions
+            if engine.lower() == "spark":
+                from .spark import read_spark
+
+                data = read_spark(predictions, input_format, master=spark_master)
+            with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+                result = analyze(
+                    data, goal=goal, metric=metric, threshold=threshold, positive_label=positive_label,
+                    label_col=label_col, pred_col=pred_col, split_col=split_col, score_col=score_col,
+                    proba_prefix=proba_prefix, weight_col=weight_col, loss_col=loss_col, id_col=id_col,
+                    input_format=input_format, command=command, progress=progress, **curves,
+                )
     except ErranalysisError as exc:
         _fail(exc.message, exc.hint)
         return
@@ -260,7 +276,7 @@ def report_paths(predictions: Path | None, output: Path | None, fmt: str) -> lis
                              hint="Use --json for the JSON document.")
         paths = [output]
     else:
-        stem = predictions.name.split(".")[0] if predictions is not None else "erranalysis"
+        stem = _stem(predictions) if predictions is not None else "erranalysis"
         suffixes = {"both": [".html", ".pdf"], "html": [".html"], "pdf": [".pdf"], "none": []}[fmt]
         paths = [Path(f"{stem}.report{s}") for s in suffixes]
     for path in paths:
@@ -269,6 +285,19 @@ def report_paths(predictions: Path | None, output: Path | None, fmt: str) -> lis
         if path.parent != Path("") and not path.parent.is_dir():
             raise UsageError(f"{path}: folder {str(path.parent)!r} does not exist.", hint="Create it first.")
     return paths
+
+
+def _stem(path: Path) -> str:
+    """The name reports are called after: a file's name up to its first dot, a folder's
+    name, or for a glob pattern the part before the first wildcard."""
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        cut = min(text.index(ch) for ch in "*?[" if ch in text)
+        prefix = text[:cut]
+        name = prefix if not prefix.endswith(("/", "\\")) else prefix.rstrip("/\\")
+        stem = Path(name).name.split(".")[0].rstrip("-_.") if name else ""
+        return stem or "erranalysis"
+    return path.name.split(".")[0] or "erranalysis"
 
 
 def main() -> None:

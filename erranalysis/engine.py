@@ -31,7 +31,7 @@ from .result import (
     SplitError,
 )
 from .settings import Settings
-from .stats.accumulate import HELD_OUT, SKETCH_CAPACITY, Accumulator, layout_for
+from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator, layout_for
 from .stats.aggregates import calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
@@ -449,6 +449,9 @@ def _slices(acc: Accumulator, base: Predictions, eval_split: str, goal, metric: 
         if not exact:
             analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
                                   f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
+    if acc.ids is not None and any(acc.ids.settle().full.values()):
+        analysis.notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
+                              "id hashes per split (a split has more distinct ids).")
     analysis.top_losses = sl.top_losses(acc.top_predictions(base))
     analysis.label_errors = sl.label_errors(sample, held_out_rows(acc.aggs))
     rows_of = lambda *names: sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)  # noqa: E731
@@ -543,7 +546,7 @@ def _leakage(sketch) -> dict:
     """Ids shared between splits, per pair of splits (estimated beyond the sketch's capacity)."""
     if sketch is None:
         return {}
-    present = sorted(sketch.hashes)
+    present = sorted(sketch.settle().hashes)
     out = {}
     for i, a in enumerate(present):
         for b in present[i + 1:]:

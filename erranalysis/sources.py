@@ -28,6 +28,8 @@ from .stats.accumulate import shift_rows
 
 #: Rows per record batch when streaming: a few hundred MB of work space at 10 classes.
 BATCH_ROWS = 1 << 19
+#: Threads folding batches (each into its own state; NumPy and Arrow release the GIL).
+WORKERS = 2
 #: Rows of the head read to learn the columns.
 HEAD_ROWS = 1000
 
@@ -138,8 +140,11 @@ class DatasetSource:
         self.files = _dataset_files(self.name)
         self.path = Path(self.files[0]) if len(self.files) == 1 and not Path(self.name).is_dir() else None
         self.batch_rows = batch_rows
+        # pre_buffer off: with it, the reader keeps the raw bytes of a file's column chunks
+        # as it goes, so memory grows with the file instead of staying at a few batches.
+        fmt = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
         try:
-            self.dataset = ds.dataset(self.files, format="parquet")
+            self.dataset = ds.dataset(self.files, format=fmt)
             self.total_rows = self.dataset.count_rows()
         except (pa.ArrowException, OSError, ValueError) as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -147,8 +152,6 @@ class DatasetSource:
                              hint="Check that the file is complete (not truncated) and of the format its name says.") from None
         if self.total_rows == 0:
             raise InputError(f"{self.name}: has a header but no rows.")
-        self._text_columns = [f.name for f in self.dataset.schema
-                              if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
     def _batches(self, columns: list[str] | None = None):
         import pyarrow as pa
@@ -162,17 +165,17 @@ class DatasetSource:
             raise InputError(f"{self.name}: cannot be read as parquet: {detail}") from None
 
     def _frame(self, batch) -> pd.DataFrame:
-        import pyarrow.compute as pc
-
-        # Text columns arrive as dictionaries (pandas categoricals): no Python string per row.
-        arrays = [pc.dictionary_encode(col) if name in self._text_columns else col
-                  for name, col in zip(batch.schema.names, batch.columns)]
-        import pyarrow as pa
-
-        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas()
+        return arrow_frame(batch)
 
     def head(self) -> pd.DataFrame:
-        return self._frame(self.dataset.head(HEAD_ROWS).combine_chunks().to_batches()[0])
+        import pyarrow.parquet as pq
+
+        # The first rows of the first file: reads one page per column, not a whole row group.
+        for path in self.files:
+            batch = next(pq.ParquetFile(path).iter_batches(batch_size=HEAD_ROWS), None)
+            if batch is not None and batch.num_rows:
+                return self._frame(batch)
+        raise InputError(f"{self.name}: has a header but no rows.")
 
     def classes(self, column: str) -> list:
         """Every distinct label of the dataset, read from that one column."""
@@ -188,19 +191,68 @@ class DatasetSource:
         return label_classes(pd.Series(pc.unique(values).to_pandas()), self.name, column)
 
     def run(self, spec: ReadSpec, make_state, progress: Progress = _quiet, stage: str = "analysing"):
-        state = make_state()
-        offset = 0
-        for batch in self._batches():
+        """Fold every batch into states of ``make_state()``: one per worker thread, merged at
+        the end. Batches are handed out in file order with their row offsets, and at most
+        ``2 × workers`` are in flight, so memory stays bounded."""
+        import threading
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        local = threading.local()
+        states = []
+        lock = threading.Lock()
+
+        def work(batch, offset):
             frame = self._frame(batch)
-            frame.index = pd.RangeIndex(len(frame))
+            del batch
             try:
                 preds = spec.validate(frame, partial=True)
             except InputError as exc:
                 raise type(exc)(shift_rows(str(exc), offset), hint=exc.hint) from None
+            del frame
+            state = getattr(local, "state", None)
+            if state is None:
+                state = local.state = make_state()
+                with lock:
+                    states.append(state)
             state.add(preds, offset)
-            offset += len(frame)
-            progress(stage, offset, self.total_rows)
-        return state
+            return preds.n_rows
+
+        done = 0
+        offset = 0
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            flight = deque()
+            try:
+                for batch in self._batches():
+                    flight.append(pool.submit(work, batch, offset))
+                    offset += batch.num_rows
+                    del batch
+                    while len(flight) >= 2 * WORKERS:
+                        done += flight.popleft().result()  # in order: the first bad batch raises first
+                        progress(stage, done, self.total_rows)
+                while flight:
+                    done += flight.popleft().result()
+                    progress(stage, done, self.total_rows)
+            except BaseException:
+                for f in flight:
+                    f.cancel()
+                raise
+        merged = states[0] if states else make_state()
+        for other in states[1:]:
+            merged = merged.merge(other)
+        return merged
+
+
+def arrow_frame(batch) -> pd.DataFrame:
+    """A record batch as a DataFrame, text columns as categoricals (no Python string per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = [pc.dictionary_encode(col) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+              else col for col in batch.columns]
+    frame = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 def open_source(data: Any, input_format: str | None, name: str | None = None):

@@ -96,3 +96,37 @@ def _print_findings(result: Result, console: Console, max_findings: int) -> None
         for i, step in enumerate(result.next_steps, 1):
             grid.add_row(f"  {i}.", f"[bold]{step.problem}[/bold]: {step.actions[0]}")
         console.print(grid)
+
+
+class progress_bar:  # noqa: N801 - used as a context manager, like open()
+    """A progress bar on standard error (stage, rows read) while the rows are read.
+
+    ``with progress_bar(enabled) as progress: analyze(..., progress=progress)``; when
+    disabled (``--quiet``, or standard error is not a terminal) ``progress`` is None.
+    """
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._bar = None
+        self._task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[rows]}"), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("reading", total=None, rows="")
+        return self.update
+
+    def update(self, stage: str, done: int, total: int | None) -> None:
+        rows = f"{done:,} / {total:,} rows" if total else f"{done:,} rows"
+        self._bar.update(self._task, description=stage, completed=done, total=total, rows=rows)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -20,7 +20,7 @@ from ..io.validate import SPLITS, InputWarning, Predictions, class_text
 from ..settings import Settings
 from .aggregates import SplitAggregate, compute_aggregates, cross_entropy
 from .columns import ColumnTable, is_numeric
-from .rows import DistinctSketch, RowSample, fmix64, row_keys, value_hashes
+from .rows import DistinctSketch, RowSample, fmix64, present_splits, row_keys, value_hashes
 
 #: Rows per split kept in the sample used by the methods that need rows.
 SAMPLE_ROWS = 100_000
@@ -30,11 +30,15 @@ SAMPLE_CELLS = 25_000_000
 TOP_LOSSES = 10
 #: Metadata columns shown with each example row.
 SHOWN_META = 6
-#: Distinct ids (or metadata rows) kept per split before overlaps become estimates.
-SKETCH_CAPACITY = 1 << 20
+#: Distinct ids kept per split (32 MB) before shared ids become estimates.
+ID_SKETCH_CAPACITY = 1 << 22
+#: Distinct metadata rows kept per split before repeats from train become estimates.
+SKETCH_CAPACITY = 1 << 18
 #: Pseudo split of the metadata sketch holding val and test together.
 HELD_OUT = 9
 _ROW = re.compile(r"(at row |first at row )(\d+)")
+#: The ", first at row N" clause, dropped where rows have no global order.
+_ROW_CLAUSE = re.compile(r",? (first )?at row \d+")
 
 
 def shift_rows(message: str, offset: int) -> str:
@@ -98,7 +102,7 @@ class Accumulator:
         if self.sample is None:
             self.sample = RowSample(lay.sample_rows)
             self.top = RowSample(TOP_LOSSES)
-            self.ids = DistinctSketch(SKETCH_CAPACITY) if lay.has_ids else None
+            self.ids = DistinctSketch(ID_SKETCH_CAPACITY) if lay.has_ids else None
             self.meta_rows = DistinctSketch(SKETCH_CAPACITY) if len(lay.meta) >= 2 else None
             self.tables = {
                 col: ColumnTable.start(col, numeric, integer, lay.weighted)
@@ -107,12 +111,16 @@ class Accumulator:
 
     # ------------------------------------------------------------------ adding
 
-    def add(self, preds: Predictions, offset: int = 0) -> None:
-        """Fold one validated batch (rows ``offset`` .. ``offset + len``) into the state."""
+    def add(self, preds: Predictions, offset: int = 0, row_numbers: bool = True) -> None:
+        """Fold one validated batch (rows ``offset`` .. ``offset + len``) into the state.
+
+        ``row_numbers=False`` when rows have no global order (Spark partitions): kept
+        rows then carry no row number.
+        """
         if preds.n_rows == 0:
             return
         lay = self.layout
-        self._add_warnings(preds, offset)
+        self._add_warnings(preds, offset if row_numbers else None)
         loss = preds.loss
         if loss is None and preds.proba is not None:
             loss = cross_entropy(preds.proba, preds.y)
@@ -145,7 +153,8 @@ class Accumulator:
             self.meta_rows.add(meta_hash[train], split[train])
             self.meta_rows.add(meta_hash[later], np.full(int(later.sum()), HELD_OUT))
         keys = row_keys(preds.y, preds.pred, split, loss, extra)
-        rows = np.arange(offset, offset + preds.n_rows, dtype=np.int64)
+        rows = (np.arange(offset, offset + preds.n_rows, dtype=np.int64) if row_numbers
+                else np.full(preds.n_rows, -1, dtype=np.int64))
         self._offer_sample(preds, keys, rows, loss)
         if loss is not None:
             self._offer_top(preds, keys, rows, loss)
@@ -173,7 +182,7 @@ class Accumulator:
     def _offer_sample(self, preds, keys, rows, loss) -> None:
         split = preds.split
         keep = np.zeros(preds.n_rows, dtype=bool)
-        for s in np.unique(split):
+        for s in present_splits(split):
             mine = split == s
             cutoff = self.sample.cutoff(int(s))
             if cutoff is None:
@@ -189,12 +198,11 @@ class Accumulator:
         if idx.size == 0:
             return
         meta_cols = list(self.layout.meta)
-        cand = self._payload(preds, idx, keys, rows, loss, keys[idx], meta_cols)
-        self.sample = self.sample.merge(RowSample(self.sample.capacity, cand))
+        self.sample.offer(self._payload(preds, idx, keys, rows, loss, keys[idx], meta_cols))
 
     def _offer_top(self, preds, keys, rows, loss) -> None:
         picked = []
-        for s in np.unique(preds.split):
+        for s in present_splits(preds.split):
             idx = np.flatnonzero(preds.split == s)
             k = min(TOP_LOSSES, idx.size)
             # Every row tied with the k-th loss stays a candidate: ties are broken by key.
@@ -204,19 +212,20 @@ class Accumulator:
         meta_cols = list(self.layout.meta)[:SHOWN_META]
         cand = self._payload(preds, idx, keys, rows, loss, -loss[idx], meta_cols)
         cand["proba"] = None
-        self.top = self.top.merge(RowSample(TOP_LOSSES, cand))
+        self.top.offer(cand)
 
     def _add_warnings(self, preds: Predictions, offset: int) -> None:
         for w in preds.warnings:
             if w.code == "class_unseen_in_train":
                 continue  # decided on the whole table by finish()
-            if w.code == "pred_disagrees_with_proba":
+            if w.code == "pred_disagrees_with_proba" and offset is not None:
                 first = int(_ROW.search(w.message).group(2)) + offset
                 self.disagree_first = first if self.disagree_first is None else min(self.disagree_first, first)
             if w.code in self.warnings:
                 self.warnings[w.code][1] += w.count or 0
             else:
-                self.warnings[w.code] = [InputWarning(w.code, shift_rows(w.message, offset), w.count), w.count or 0]
+                message = w.message if offset is not None else _ROW_CLAUSE.sub("", w.message)
+                self.warnings[w.code] = [InputWarning(w.code, shift_rows(message, offset or 0), w.count), w.count or 0]
 
     # ------------------------------------------------------------------ merging
 
@@ -249,8 +258,9 @@ class Accumulator:
         for code, (w, count) in self.warnings.items():
             if code == "pred_disagrees_with_proba":
                 rule = re.search(r"pred differs from the (.*) on \d+ of", w.message).group(1)
+                first = "" if self.disagree_first is None else f", first at row {self.disagree_first}"
                 w = InputWarning(code, f"pred differs from the {rule} on {count} of {self.n_rows} rows "
-                                       f"({count / self.n_rows:.2%}), first at row {self.disagree_first}.", count)
+                                       f"({count / self.n_rows:.2%}){first}.", count)
             out.append(w)
         out.extend(unseen_class_warnings(self.aggs, classes))
         return out
@@ -265,7 +275,7 @@ class Accumulator:
 
 
 def _as_predictions(sample: RowSample, base: Predictions) -> Predictions:
-    cols = sample.columns
+    cols = sample.settle().columns
     if not cols:
         empty = np.empty(0, dtype=np.int64)
         return Predictions(name=base.name, classes=base.classes, y=empty, pred=empty, split=empty.astype(np.int8),

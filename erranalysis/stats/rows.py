@@ -24,6 +24,11 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _S33 = np.uint64(33)
 
 
+def present_splits(split: np.ndarray) -> np.ndarray:
+    """The split codes that occur in ``split`` (faster than ``np.unique`` on small codes)."""
+    return np.flatnonzero(np.bincount(split, minlength=1)) if split.size else np.empty(0, dtype=np.int64)
+
+
 def fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser, in place on a uint64 array (returned)."""
     h ^= h >> _S33
@@ -76,42 +81,61 @@ class RowSample:
 
     ``columns`` maps a name to an array with one entry (or row) per kept row; "meta"
     is a DataFrame. The rank is the row key for a random sample, or minus the loss
-    (ties broken by key) for the highest-loss rows.
+    (ties broken by key) for the highest-loss rows. Offered rows wait in ``pending``
+    and are folded in once they add up to the capacity, so the kept rows are not
+    re-sorted for every batch.
     """
 
     capacity: int
     columns: dict = field(default_factory=dict)
+    pending: list = field(default_factory=list)
+    _cutoffs: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
+        self.settle()
         return 0 if not self.columns else int(self.columns["rank"].shape[0])
 
     def cutoff(self, split_code: int):
-        """Largest rank kept for ``split_code`` (a row must not exceed it to enter);
-        None while there is room."""
-        if not self.columns:
-            return None
-        mine = self.columns["rank"][self.columns["split"] == split_code]
-        if mine.size < self.capacity:
-            return None
-        return mine.max()
+        """Largest rank kept for ``split_code`` when the split is full (a row above it
+        cannot enter); None while there is room. Rows still pending are not counted,
+        so the cutoff is never too strict."""
+        return self._cutoffs.get(split_code)
+
+    def offer(self, columns: dict) -> None:
+        self.pending.append(columns)
+        if sum(p["rank"].shape[0] for p in self.pending) >= self.capacity:
+            self.settle()
+
+    def settle(self) -> "RowSample":
+        if not self.pending:
+            return self
+        parts = ([self.columns] if self.columns else []) + self.pending
+        self.pending = []
+        merged = parts[0] if len(parts) == 1 else {name: _concat([p[name] for p in parts]) for name in parts[0]}
+        self.columns = _keep(merged, self.capacity)
+        rank, split = self.columns["rank"], self.columns["split"]
+        self._cutoffs = {}
+        for s in present_splits(split):
+            mine = rank[split == s]
+            if mine.size >= self.capacity:
+                self._cutoffs[int(s)] = mine.max()
+        return self
 
     def merge(self, other: "RowSample") -> "RowSample":
-        if not other.columns:
-            return self
-        if not self.columns:
-            merged = other.columns
-        else:
-            merged = {name: _concat(self.columns[name], other.columns[name]) for name in self.columns}
-        return RowSample(self.capacity, _keep(merged, self.capacity))
+        out = RowSample(self.capacity, dict(self.columns), list(self.pending), dict(self._cutoffs))
+        if other.columns:
+            out.pending.append(other.columns)
+        out.pending.extend(other.pending)
+        return out.settle()
 
 
-def _concat(a, b):
-    if a is None:
+def _concat(parts: list):
+    if parts[0] is None:
         return None
-    if isinstance(a, pd.DataFrame):
-        return pd.concat([a, b], ignore_index=True)
-    return np.concatenate([a, b])
+    if isinstance(parts[0], pd.DataFrame):
+        return pd.concat(parts, ignore_index=True)
+    return np.concatenate(parts)
 
 
 def _take(value, idx):
@@ -123,13 +147,18 @@ def _take(value, idx):
 
 
 def _keep(columns: dict, capacity: int) -> dict:
-    """The ``capacity`` smallest ranks per split (ties by key), sorted by split then rank."""
-    rank, key, split = columns["rank"], columns["key"], columns["split"]
-    order = np.lexsort((columns["row"], key, rank, split))
-    s_sorted = split[order]
-    starts = np.searchsorted(s_sorted, s_sorted, side="left")
-    within = np.arange(order.size) - starts
-    kept = order[within < capacity]
+    """The ``capacity`` smallest ranks per split (ties by key, then row), sorted by split then rank."""
+    rank, key, split, row = columns["rank"], columns["key"], columns["split"], columns["row"]
+    kept = []
+    for s in present_splits(split):
+        idx = np.flatnonzero(split == s)
+        if idx.size > 2 * capacity:
+            # Cut to the rows at or below the capacity-th rank first (every tie kept), then sort those.
+            bound = np.partition(rank[idx], capacity - 1)[capacity - 1]
+            idx = idx[rank[idx] <= bound]
+        order = idx[np.lexsort((row[idx], key[idx], rank[idx]))]
+        kept.append(order[:capacity])
+    kept = np.concatenate(kept)
     return {name: _take(value, kept) for name, value in columns.items()}
 
 
@@ -137,49 +166,71 @@ def select_rows(columns: dict, idx: np.ndarray) -> dict:
     return {name: _take(value, idx) for name, value in columns.items()}
 
 
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort and a comparison: faster than a hash table here)."""
+    a = np.sort(a)
+    if a.size:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
+
+
 @dataclass
 class DistinctSketch:
     """The ``capacity`` smallest distinct hashes per split (k-minimum values).
 
     ``full[s]`` says whether split ``s`` overflowed, i.e. its kept hashes are a sample
-    of the hash space below ``hashes[s].max()``.
+    of the hash space up to ``hashes[s][-1]``. New hashes wait in ``pending`` and are
+    folded in when they add up to the capacity, so each is sorted only a few times.
     """
 
     capacity: int
     hashes: dict = field(default_factory=dict)  # split code -> sorted unique uint64
     full: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)  # split code -> rows seen (with repeats)
+    pending: dict = field(default_factory=dict)  # split code -> [uint64 arrays]
 
     def add(self, h: np.ndarray, split: np.ndarray) -> None:
-        for s in np.unique(split):
+        for s in present_splits(split):
             s = int(s)
             mine = h[split == s]
             self.counts[s] = self.counts.get(s, 0) + int(mine.size)
-            kept = self.hashes.get(s)
-            if kept is not None and self.full.get(s):
-                mine = mine[mine < kept[-1]]
-            merged = np.unique(mine) if kept is None else np.union1d(kept, mine)
-            self._store(s, merged)
+            if self.full.get(s):
+                mine = mine[mine <= self.hashes[s][-1]]
+            waiting = self.pending.setdefault(s, [])
+            waiting.append(mine)
+            if sum(a.size for a in waiting) >= self.capacity:
+                self._fold(s)
 
-    def _store(self, s: int, merged: np.ndarray) -> None:
+    def _fold(self, s: int) -> None:
+        parts = self.pending.pop(s, [])
+        if s in self.hashes:
+            parts.append(self.hashes[s])
+        merged = _sorted_unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
         if merged.size > self.capacity:
             merged = merged[: self.capacity]
             self.full[s] = True
         self.hashes[s] = merged
         self.full.setdefault(s, False)
 
+    def settle(self) -> "DistinctSketch":
+        for s in list(self.pending):
+            self._fold(s)
+        return self
+
     def merge(self, other: "DistinctSketch") -> "DistinctSketch":
+        self.settle()
+        other.settle()
         out = DistinctSketch(self.capacity, dict(self.hashes), dict(self.full), dict(self.counts))
         for s, h in other.hashes.items():
             out.counts[s] = out.counts.get(s, 0) + other.counts.get(s, 0)
-            full = out.full.get(s, False) or other.full.get(s, False)
-            merged = h if s not in out.hashes else np.union1d(out.hashes[s], h)
-            out.full[s] = full
-            out._store(s, merged)
+            out.full[s] = out.full.get(s, False) or other.full.get(s, False)
+            out.pending[s] = [h]
+            out._fold(s)
         return out
 
     def _limit(self, splits):
         """Hashes up to this limit (uint64) are complete for every split in ``splits``; None: all are."""
+        self.settle()
         limit = None
         for s in splits:
             if self.full.get(s):
@@ -189,6 +240,7 @@ class DistinctSketch:
 
     def distinct(self, s: int) -> tuple[float, bool]:
         """Distinct values of split ``s``: (count or estimate, exact?)."""
+        self.settle()
         h = self.hashes.get(s)
         if h is None:
             return 0.0, True
@@ -198,9 +250,9 @@ class DistinctSketch:
 
     def shared(self, a: int, b: int) -> tuple[float, bool]:
         """Distinct values found in both splits: (count or estimate, exact?)."""
+        limit = self._limit((a, b))
         if a not in self.hashes or b not in self.hashes:
             return 0.0, True
-        limit = self._limit((a, b))
         ha, hb = self.hashes[a], self.hashes[b]
         if limit is not None:
             ha, hb = ha[ha <= limit], hb[hb <= limit]

@@ -20,6 +20,9 @@ from .intervals import wilson_array
 
 #: Rows of the sample given to the methods that fit a model.
 SAMPLE_ROWS = 100_000
+#: Rows per side (train, val/test) for the domain classifier: its AUC's interval is
+#: about ±0.006 there, and the fit stays well under a second.
+DOMAIN_ROWS = 20_000
 _SEED = 20260101
 
 
@@ -445,8 +448,8 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     if not out:
         return out, None, None, 0
 
-    a_rows = _sample(np.flatnonzero(sample.split == train), SAMPLE_ROWS // 2)
-    b_rows = _sample(np.flatnonzero(np.isin(sample.split, later)), SAMPLE_ROWS // 2)
+    a_rows = _sample(np.flatnonzero(sample.split == train), DOMAIN_ROWS)
+    b_rows = _sample(np.flatnonzero(np.isin(sample.split, later)), DOMAIN_ROWS)
     if a_rows.size < 50 or b_rows.size < 50:
         return out, None, None, 0
     rows = np.concatenate([a_rows, b_rows])

@@ -74,7 +74,7 @@ class OverrideCounts:
     n_classes: int
     counts: dict = field(default_factory=dict)  # (k, t) -> [split, actual, predicted]
 
-    def add(self, preds: Predictions, offset: int = 0) -> None:
+    def add(self, preds: Predictions, offset: int = 0, row_numbers: bool = True) -> None:
         n, s_count = self.n_classes, len(SPLITS)
         base = preds.split.astype(np.int64) * n * n + preds.y.astype(np.int64) * n
         for k, t in self.specs:
