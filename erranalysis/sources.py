@@ -132,14 +132,14 @@ class DatasetSource:
 
     streamed = True
 
-    def __init__(self, data: str | Path, batch_rows: int = BATCH_ROWS):
+    def __init__(self, data: str | Path, batch_rows: int | None = None):
         import pyarrow as pa
         import pyarrow.dataset as ds
 
         self.name = str(data)
         self.files = _dataset_files(self.name)
         self.path = Path(self.files[0]) if len(self.files) == 1 and not Path(self.name).is_dir() else None
-        self.batch_rows = batch_rows
+        self.batch_rows = batch_rows or BATCH_ROWS
         # pre_buffer off: with it, the reader keeps the raw bytes of a file's column chunks
         # as it goes, so memory grows with the file instead of staying at a few batches.
         fmt = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))

@@ -58,8 +58,11 @@ def value_hashes(values) -> np.ndarray:
         bits = np.ascontiguousarray(arr, dtype=np.float64).view(np.uint64).copy()
         bits[np.isnan(arr.astype(np.float64, copy=False))] = np.uint64(0x7FF8000000000000)
         return fmix64(bits ^ _GOLDEN)
+    missing = pd.isna(arr)
     text = pd.Series(arr, copy=False).astype(str).to_numpy(dtype=object)
-    return pd.util.hash_array(text, categorize=True)
+    h = pd.util.hash_array(text, categorize=True)
+    h[missing] = np.uint64(0)  # as a categorical's missing value
+    return h
 
 
 def row_keys(y, pred, split, order_values=None, extra=None) -> np.ndarray:

@@ -284,8 +284,10 @@ def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, li
             cols.append(values.to_numpy(dtype=float, na_value=np.nan))
             categorical.append(False)
         else:
-            text = values.astype("string").fillna("(missing)")
+            text = values.astype(object).astype("string").fillna("(missing)")
             counts = text.value_counts()
+            # Most frequent first, ties by text: the same codes whatever the column's dtype.
+            counts = counts.iloc[sorted(range(len(counts)), key=lambda i: (-counts.iloc[i], str(counts.index[i])))]
             if len(counts) > 0.5 * len(text) or len(counts) < 2:
                 continue
             top = counts.index[:MAX_CATEGORIES]
