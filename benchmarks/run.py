@@ -1,25 +1,32 @@
-"""Time and measure `erranalysis report` on a large synthetic predictions file.
+"""Time and measure `erranalysis report` on large synthetic predictions files.
 
-    python benchmarks/run.py                        # 1M rows x 10 classes, 3 repeats
-    python benchmarks/run.py --rows 200000 --classes 3
-    python benchmarks/run.py --binary               # 1M rows, 1% positives, a score column
-    python benchmarks/run.py --profile              # also a cProfile of an in-process analyze()
+    python benchmarks/run.py                                      # 1M rows x 10 classes, 3 repeats
+    python benchmarks/run.py --sizes 1m,10m,50m --repeats 3,3,1 --write-results
+    python benchmarks/run.py --sizes 1m,10m --binary              # 1% positives, a score column
+    python benchmarks/run.py --variants multiclass,binary         # both kinds of file
+    python benchmarks/run.py --rows 200k --classes 3
+    python benchmarks/run.py --data my_preds.parquet
+    python benchmarks/run.py --profile                            # also a cProfile of analyze()
+    python benchmarks/run.py --breakdown                          # also per-stage figures
 
-Every figure is the median of ``--repeats`` runs, each in a fresh process:
+For every file, each command runs ``--repeats`` times in a fresh process and the
+median is shown:
 
-* the floor: ``pyarrow.parquet.read_table(FILE)`` in a fresh ``python`` (interpreter
-  start, ``import pyarrow`` and the read), and the same plus ``.to_pandas()``;
-* ``erranalysis report FILE --goal 0.01 --json OUT`` with ``--format none`` (analysis only), with
-  ``-o OUT.html``, and with the default HTML and PDF;
-* an in-process breakdown: ``import erranalysis``, ``read_table``, ``validate_frame``,
-  ``file_sha256``, ``compute_aggregates``, the rest of ``analyze_predictions`` and
-  ``Result.to_json``.
+* floor 1, pyarrow: ``pq.read_table(FILE, columns=[...])`` with every column the
+  analysis uses (interpreter start, ``import pyarrow`` and the read); the same process
+  prints ``table.nbytes``, the in-memory size of those columns;
+* with ``--pandas``, the same plus ``.to_pandas()``;
+* floor 2, scikit-learn: read ``label`` and ``pred`` with pyarrow, then
+  ``confusion_matrix(y, pred)`` and ``classification_report(y, pred)`` on all rows;
+* ``erranalysis report FILE --goal 0.01 --json OUT`` with ``--format none`` (analysis +
+  JSON), with ``--format html -o OUT.html``, and with the default HTML and PDF; the
+  rendering cost is the difference to the first.
 
 Wall time is measured around the child; peak RSS is the child's own ``ru_maxrss``
 returned by ``os.wait4`` for that pid (not the RUSAGE_CHILDREN maximum over every
-child so far), so each figure belongs to one command. Inside the breakdown worker the
-peak RSS of each stage comes from resetting ``VmHWM`` (``/proc/self/clear_refs``)
-before the stage and reading it after.
+child so far), so each figure belongs to one command. Inside the optional breakdown
+worker the peak RSS of each stage comes from resetting ``VmHWM``
+(``/proc/self/clear_refs``) before the stage and reading it after.
 """
 
 from __future__ import annotations
@@ -29,26 +36,53 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from generate import default_path, parse_rows  # noqa: E402
+
 GOAL = 0.01
-FLOOR_READ = "import sys, pyarrow.parquet as pq; pq.read_table(sys.argv[1])"
-FLOOR_PANDAS = "import sys, pyarrow.parquet as pq; pq.read_table(sys.argv[1]).to_pandas()"
+DEFAULT_RESULTS = HERE / "RESULTS.md"
+#: Targets, stated for 10M rows.
+TARGET_ROWS = 10_000_000
+TARGET_WALL_VS_ARROW = 2.0
+TARGET_PEAK_VS_COLUMNS = 2.0
+#: Rendering counts as "roughly constant" when its extra time varies across sizes by at
+#: most this many seconds or this share of its median, whichever is larger.
+RENDER_SPREAD_S = 1.0
+RENDER_SPREAD_SHARE = 0.25
+
+FLOOR_READ = ("import sys, json, pyarrow.parquet as pq; "
+              "t = pq.read_table(sys.argv[1], columns=json.loads(sys.argv[2])); print(t.nbytes)")
+FLOOR_PANDAS = ("import sys, json, pyarrow.parquet as pq; "
+                "pq.read_table(sys.argv[1], columns=json.loads(sys.argv[2])).to_pandas()")
+FLOOR_SKLEARN = """\
+import sys
+import pyarrow.parquet as pq
+from sklearn.metrics import classification_report, confusion_matrix
+table = pq.read_table(sys.argv[1], columns=[sys.argv[2], sys.argv[3]])
+y, pred = table.column(0).to_numpy(), table.column(1).to_numpy()
+confusion_matrix(y, pred)
+classification_report(y, pred)
+"""
 
 
 # ---------------------------------------------------------------------------- measuring
 
 
-def measure(cmd: list[str], ok_codes: tuple[int, ...] = (0,), cwd: str | None = None) -> tuple[float, float, str]:
+def measure(cmd: list[str], ok_codes: tuple[int, ...] = (0,), cwd: str | None = None,
+            timeout: float | None = None) -> tuple[float, float, str]:
     """Run ``cmd``; return (wall seconds, peak RSS in MB of that child, stdout)."""
     # Output goes to temporary files, not pipes: a full pipe would block the child.
     with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
@@ -56,16 +90,27 @@ def measure(cmd: list[str], ok_codes: tuple[int, ...] = (0,), cwd: str | None = 
         # Default report files are named after the input in the working folder: keep them
         # out of the checkout.
         proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, cwd=cwd or tempfile.gettempdir())
-        # wait4 gives the rusage of this child (and the descendants it reaped) only.
-        _, status, usage = os.wait4(proc.pid, 0)
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            # wait4 gives the rusage of this child (and the descendants it reaped) only.
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            if timer:
+                timer.cancel()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out_f.seek(0)
         err_f.seek(0)
-        out = out_f.read().decode()
-        err = err_f.read().decode()
+        out = out_f.read().decode(errors="replace")
+        err = err_f.read().decode(errors="replace")
     if proc.returncode not in ok_codes:
-        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{err}")
+        if timeout and proc.returncode == -9 and wall >= timeout:
+            raise RuntimeError(f"killed after the {timeout:g} s timeout")
+        lines = [line.strip() for line in err.splitlines() if line.strip()]
+        last = lines[-1][:300] if lines else "(no message)"
+        raise RuntimeError(f"exit code {proc.returncode}: {last}")
     return wall, usage.ru_maxrss / 1024.0, out  # ru_maxrss is in KiB on Linux
 
 
@@ -76,6 +121,15 @@ def erranalysis_command() -> list[str]:
         return [str(local)]
     found = shutil.which("erranalysis")
     return [found] if found else [sys.executable, "-m", "erranalysis"]
+
+
+def needed_columns(names: list[str], label: str = "label", pred: str = "pred", split: str = "split",
+                   score: str = "score", proba_prefix: str = "proba_") -> list[str]:
+    """Every column the analysis uses: label, pred, split, the probabilities or score, then the
+    rest (metadata, and weight, loss or id when present). For the generated files: all of them."""
+    first = [c for c in (label, pred, split) if c in names]
+    proba = [c for c in names if c.startswith(proba_prefix)] or [c for c in (score,) if c in names]
+    return first + proba + [c for c in names if c not in first and c not in proba]
 
 
 # ---------------------------------------------------------------------------- workers (fresh processes)
@@ -102,7 +156,13 @@ def _reset_peak() -> bool:
 
 
 def worker_breakdown(path: str) -> dict:
-    """Time each stage of analyze() in this (fresh) process; print a JSON line."""
+    """Time each stage of analyze() in this (fresh) process; return the figures.
+
+    Calls internal functions (the Parquet source, the accumulator, ``analyze_state``):
+    when their names or signatures change this fails, and the driver prints a one-line
+    note instead of the table. The sha256 is timed alone here; ``report`` overlaps it
+    with the pass in a background thread.
+    """
     import resource
 
     stages: dict[str, dict] = {}
@@ -127,56 +187,42 @@ def worker_breakdown(path: str) -> dict:
 
     stage("import erranalysis", _import)
 
-    from dataclasses import asdict
+    from dataclasses import replace
+    from functools import partial
 
     from erranalysis import engine
-    from erranalysis._version import __version__
-    from erranalysis.io import file_sha256, read_table, validate_frame
-    from erranalysis.result import Provenance
+    from erranalysis.io import Columns
     from erranalysis.settings import Settings
-    from erranalysis.stats import aggregates
+    from erranalysis.sources import DatasetSource, ReadSpec, sha256_files
+    from erranalysis.stats.accumulate import Accumulator, layout_for
 
     settings = Settings()
-    frame = stage("read_table", read_table, Path(path))
-    preds = stage("validate_frame", validate_frame, frame, name=path, settings=settings)
-    sha = stage("file_sha256", file_sha256, Path(path))
-    provenance = Provenance(
-        input=path, sha256=sha, rows=preds.n_rows, rows_by_split={}, columns=preds.columns_used,
-        tool_version=__version__, command=None, created="", metric="error", goal=GOAL,
-        settings=asdict(settings),
-    )
+    spec = ReadSpec(path, Columns(), None, None, settings)
 
-    # Time compute_aggregates where analyze_predictions calls it.
-    agg_time: list[float] = []
-    original = getattr(engine, "compute_aggregates", aggregates.compute_aggregates)
+    def _open():
+        source = DatasetSource(path)
+        head = source.head()
+        first = spec.validate(head, partial=True)
+        fixed = replace(spec, classes=first.classes)
+        return source, fixed, fixed.validate(head, partial=True)
 
-    def timed(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            agg_time.append(time.perf_counter() - start)
+    source, fixed, base = stage("open + head", _open)
+    acc = stage("pass over the rows", source.run, fixed, partial(Accumulator, layout_for(base, settings)))
+    stage("sha256 of the file", sha256_files, source.files)
+    base = replace(base, warnings=acc.input_warnings(base.classes))
+    from dataclasses import asdict
 
-    engine.compute_aggregates = timed
-    try:
-        result = stage("analyze_predictions", engine.analyze_predictions, preds, goal=GOAL, metric="error",
-                       settings=settings, provenance=provenance)
-    finally:
-        engine.compute_aggregates = original
+    from erranalysis._version import __version__
+    from erranalysis.result import Provenance
+
+    provenance = Provenance(input=path, sha256=None, rows=acc.n_rows, rows_by_split={}, columns=base.columns_used,
+                            tool_version=__version__, command=None, created="", metric="error", goal=GOAL,
+                            settings=asdict(settings))
+    result = stage("analyses on the aggregates", engine.analyze_state, acc, base, source, fixed, goal=GOAL,
+                   metric="error", provenance=provenance)
     stage("Result.to_json", result.to_json)
-
-    total = stages.pop("analyze_predictions")
-    agg = sum(agg_time)
-    # compute_aggregates and the rest of analyze_predictions share one peak figure.
-    stages["compute_aggregates"] = {"s": agg, "peak_mb": total["peak_mb"], "grow_mb": total["grow_mb"],
-                                    "user_s": None, "sys_s": None}
-    stages["analyze_predictions (rest)"] = {"s": total["s"] - agg, "peak_mb": None, "grow_mb": None,
-                                            "user_s": None, "sys_s": None}
-    # CPU figures of analyze_predictions as a whole go on the compute_aggregates line.
-    stages["compute_aggregates"]["user_s"] = total["user_s"]
-    stages["compute_aggregates"]["sys_s"] = total["sys_s"]
-    order = ["import erranalysis", "read_table", "validate_frame", "file_sha256", "compute_aggregates",
-             "analyze_predictions (rest)", "Result.to_json"]
+    order = ["import erranalysis", "open + head", "pass over the rows", "sha256 of the file",
+             "analyses on the aggregates", "Result.to_json"]
     peaks = [v["peak_mb"] for v in stages.values() if v["peak_mb"] is not None]
     if not can_reset:  # no per-stage figures: the peak of the whole process
         peaks = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]
@@ -186,7 +232,7 @@ def worker_breakdown(path: str) -> dict:
 
 
 def worker_profile(path: str, lines: int) -> None:
-    """cProfile of erranalysis.analyze(path) + to_json in this process; print the top lines."""
+    """cProfile of the public erranalysis.analyze(path) (and to_json) in this process; print the top lines."""
     import cProfile
     import io
     import pstats
@@ -196,7 +242,8 @@ def worker_profile(path: str, lines: int) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     result = erranalysis.analyze(path, goal=GOAL)
-    result.to_json()
+    if hasattr(result, "to_json"):
+        result.to_json()
     profiler.disable()
     for key in ("cumulative", "tottime"):
         buf = io.StringIO()
@@ -208,112 +255,178 @@ def worker_profile(path: str, lines: int) -> None:
         print(text.rstrip() + "\n")
 
 
+# ---------------------------------------------------------------------------- machine
+
+
+def _first_line_value(path: str, key: str, sep: str = ":") -> str | None:
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(key):
+                    return line.split(sep, 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return None
+
+
+def _version(dist: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git_state() -> str | None:
+    if not (ROOT / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "erranalysis"],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"git {head}" + (", with uncommitted changes to erranalysis/" if dirty else "")
+
+
+def machine() -> dict[str, str]:
+    """CPU, cores, RAM, OS, Python and the versions of the packages involved."""
+    cpu = _first_line_value("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
+    flags = _first_line_value("/proc/cpuinfo", "flags") or ""
+    cores = os.cpu_count() or 0
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = cores
+    cores_text = f"{cores} logical cores" + (f" ({usable} usable)" if usable != cores else "")
+    mem_kb = _first_line_value("/proc/meminfo", "MemTotal")
+    ram = f"{int(mem_kb.split()[0]) / 1024 ** 2:.1f} GiB" if mem_kb else "?"
+    os_name = _first_line_value("/etc/os-release", "PRETTY_NAME", "=") or platform.system()
+    versions = []
+    for dist in ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "cleanlab", "erranalysis"):
+        version = _version(dist)
+        if version:
+            versions.append(f"{dist} {version}")
+    git = _git_state()
+    if git and versions and versions[-1].startswith("erranalysis"):
+        versions[-1] += f" ({git})"
+    try:
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        load = "?"
+    return {
+        "load": load,
+        "cpu": f"{cpu}, {platform.machine()}" + (", virtual machine" if "hypervisor" in flags.split() else ""),
+        "cores": cores_text,
+        "ram": ram,
+        "os": f"{os_name}, {platform.system()} {platform.release()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": ", ".join(versions),
+    }
+
+
 # ---------------------------------------------------------------------------- driver
 
 
-def _median_runs(cmd: list[str], repeats: int) -> tuple[float, float]:
-    runs = [measure(cmd, ok_codes=(0, 1))[:2] for _ in range(repeats)]  # 1 = a --fail-on gate
-    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+def _median_runs(cmd: list[str], repeats: int, cwd: str, timeout: float | None) -> dict:
+    """Median wall and peak of ``repeats`` runs; on a failure, the error instead (no retry)."""
+    runs = []
+    for _ in range(repeats):
+        try:
+            runs.append(measure(cmd, ok_codes=(0, 1), cwd=cwd, timeout=timeout))  # 1 = a --fail-on gate
+        except RuntimeError as exc:
+            return {"wall_s": None, "peak_mb": None, "error": str(exc), "runs": len(runs), "stdout": ""}
+    return {"wall_s": statistics.median(r[0] for r in runs), "peak_mb": statistics.median(r[1] for r in runs),
+            "error": None, "runs": len(runs), "stdout": runs[-1][2]}
 
 
-def _versions() -> str:
-    import numpy
-    import pandas
-    import pyarrow
-
-    try:
-        from erranalysis._version import __version__ as ea
-    except Exception:  # pragma: no cover
-        ea = "?"
-    return (f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
-            f"pyarrow {pyarrow.__version__}, erranalysis {ea}")
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="predictions file (default: benchmarks/data/<generated name>)")
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--classes", type=int, default=10)
-    parser.add_argument("--binary", action="store_true", help="binary file (1%% positives, score column)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure; the median is shown")
-    parser.add_argument("--no-breakdown", action="store_true", help="skip the in-process breakdown")
-    parser.add_argument("--profile", action="store_true", help="also print a cProfile of an in-process analyze()")
-    parser.add_argument("--profile-lines", type=int, default=25)
-    parser.add_argument("--save", type=Path, help="also write the raw figures as JSON here")
-    parser.add_argument("--_worker", choices=["breakdown", "profile"], help=argparse.SUPPRESS)
-    parser.add_argument("--_path", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+def _x(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
 
-    if args._worker == "breakdown":
-        print(json.dumps(worker_breakdown(args._path)))
-        return
-    if args._worker == "profile":
-        worker_profile(args._path, args.profile_lines)
-        return
 
-    if args.data is None:
-        rows = f"{args.rows // 1_000_000}m" if args.rows % 1_000_000 == 0 else (
-            f"{args.rows // 1000}k" if args.rows % 1000 == 0 else str(args.rows))
-        name = f"binary_{rows}.parquet" if args.binary else (
-            f"preds_{rows}.parquet" if args.classes == 10 else f"preds_{rows}_k{args.classes}.parquet")
-        args.data = HERE / "data" / name
-    path = args.data.resolve()
-    if not path.exists():
-        from generate import generate
+def _num(value: float | None, fmt: str) -> str:
+    return "" if value is None else format(value, fmt)
 
-        print(f"generating {path} ...", file=sys.stderr)
-        generate(path, rows=args.rows, classes=args.classes, binary=args.binary)
 
+def bench_file(path: Path, repeats: int, timeout: float | None, kind: str, pandas: bool = False) -> dict:
+    """Every command on one file; return its figures."""
     import pyarrow.parquet as pq
 
     meta = pq.read_metadata(path)
-    size_mb = path.stat().st_size / 1e6
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    columns = needed_columns(names)
     # Warm the page cache so every command reads the file from memory alike.
     with open(path, "rb") as handle:
         while handle.read(1 << 24):
             pass
 
     py = sys.executable
-    report_cmd = erranalysis_command()
+    report = erranalysis_command() + ["report", str(path), "--goal", str(GOAL)]
     tmp = Path(tempfile.mkdtemp(prefix="erranalysis-bench-"))
-    out_json = tmp / "out.json"
+    out_json = str(tmp / "out.json")
+    cols = json.dumps(columns)
     commands = [
-        ("floor: `pq.read_table(FILE)`", [py, "-c", FLOOR_READ, str(path)]),
-        ("`pq.read_table(FILE).to_pandas()`", [py, "-c", FLOOR_PANDAS, str(path)]),
-        (f"`erranalysis report FILE --goal {GOAL} --json OUT --format none --quiet` (analysis only)",
-         report_cmd + ["report", str(path), "--goal", str(GOAL), "--json", str(out_json), "--format", "none",
-                       "--quiet"]),
-        (f"`erranalysis report FILE --goal {GOAL} --json OUT -o OUT.html --quiet` (plus HTML)",
-         report_cmd + ["report", str(path), "--goal", str(GOAL), "--json", str(out_json), "-o",
-                       str(tmp / "out.html"), "--quiet"]),
-        (f"`erranalysis report FILE --goal {GOAL} --json OUT --quiet` (plus HTML and PDF, the default)",
-         report_cmd + ["report", str(path), "--goal", str(GOAL), "--json", str(out_json), "--quiet"]),
+        ("arrow", "floor: pyarrow `pq.read_table(FILE, columns=[...])`", [py, "-c", FLOOR_READ, str(path), cols]),
+        ("sklearn", "floor: scikit-learn `confusion_matrix` + `classification_report`",
+         [py, "-c", FLOOR_SKLEARN, str(path), "label", "pred"]),
+        ("json", f"`erranalysis report FILE --goal {GOAL} --json OUT --format none --quiet` (analysis + JSON)",
+         report + ["--json", out_json, "--format", "none", "--quiet"]),
+        ("html", f"`erranalysis report FILE --goal {GOAL} --json OUT --format html -o OUT.html --quiet` (plus HTML)",
+         report + ["--json", out_json, "--format", "html", "-o", str(tmp / "out.html"), "--quiet"]),
+        ("pdf", f"`erranalysis report FILE --goal {GOAL} --json OUT --quiet` (plus HTML and PDF, the default)",
+         report + ["--json", out_json, "--quiet"]),
     ]
-    measure(commands[0][1])  # untimed warm-up (imports, page cache)
-    figures = []
-    for label, cmd in commands:
-        wall, peak = _median_runs(cmd, args.repeats)
-        figures.append({"command": label, "wall_s": wall, "peak_mb": peak})
-        print(f"  {label}: {wall:.2f} s, {peak:.0f} MB", file=sys.stderr)
-    floor = figures[0]
+    if pandas:
+        commands.insert(1, ("pandas", "`pq.read_table(FILE, columns=[...]).to_pandas()`",
+                            [py, "-c", FLOOR_PANDAS, str(path), cols]))
+    print(f"{path.name}: {meta.num_rows:,} rows, {repeats} repeat(s)", file=sys.stderr)
+    try:
+        measure(commands[0][2], timeout=timeout)  # untimed warm-up (imports, page cache)
+    except RuntimeError as exc:
+        print(f"  warm-up failed: {exc}", file=sys.stderr)
+    figures: dict[str, dict] = {}
+    for key, label, cmd in commands:
+        figure = _median_runs(cmd, repeats, cwd=str(tmp), timeout=timeout)
+        figure["command"] = label
+        figures[key] = figure
+        if figure["error"]:
+            print(f"  {label}: FAILED ({figure['error']})", file=sys.stderr)
+        else:
+            print(f"  {label}: {figure['wall_s']:.2f} s, {figure['peak_mb']:.0f} MB", file=sys.stderr)
+    shutil.rmtree(tmp, ignore_errors=True)
 
-    today = _dt.date.today().isoformat()
-    invocation = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(f"\n## erranalysis benchmark, {today}\n")
-    print(f"- command: `{invocation.strip()}`")
-    print(f"- file: `{path.name}`, {meta.num_rows:,} rows x {meta.num_columns} columns, {size_mb:.1f} MB Parquet")
-    print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, {_versions()}")
-    print(f"- median of {args.repeats} runs, each command in a fresh process\n")
-    print("| command | wall s | peak MB | ratio to floor (wall / peak) |")
-    print("|---|---:|---:|---:|")
-    for f in figures:
-        print(f"| {f['command']} | {f['wall_s']:.2f} | {f['peak_mb']:.0f} | "
-              f"{f['wall_s'] / floor['wall_s']:.1f}x / {f['peak_mb'] / floor['peak_mb']:.1f}x |")
+    nbytes = None
+    try:
+        nbytes = int(figures["arrow"].pop("stdout").strip().splitlines()[-1])
+    except (KeyError, ValueError, IndexError):
+        pass
+    for figure in figures.values():
+        figure.pop("stdout", None)
+    return {"file": str(path), "name": path.name, "kind": kind, "rows": meta.num_rows,
+            "columns": columns, "file_mb": path.stat().st_size / 1e6,
+            "columns_in_memory_mb": nbytes / 1e6 if nbytes else None, "repeats": repeats, "figures": figures}
 
-    breakdown = None
-    if not args.no_breakdown:
-        cmd = [py, str(Path(__file__).resolve()), "--_worker", "breakdown", "--_path", str(path)]
-        runs = [json.loads(measure(cmd)[2].strip().splitlines()[-1]) for _ in range(args.repeats)]
+
+class _WorkerError(Exception):
+    """The breakdown worker's own report of what failed."""
+
+
+def run_breakdown(path: Path, repeats: int, timeout: float | None) -> tuple[dict | None, str]:
+    """The in-process breakdown (median per stage) as markdown; a one-line note when it fails."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", "breakdown", "--_path", str(path)]
+    try:
+        runs = []
+        for _ in range(repeats):
+            answer = json.loads(measure(cmd, timeout=timeout)[2].strip().splitlines()[-1])
+            if "error" in answer:
+                raise _WorkerError(answer["error"])
+            runs.append(answer)
         names = list(runs[0]["stages"])
 
         def med(n, key):
@@ -323,33 +436,259 @@ def main(argv: list[str] | None = None) -> None:
         keys = ("s", "peak_mb", "grow_mb", "user_s", "sys_s")
         breakdown = {n: {key: med(n, key) for key in keys} for n in names}
         total = sum(v["s"] for v in breakdown.values())
-        print("\nIn-process breakdown (median per stage). user/sys: CPU seconds of the process (all "
-              "threads) in the stage; peak MB: process peak RSS during the stage; +MB: that peak minus "
-              "the RSS when the stage began. compute_aggregates shares its CPU and memory figures with "
-              "the rest of analyze_predictions.\n")
-        print("| stage | wall s | share | user s | sys s | peak MB | +MB |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-
-        def cell(value, fmt):
-            return "" if value is None else format(value, fmt)
-
+        lines = [f"In-process breakdown of `{path.name}` (median per stage). user/sys: CPU seconds of the "
+                 "process (all threads) in the stage; peak MB: process peak RSS during the stage; +MB: that "
+                 "peak minus the RSS when the stage began.", "",
+                 "| stage | wall s | share | user s | sys s | peak MB | +MB |", "|---|---:|---:|---:|---:|---:|---:|"]
         for n, v in breakdown.items():
-            print(f"| {n} | {v['s']:.3f} | {v['s'] / total:.0%} | {cell(v['user_s'], '.2f')} | "
-                  f"{cell(v['sys_s'], '.2f')} | {cell(v['peak_mb'], '.0f')} | {cell(v['grow_mb'], '.0f')} |")
+            lines.append(f"| {n} | {v['s']:.3f} | {v['s'] / total:.0%} | {_num(v['user_s'], '.2f')} | "
+                         f"{_num(v['sys_s'], '.2f')} | {_num(v['peak_mb'], '.0f')} | {_num(v['grow_mb'], '.0f')} |")
         process_peak = statistics.median(r["process_peak_mb"] for r in runs)
-        print(f"| **total** | **{total:.3f}** | | | | {process_peak:.0f} | |")
+        lines.append(f"| **total** | **{total:.3f}** | | | | {process_peak:.0f} | |")
+        return breakdown, "\n".join(lines)
+    except Exception as exc:  # noqa: BLE001 - internal API in flux: a note, not a crash
+        message = " ".join(str(exc).split())[:300]
+        if not isinstance(exc, _WorkerError):
+            message = f"{type(exc).__name__}: {message}"
+        return None, f"In-process breakdown of `{path.name}` skipped: {message}"
 
+
+def file_table(result: dict) -> str:
+    f = result["figures"]
+    arrow, sklearn = f["arrow"], f["sklearn"]
+    columns_mb = result["columns_in_memory_mb"]
+    lines = [f"### `{result['name']}`", "",
+             f"{result['rows']:,} rows x {len(result['columns'])} columns "
+             f"({'binary, 1% positives' if result['kind'] == 'binary' else 'multiclass'}), "
+             f"{result['file_mb']:,.1f} MB Parquet, "
+             f"columns in memory {_num(columns_mb, ',.1f') or '?'} MB (`table.nbytes` of the columns read). "
+             f"Median of {result['repeats']} run{'s' if result['repeats'] != 1 else ''}.", "",
+             "| command | wall s | peak MB | wall / pyarrow | peak / pyarrow | wall / scikit-learn "
+             "| peak / columns in memory |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for figure in f.values():
+        if figure["error"]:
+            lines.append(f"| {figure['command']} | failed: {figure['error'].replace('|', '/')} | | | | | |")
+            continue
+        lines.append(
+            f"| {figure['command']} | {figure['wall_s']:.2f} | {figure['peak_mb']:,.0f} | "
+            f"{_x(_ratio(figure['wall_s'], arrow['wall_s']))} | {_x(_ratio(figure['peak_mb'], arrow['peak_mb']))} | "
+            f"{_x(_ratio(figure['wall_s'], sklearn['wall_s']))} | {_x(_ratio(figure['peak_mb'], columns_mb))} |")
+    return "\n".join(lines)
+
+
+def rendering(results: list[dict]) -> tuple[str, list[str]]:
+    """Rendering cost (difference to the JSON-only run) per file, and the constancy checks."""
+    lines = ["| file | rows | HTML: extra s | HTML: extra MB | HTML + PDF: extra s | HTML + PDF: extra MB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    extra: dict[tuple[str, str], list[float]] = {}
+    for r in results:
+        f = r["figures"]
+        cells = []
+        for key in ("html", "pdf"):
+            if f["json"]["error"] or f[key]["error"]:
+                cells += ["", ""]
+                continue
+            ds = f[key]["wall_s"] - f["json"]["wall_s"]
+            cells += [f"{ds:+.2f}", f"{f[key]['peak_mb'] - f['json']['peak_mb']:+,.0f}"]
+            extra.setdefault((r["kind"], key), []).append(ds)
+        lines.append(f"| `{r['name']}` | {r['rows']:,} | " + " | ".join(cells) + " |")
+    checks = []
+    for (kind, key), values in extra.items():
+        if len(values) < 2:
+            continue
+        spread, mid = max(values) - min(values), statistics.median(values)
+        holds = spread <= max(RENDER_SPREAD_S, RENDER_SPREAD_SHARE * abs(mid))
+        what = "HTML" if key == "html" else "HTML + PDF"
+        checks.append(f"rendering {what} ({kind}) roughly constant across sizes: "
+                      f"{'holds' if holds else 'misses'} ({min(values):.2f} to {max(values):.2f} s extra)")
+    return "\n".join(lines), checks
+
+
+def targets(result: dict) -> list[str]:
+    f = result["figures"]
+    js, arrow, sklearn = f["json"], f["arrow"], f["sklearn"]
+    if js["error"]:
+        return [f"`{result['name']}`: analysis + JSON failed, no target can be checked"]
+    out = []
+    checks = [
+        (f"wall <= {TARGET_WALL_VS_ARROW:g}x pyarrow floor", _ratio(js["wall_s"], arrow["wall_s"]),
+         lambda r: r <= TARGET_WALL_VS_ARROW),
+        ("wall < scikit-learn floor", _ratio(js["wall_s"], sklearn["wall_s"]), lambda r: r < 1.0),
+        (f"peak <= {TARGET_PEAK_VS_COLUMNS:g}x columns in memory", _ratio(js["peak_mb"], result["columns_in_memory_mb"]),
+         lambda r: r <= TARGET_PEAK_VS_COLUMNS),
+    ]
+    for text, ratio, ok in checks:
+        verdict = "n/a" if ratio is None else ("holds" if ok(ratio) else "misses")
+        out.append(f"`{result['name']}` analysis + JSON {text}: {verdict} ({_x(ratio) or '?'})")
+    return out
+
+
+def report_markdown(results: list[dict], invocation: str, when: str, info: dict[str, str],
+                    breakdowns: list[str]) -> str:
+    lines = ["# Benchmark results", "",
+             f"Produced on {when} by", "", "```bash", invocation, "```", "",
+             "What the commands and figures mean: [README.md](README.md).", "",
+             "## Machine", "",
+             f"- CPU: {info['cpu']}, {info['cores']}",
+             f"- RAM: {info['ram']}",
+             f"- OS: {info['os']}",
+             f"- {info['python']}; {info['packages']}",
+             f"- Load average (1, 5, 15 min) before the run: {info['load']}", "",
+             "## Targets", "",
+             f"Stated for {TARGET_ROWS // 1_000_000}M rows, shown for every file: analysis + JSON "
+             f"wall <= {TARGET_WALL_VS_ARROW:g}x the pyarrow floor and below the scikit-learn floor, peak "
+             f"<= {TARGET_PEAK_VS_COLUMNS:g}x the columns in memory; rendering adds a roughly constant few "
+             f"seconds across sizes (spread at most {RENDER_SPREAD_S:g} s or {RENDER_SPREAD_SHARE:.0%} of "
+             "its median).", ""]
+    render_table, render_checks = rendering(results)
+    for r in results:
+        lines += [f"- {line}" for line in targets(r)]
+    lines += [f"- {line}" for line in render_checks]
+    lines += ["", "## Files", ""]
+    for r in results:
+        lines += [file_table(r), ""]
+    lines += ["## Rendering", "",
+              "Extra wall time and peak memory of the HTML and of the HTML + PDF runs over the "
+              "analysis + JSON run of the same file.", "", render_table, ""]
+    if breakdowns:
+        lines += ["## In-process breakdown", ""]
+        for text in breakdowns:
+            lines += [text, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return [parse_rows(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rows(text: str) -> int:
+    try:
+        return parse_rows(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _repeats(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a count or a comma list of counts: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("repeats must be at least 1")
+    return values
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=_sizes, help="comma list of row counts, e.g. 1m,10m,50m (default: --rows)")
+    parser.add_argument("--rows", type=_rows, default=1_000_000, help="one row count (default 1m)")
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--binary", action="store_true",
+                        help="binary files (1%% positives, score column); same as --variants binary")
+    parser.add_argument("--variants", default=None,
+                        help="comma list of multiclass, binary (default multiclass)")
+    parser.add_argument("--data", type=Path, action="append",
+                        help="a predictions file to measure instead of the generated ones (repeatable)")
+    parser.add_argument("--repeats", type=_repeats, default=[3],
+                        help="timed runs per figure, the median is shown; one count, or one per size "
+                             "(e.g. 3,3,1) (default 3)")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="seconds after which a command is killed and reported as failed (default 3600)")
+    parser.add_argument("--write-results", nargs="?", type=Path, const=DEFAULT_RESULTS, metavar="PATH",
+                        help="also write the results as markdown (default benchmarks/RESULTS.md)")
+    parser.add_argument("--pandas", action="store_true",
+                        help="also time the pyarrow read plus .to_pandas() (about 2.7x the columns in memory)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also the in-process per-stage breakdown (uses engine internals)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile of an in-process erranalysis.analyze() of the first file")
+    parser.add_argument("--profile-lines", type=int, default=25)
+    parser.add_argument("--save", type=Path, help="also write the raw figures as JSON here")
+    parser.add_argument("--_worker", choices=["breakdown", "profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--_path", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args._worker == "breakdown":
+        try:
+            answer = worker_breakdown(args._path)
+        except Exception as exc:  # noqa: BLE001 - reported by the driver as a one-line note
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(answer))
+        return
+    if args._worker == "profile":
+        worker_profile(args._path, args.profile_lines)
+        return
+
+    if args.binary and args.variants:
+        parser.error("use either --binary or --variants")
+    variants = ["binary"] if args.binary else [v.strip() for v in (args.variants or "multiclass").split(",")]
+    if not variants or set(variants) - {"multiclass", "binary"}:
+        parser.error("--variants takes multiclass, binary or both")
+    sizes = args.sizes or [args.rows]
+
+    files: list[tuple[Path, str, int]] = []  # path, kind, index of its size (for --repeats)
+    if args.data:
+        for path in args.data:
+            if not path.exists():
+                parser.error(f"no such file: {path}")
+            files.append((path.resolve(), "file", len(files)))
+    else:
+        for kind in variants:
+            for index, rows in enumerate(sizes):
+                path = default_path(rows, args.classes, binary=kind == "binary")
+                if not path.exists():
+                    cmd = [sys.executable, str(HERE / "generate.py"), str(path), "--rows", str(rows),
+                           "--classes", str(args.classes)] + (["--binary"] if kind == "binary" else [])
+                    print(f"generating {path} ...", file=sys.stderr)
+                    wall, peak, _ = measure(cmd)
+                    print(f"  generated in {wall:.1f} s, peak {peak:.0f} MB", file=sys.stderr)
+                files.append((path, kind, index))
+    if len(args.repeats) not in (1, len(sizes) if not args.data else len(files)):
+        parser.error("--repeats takes one count, or one per size")
+
+    info = machine()
+    invocation = shlex.join(["python", "benchmarks/run.py"] + (list(argv) if argv is not None else sys.argv[1:]))
+    when = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    results = []
+    breakdowns: list[str] = []
+    raw_breakdowns = {}
+    for path, kind, index in files:
+        repeats = args.repeats[index] if len(args.repeats) > 1 else args.repeats[0]
+        if kind == "file":
+            import pyarrow.parquet as pq
+
+            kind = "multiclass" if any(n.startswith("proba_") for n in pq.read_schema(path).names) else "binary"
+        results.append(bench_file(path, repeats, args.timeout, kind, pandas=args.pandas))
+        if args.breakdown:
+            raw, text = run_breakdown(path, repeats, args.timeout)
+            raw_breakdowns[path.name] = raw
+            breakdowns.append(text)
+            if raw is None:
+                print(f"  {text}", file=sys.stderr)
+
+    markdown = report_markdown(results, invocation, when, info, breakdowns)
+    print()
+    print(markdown)
+    if args.write_results:
+        args.write_results.write_text(markdown)
+        print(f"wrote {args.write_results}", file=sys.stderr)
     if args.save:
-        args.save.write_text(json.dumps({"date": today, "command": invocation, "file": str(path),
-                                         "rows": meta.num_rows, "figures": figures, "breakdown": breakdown},
-                                        indent=2) + "\n")
+        args.save.write_text(json.dumps({"date": when, "command": invocation, "machine": info, "files": results,
+                                         "breakdown": raw_breakdowns or None}, indent=2) + "\n")
 
-    if args.profile:
-        print()
-        cmd = [py, str(Path(__file__).resolve()), "--_worker", "profile", "--_path", str(path),
+    if args.profile and files:
+        path = files[0][0]
+        print(f"## cProfile of `erranalysis.analyze({path.name!r}, goal={GOAL})`\n")
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", "profile", "--_path", str(path),
                "--profile-lines", str(args.profile_lines)]
-        print(measure(cmd)[2])
-    shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            print(measure(cmd, timeout=args.timeout)[2])
+        except RuntimeError as exc:
+            print(f"cProfile skipped: {exc}")
 
 
 if __name__ == "__main__":

@@ -189,14 +189,14 @@ def test_sample_and_sketches_are_bounded_and_say_so(monkeypatch):
     """Past their capacity the sample and the id sketch stop growing, and the report says so."""
     import erranalysis.stats.accumulate as acc
 
-    monkeypatch.setattr(acc, "SAMPLE_ROWS", 1000)  # rows per split (the least it goes)
+    monkeypatch.setattr(acc, "SAMPLE_ROWS", 1000)  # held-out rows sampled (the least it goes)
     monkeypatch.setattr(acc, "ID_SKETCH_CAPACITY", 256)
     frame = _multiclass(n=12000)
     frame["id"] = np.arange(len(frame))
     frame.loc[frame.index[frame["split"] == "test"][:400], "id"] = np.arange(400)  # 400 test ids reused from train
     r = erranalysis.analyze(frame, goal=0.01)
     held_out = int((frame["split"] != "train").sum())
-    assert r.slices.label_errors["examined"] == 3000 < held_out and r.slices.label_errors["sampled"]
+    assert r.slices.label_errors["examined"] == 1000 < held_out and r.slices.label_errors["sampled"]
     assert any("sample of the rows" in n for n in r.slices.notes)
     assert any("estimated from a sketch" in n for n in r.slices.notes)
     leak = next(f for f in r.findings if f.kind == "leakage")

@@ -196,6 +196,14 @@ def _kind(arr: np.ndarray) -> str:
 
 
 def _encode(values: np.ndarray, classes: list) -> np.ndarray:
+    """Code of each value among ``classes`` (-1 when absent)."""
+    k = len(classes)
+    if values.dtype.kind in "iu" and all(type(c) is int for c in classes) and classes == list(range(k)):
+        # Classes 0..K-1: the value is its own code (the common case, without a hash lookup).
+        codes = values.astype(np.int32)
+        if values.size and (values.min() < 0 or values.max() >= k):
+            codes[(values < 0) | (values >= k)] = -1
+        return codes
     codes = pd.Index(classes).get_indexer(values)
     return np.asarray(codes, dtype=np.int32)
 
@@ -268,6 +276,8 @@ def _numeric(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
 
 
 def _check_unit_interval(arr: np.ndarray, col: str, name: str, score: bool = False) -> None:
+    if arr.size == 0 or (arr.min() >= 0.0 and arr.max() <= 1.0):
+        return
     bad = (arr < 0.0) | (arr > 1.0)
     if bad.any():
         row = _first(bad)
@@ -437,7 +447,9 @@ def validate_frame(
             arr = _numeric(df, proba_cols[j], name)
             _check_unit_interval(arr, proba_cols[j], name)
             mats.append(arr)
-        proba = np.column_stack(mats)
+        # Stacked as (K, n) and transposed: one contiguous copy per column; the (n, K) view
+        # is column-major, which every later step handles.
+        proba = np.vstack(mats).T
         sums = proba.sum(axis=1)
         bad = np.abs(sums - 1.0) > settings.proba_sum_tolerance
         if bad.any():

@@ -22,10 +22,15 @@ from .aggregates import SplitAggregate, compute_aggregates, cross_entropy
 from .columns import ColumnTable, is_numeric
 from .rows import DistinctSketch, RowSample, fmix64, present_splits, row_keys, value_hashes
 
-#: Rows per split kept in the sample used by the methods that need rows.
+#: Held-out rows (train_val, val and test together) kept in the sample used by the
+#: methods that need rows: label errors, cohorts, the val/test side of the domain classifier.
 SAMPLE_ROWS = 100_000
-#: Cap on sampled probability cells (rows × classes, all splits): bounds memory with many classes.
-SAMPLE_CELLS = 25_000_000
+#: Train rows kept in the sample: the train side of the domain classifier.
+TRAIN_SAMPLE_ROWS = 20_000
+#: Cap on sampled probability cells (rows × classes): bounds memory with many classes.
+SAMPLE_CELLS = 10_000_000
+#: Sample groups: train, and every held-out split together.
+TRAIN_GROUP, HELD_OUT_GROUP = 0, 1
 #: Highest-loss rows kept per split.
 TOP_LOSSES = 10
 #: Metadata columns shown with each example row.
@@ -62,7 +67,8 @@ class Layout:
 
     @property
     def sample_rows(self) -> int:
-        cells_per_row = max(self.n_classes, 1) * len(SPLITS)
+        """Held-out rows kept in the sample (fewer with many classes, to bound the probabilities kept)."""
+        cells_per_row = max(self.n_classes, 1)
         return max(1000, min(SAMPLE_ROWS, SAMPLE_CELLS // cells_per_row)) if self.has_proba else SAMPLE_ROWS
 
 
@@ -100,7 +106,7 @@ class Accumulator:
     def __post_init__(self):
         lay = self.layout
         if self.sample is None:
-            self.sample = RowSample(lay.sample_rows)
+            self.sample = RowSample(lay.sample_rows, {TRAIN_GROUP: min(TRAIN_SAMPLE_ROWS, lay.sample_rows)})
             self.top = RowSample(TOP_LOSSES)
             self.ids = DistinctSketch(ID_SKETCH_CAPACITY) if lay.has_ids else None
             self.meta_rows = DistinctSketch(SKETCH_CAPACITY) if len(lay.meta) >= 2 else None
@@ -160,10 +166,12 @@ class Accumulator:
             self._offer_top(preds, keys, rows, loss)
 
     def _payload(self, preds: Predictions, idx: np.ndarray, keys, rows, loss, rank, meta_cols) -> dict:
+        split = preds.split[idx].astype(np.int64)
         out = {
             "rank": rank,
             "key": keys[idx],
-            "split": preds.split[idx].astype(np.int64),
+            "group": split,
+            "split": split,
             "row": rows[idx],
             "y": preds.y[idx],
             "pred": preds.pred[idx],
@@ -180,25 +188,26 @@ class Accumulator:
         return out
 
     def _offer_sample(self, preds, keys, rows, loss) -> None:
-        split = preds.split
+        group = (preds.split != SPLITS.index("train")).astype(np.int64)
         keep = np.zeros(preds.n_rows, dtype=bool)
-        for s in present_splits(split):
-            mine = split == s
-            cutoff = self.sample.cutoff(int(s))
+        for g in present_splits(group):
+            mine = group == g
+            cutoff = self.sample.cutoff(int(g))
             if cutoff is None:
-                # Room for this many more: the batch's own bottom-k is a superset of what enters.
+                # Room left: the batch's own bottom-k is a superset of what enters.
                 idx = np.flatnonzero(mine)
-                if idx.size > self.sample.capacity:
-                    part = np.argpartition(keys[idx], self.sample.capacity - 1)[: self.sample.capacity]
-                    idx = idx[part]
+                cap = self.sample.cap(int(g))
+                if idx.size > cap:
+                    idx = idx[np.argpartition(keys[idx], cap - 1)[:cap]]
                 keep[idx] = True
             else:
                 keep |= mine & (keys <= cutoff)
         idx = np.flatnonzero(keep)
         if idx.size == 0:
             return
-        meta_cols = list(self.layout.meta)
-        self.sample.offer(self._payload(preds, idx, keys, rows, loss, keys[idx], meta_cols))
+        payload = self._payload(preds, idx, keys, rows, loss, keys[idx], list(self.layout.meta))
+        payload["group"] = group[idx]
+        self.sample.offer(payload)
 
     def _offer_top(self, preds, keys, rows, loss) -> None:
         picked = []

@@ -191,8 +191,11 @@ def _histograms(preds: Predictions, split: np.ndarray, n_bins: int) -> np.ndarra
         idx += class_offset
         idx += (split[start:stop] * (k * 2 * n_bins))[:, None]
         idx[np.arange(rows), y[start:stop]] += n_bins  # the "is this class" half
-        weights = None if w is None else np.repeat(w[start:stop], k)
-        hist += np.bincount(idx.ravel(), weights=weights, minlength=size)
+        # Flatten in memory order (no copy); the weights follow the same order.
+        weights = None
+        if w is not None:
+            weights = np.repeat(w[start:stop], k) if idx.flags.c_contiguous else np.tile(w[start:stop], k)
+        hist += np.bincount(idx.ravel(order="K"), weights=weights, minlength=size)
     return hist.reshape(s_count, k, 2, n_bins)
 
 

@@ -80,35 +80,56 @@ def row_keys(y, pred, split, order_values=None, extra=None) -> np.ndarray:
 
 @dataclass
 class RowSample:
-    """Up to ``capacity`` rows per split, chosen by ``rank`` (smallest first).
+    """Up to ``capacity`` rows per group (``capacities`` overrides it per group), chosen
+    by ``rank``, smallest first.
 
-    ``columns`` maps a name to an array with one entry (or row) per kept row; "meta"
-    is a DataFrame. The rank is the row key for a random sample, or minus the loss
-    (ties broken by key) for the highest-loss rows. Offered rows wait in ``pending``
-    and are folded in once they add up to the capacity, so the kept rows are not
-    re-sorted for every batch.
+    ``columns`` maps a name to an array with one entry (or row) per kept row ("meta" is
+    a DataFrame; "group" says which group a row counts against). The rank is the row key
+    for a random sample, or minus the loss (ties broken by key) for the highest-loss rows.
+    Offered rows wait in ``pending`` and are folded in only once they add up to twice the
+    capacity; meanwhile the cutoff of each group is kept exact from the ranks alone.
     """
 
     capacity: int
+    capacities: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
     pending: list = field(default_factory=list)
-    _cutoffs: dict = field(default_factory=dict)
+    _ranks: dict = field(default_factory=dict)  # group -> the smallest ranks seen (at most its capacity)
+
+    def cap(self, group: int) -> int:
+        return self.capacities.get(group, self.capacity)
 
     @property
     def size(self) -> int:
         self.settle()
         return 0 if not self.columns else int(self.columns["rank"].shape[0])
 
-    def cutoff(self, split_code: int):
-        """Largest rank kept for ``split_code`` when the split is full (a row above it
-        cannot enter); None while there is room. Rows still pending are not counted,
-        so the cutoff is never too strict."""
-        return self._cutoffs.get(split_code)
+    def cutoff(self, group: int):
+        """Largest rank among the ``cap(group)`` smallest seen in the group (a row above
+        it cannot enter); None while the group has room."""
+        ranks = self._ranks.get(group)
+        if ranks is None or ranks.size < self.cap(group):
+            return None
+        return ranks.max()
 
     def offer(self, columns: dict) -> None:
         self.pending.append(columns)
-        if sum(p["rank"].shape[0] for p in self.pending) >= self.capacity:
+        group, rank = columns["group"], columns["rank"]
+        for g in present_splits(group):
+            g = int(g)
+            pool = rank[group == g]
+            if g in self._ranks:
+                pool = np.concatenate([self._ranks[g], pool])
+            cap = self.cap(g)
+            if pool.size > cap:
+                pool = np.partition(pool, cap - 1)[:cap]
+            self._ranks[g] = pool
+        if sum(p["rank"].shape[0] for p in self.pending) >= 2 * self._total_capacity():
             self.settle()
+
+    def _total_capacity(self) -> int:
+        groups = set(self._ranks) | set(self.capacities)
+        return sum(self.cap(g) for g in groups) or self.capacity
 
     def settle(self) -> "RowSample":
         if not self.pending:
@@ -116,20 +137,14 @@ class RowSample:
         parts = ([self.columns] if self.columns else []) + self.pending
         self.pending = []
         merged = parts[0] if len(parts) == 1 else {name: _concat([p[name] for p in parts]) for name in parts[0]}
-        self.columns = _keep(merged, self.capacity)
-        rank, split = self.columns["rank"], self.columns["split"]
-        self._cutoffs = {}
-        for s in present_splits(split):
-            mine = rank[split == s]
-            if mine.size >= self.capacity:
-                self._cutoffs[int(s)] = mine.max()
+        self.columns = _keep(merged, self.cap)
         return self
 
     def merge(self, other: "RowSample") -> "RowSample":
-        out = RowSample(self.capacity, dict(self.columns), list(self.pending), dict(self._cutoffs))
-        if other.columns:
-            out.pending.append(other.columns)
-        out.pending.extend(other.pending)
+        out = RowSample(self.capacity, dict(self.capacities))
+        for part in ([self.columns] if self.columns else []) + self.pending + \
+                ([other.columns] if other.columns else []) + other.pending:
+            out.offer(part)
         return out.settle()
 
 
@@ -149,12 +164,13 @@ def _take(value, idx):
     return value[idx]
 
 
-def _keep(columns: dict, capacity: int) -> dict:
-    """The ``capacity`` smallest ranks per split (ties by key, then row), sorted by split then rank."""
-    rank, key, split, row = columns["rank"], columns["key"], columns["split"], columns["row"]
+def _keep(columns: dict, cap) -> dict:
+    """The ``cap(group)`` smallest ranks per group (ties by key, then row), sorted by group then rank."""
+    rank, key, group, row = columns["rank"], columns["key"], columns["group"], columns["row"]
     kept = []
-    for s in present_splits(split):
-        idx = np.flatnonzero(split == s)
+    for g in present_splits(group):
+        capacity = cap(int(g))
+        idx = np.flatnonzero(group == g)
         if idx.size > 2 * capacity:
             # Cut to the rows at or below the capacity-th rank first (every tie kept), then sort those.
             bound = np.partition(rank[idx], capacity - 1)[capacity - 1]
