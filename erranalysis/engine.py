@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 import warnings
 from dataclasses import asdict, replace
 from functools import partial
@@ -215,11 +216,21 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
         # The provenance hash reads the file(s) again: overlap it with the pass.
         worker = threading.Thread(target=lambda: hashing.setdefault("sha256", sha256_files(files)), daemon=True)
         worker.start()
+    # The analyses after the pass import scikit-learn and cleanlab (about a second):
+    # import them while the rows are read.
+    threading.Thread(target=_warm_imports, daemon=True).start()
     if isinstance(source, FrameSource):
         base = source.predictions(spec)
     else:
         head = source.head()
-        first = spec.validate(head, partial=True)
+        try:
+            first = spec.validate(head, partial=True)
+        except InputError as exc:
+            if source.ordered:
+                raise
+            # Rows of a Spark DataFrame have no order: a position in its head means nothing.
+            raise InputError(re.sub(r" at row \d+", " in the first rows Spark returned", exc.message),
+                             hint=exc.hint) from None
         if "proba" in first.columns_used:
             spec = replace(spec, classes=first.classes)
         else:
@@ -251,6 +262,17 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
     )
     return analyze_state(acc, base, source, spec, goal=goal, metric=metric, provenance=provenance,
                          history=history, num_classes=num_classes, progress=progress)
+
+
+def _warm_imports() -> None:
+    try:
+        import cleanlab.filter  # noqa: F401
+        import scipy.special  # noqa: F401
+        import sklearn.ensemble  # noqa: F401
+        import sklearn.model_selection  # noqa: F401
+        import sklearn.tree  # noqa: F401
+    except Exception:  # noqa: BLE001 - the analyses import them again and report any failure
+        pass
 
 
 def check_weights(aggs: dict, name: str, col: str, weighted: bool) -> None:

@@ -27,9 +27,11 @@ from .settings import Settings
 from .stats.accumulate import shift_rows
 
 #: Rows per record batch when streaming: a few hundred MB of work space at 10 classes.
-BATCH_ROWS = 1 << 19
+BATCH_ROWS = 1 << 18
 #: Threads folding batches (each into its own state; NumPy and Arrow release the GIL).
 WORKERS = 2
+#: Batches read ahead and queued for the workers: bounds memory to a few batches.
+IN_FLIGHT = 3
 #: Rows of the head read to learn the columns.
 HEAD_ROWS = 1000
 
@@ -62,6 +64,7 @@ class FrameSource:
     """A pandas DataFrame already in memory: one batch."""
 
     streamed = False
+    ordered = True
 
     def __init__(self, frame: pd.DataFrame, name: str, path: Path | None = None):
         self.frame, self.name, self.path = frame, name, path
@@ -131,6 +134,7 @@ class DatasetSource:
     """Parquet file(s) read in record batches: memory stays bounded by the batch size."""
 
     streamed = True
+    ordered = True
 
     def __init__(self, data: str | Path, batch_rows: int | None = None):
         import pyarrow as pa
@@ -156,10 +160,15 @@ class DatasetSource:
     def _batches(self, columns: list[str] | None = None):
         import pyarrow as pa
 
+        import pyarrow.parquet as pq
+
         try:
-            # Little read-ahead: a few batches in flight at a time keeps memory bounded.
-            yield from self.dataset.to_batches(columns=columns, batch_size=self.batch_rows, batch_readahead=1,
-                                               fragment_readahead=1)
+            # File by file, row group by row group, through a small read buffer and without
+            # pre-buffering: memory stays at a batch or two whatever the file's size (the
+            # dataset scanner's read-ahead held several decoded row groups).
+            for path in self.files:
+                reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+                yield from reader.iter_batches(batch_size=self.batch_rows, columns=columns)
         except (pa.ArrowException, OSError) as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{self.name}: cannot be read as parquet: {detail}") from None
@@ -193,7 +202,7 @@ class DatasetSource:
     def run(self, spec: ReadSpec, make_state, progress: Progress = _quiet, stage: str = "analysing"):
         """Fold every batch into states of ``make_state()``: one per worker thread, merged at
         the end. Batches are handed out in file order with their row offsets, and at most
-        ``2 × workers`` are in flight, so memory stays bounded."""
+        ``IN_FLIGHT`` are in flight, so memory stays bounded."""
         import threading
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
@@ -227,7 +236,7 @@ class DatasetSource:
                     flight.append(pool.submit(work, batch, offset))
                     offset += batch.num_rows
                     del batch
-                    while len(flight) >= 2 * WORKERS:
+                    while len(flight) >= IN_FLIGHT:
                         done += flight.popleft().result()  # in order: the first bad batch raises first
                         progress(stage, done, self.total_rows)
                 while flight:

@@ -75,6 +75,7 @@ class SparkSource:
     """A Spark DataFrame: every partition folds its rows into its own state."""
 
     streamed = True
+    ordered = False
     files: list = []
     path = None
 

@@ -262,3 +262,19 @@ def test_spark_engine_from_the_command_line(spark, tmp_path):
     got = json.loads(out.read_text())
     assert got["provenance"]["rows"] == 2000
     assert compare(doc(erranalysis.analyze(path, goal=0.01)), got, skip={"row"}) == []
+
+
+def test_spark_names_the_partition_of_a_bad_value(spark, tmp_path):
+    frame = _multiclass(n=5000)
+    frame.loc[4000, "proba_2"] = -0.5
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(InputError, match=r"^Spark DataFrame: Spark partition 0, column 'proba_2' must be within "
+                                         r"\[0, 1\]\. Got -0\.5 at row 4000\.$"):
+        erranalysis.analyze(spark.read.parquet(str(path)), goal=0.01)
+    # In the first rows, which the driver checks itself: no row number, as Spark rows have no order.
+    frame.loc[10, "proba_2"] = -0.5
+    frame.to_parquet(path)
+    with pytest.raises(InputError, match=r"^Spark DataFrame: column 'proba_2' must be within \[0, 1\]\. "
+                                         r"Got -0\.5 in the first rows Spark returned\.$"):
+        erranalysis.analyze(spark.read.parquet(str(path)), goal=0.01)
