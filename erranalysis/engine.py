@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 import warnings
 from dataclasses import asdict, replace
 from functools import partial
@@ -226,11 +225,7 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
         try:
             first = spec.validate(head, partial=True)
         except InputError as exc:
-            if source.ordered:
-                raise
-            # Rows of a Spark DataFrame have no order: a position in its head means nothing.
-            raise InputError(re.sub(r" at row \d+", " in the first rows Spark returned", exc.message),
-                             hint=exc.hint) from None
+            raise source.head_error(exc) from None
         if "proba" in first.columns_used:
             spec = replace(spec, classes=first.classes)
         else:

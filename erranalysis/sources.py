@@ -14,6 +14,7 @@ Every source offers the same three things:
 from __future__ import annotations
 
 import glob as _glob
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -111,23 +112,95 @@ def is_parquet_dataset(data: Any, input_format: str | None) -> bool:
     return FORMATS.get(path.suffix.lower()) == "parquet"
 
 
-def _dataset_files(text: str) -> list[str]:
+def _skipped(parts) -> bool:
+    """Files Spark, Hadoop and editors leave next to the data (``_SUCCESS``, ``_temporary/``,
+    ``.part-0.crc``, ``._part-0.parquet``), skipped like pyarrow and Spark do."""
+    return any(part.startswith((".", "_")) for part in parts)
+
+
+def _dataset_files(text: str) -> tuple[list[str], Path | None]:
+    """The data files of a file, folder or glob, in name order, and the folder their
+    relative paths (and ``key=value`` partition folders) start from."""
     if any(ch in text for ch in "*?["):
-        files = sorted(f for f in _glob.glob(text, recursive=True) if Path(f).is_file())
+        parts = Path(text).parts
+        fixed = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
+        root = Path(*parts[:fixed]) if fixed else Path(".")
+        matches = sorted(f for f in _glob.glob(text, recursive=True) if Path(f).is_file())
+        files = [f for f in matches if not _skipped(Path(f).relative_to(root).parts)]
         if not files:
-            raise InputError(f"{text}: no file matches this pattern.")
-        return files
+            raise InputError(f"{text}: no file matches this pattern"
+                             + (" (names starting with '_' or '.' are skipped)." if matches else "."))
+        return files, root
     path = Path(text)
     if not path.exists():
         raise InputError(f"{path}: file not found.")
     if path.is_dir():
-        files = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.suffix.lower() in (".parquet", ".pq"))
+        files = sorted(str(f) for f in path.rglob("*")
+                       if f.is_file() and f.suffix.lower() in (".parquet", ".pq")
+                       and not _skipped(f.relative_to(path).parts))
         if not files:
             raise InputError(f"{path}: the folder holds no .parquet file.")
-        return files
+        return files, path
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty.")
-    return [str(path)]
+    return [str(path)], None
+
+
+_INT = re.compile(r"-?\d{1,18}")
+
+
+def _partitions(files: list[str], root: Path | None) -> list[dict]:
+    """The ``key=value`` folders above each file (Hive-style partitioning, as written by
+    Spark's ``partitionBy``), values as integers when every file's value is one."""
+    from urllib.parse import unquote
+
+    found = []
+    for name in files:
+        keys = {}
+        if root is not None:
+            for part in Path(name).relative_to(root).parts[:-1]:
+                key, sep, value = part.partition("=")
+                if sep and key:
+                    keys[key] = None if value == "__HIVE_DEFAULT_PARTITION__" else unquote(value)
+        found.append(keys)
+    names = {k for keys in found for k in keys}
+    for key in names:
+        values = [keys.get(key) for keys in found]
+        if all(v is None or _INT.fullmatch(v) for v in values):
+            for keys in found:
+                if keys.get(key) is not None:
+                    keys[key] = int(keys[key])
+    return found
+
+
+def _kind(arrow_type) -> str | None:
+    """The kind of a column's type, for comparing files: int64 and float32 are both numbers."""
+    import pyarrow as pa
+
+    t = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    if pa.types.is_null(t):
+        return None  # an all-null column fits any kind
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return "time"
+    return str(t)
+
+
+@dataclass(frozen=True)
+class _File:
+    path: str
+    rows: int
+    #: Row of the dataset (files in name order) where this file starts.
+    start: int
+    #: Partition columns taken from the folder names, absent from the file itself.
+    added: dict
+    #: Column name -> arrow type, the added ones included.
+    types: dict
 
 
 class DatasetSource:
@@ -137,67 +210,98 @@ class DatasetSource:
     ordered = True
 
     def __init__(self, data: str | Path, batch_rows: int | None = None):
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
         self.name = str(data)
-        self.files = _dataset_files(self.name)
-        self.path = Path(self.files[0]) if len(self.files) == 1 and not Path(self.name).is_dir() else None
+        names, root = _dataset_files(self.name)
+        self.files = names
+        self.path = Path(names[0]) if len(names) == 1 and root is None else None
         self.batch_rows = batch_rows or BATCH_ROWS
-        # pre_buffer off: with it, the reader keeps the raw bytes of a file's column chunks
-        # as it goes, so memory grows with the file instead of staying at a few batches.
-        fmt = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
-        try:
-            self.dataset = ds.dataset(self.files, format=fmt)
-            self.total_rows = self.dataset.count_rows()
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{self.name}: cannot be read as parquet: {detail}",
-                             hint="Check that the file is complete (not truncated) and of the format its name says.") from None
+        self.parts = self._read_footers(names, _partitions(names, root))
+        self.total_rows = sum(f.rows for f in self.parts)
         if self.total_rows == 0:
             raise InputError(f"{self.name}: has a header but no rows.")
+        self._check_schemas()
 
-    def _batches(self, columns: list[str] | None = None):
+    @staticmethod
+    def _read_footers(names: list[str], partitions: list[dict]) -> list[_File]:
         import pyarrow as pa
-
         import pyarrow.parquet as pq
 
-        try:
-            # File by file, row group by row group, through a small read buffer and without
-            # pre-buffering: memory stays at a batch or two whatever the file's size (the
-            # dataset scanner's read-ahead held several decoded row groups).
-            for path in self.files:
-                reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-                yield from reader.iter_batches(batch_size=self.batch_rows, columns=columns)
-        except (pa.ArrowException, OSError) as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{self.name}: cannot be read as parquet: {detail}") from None
+        parts = []
+        start = 0
+        for name, keys in zip(names, partitions):
+            try:
+                meta = pq.ParquetFile(name).metadata
+                schema = meta.schema.to_arrow_schema()
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                raise InputError(f"{name}: cannot be read as parquet: {_first_line(exc)}",
+                                 hint="Check that the file is complete (not truncated) and of the format its "
+                                      "name says.") from None
+            types = {field.name: field.type for field in schema}
+            added = {k: v for k, v in keys.items() if k not in types}
+            for key, value in added.items():
+                types[key] = pa.int64() if isinstance(value, int) else pa.string()
+            parts.append(_File(name, meta.num_rows, start, added, types))
+            start += meta.num_rows
+        return parts
+
+    def _check_schemas(self) -> None:
+        """Every file with rows must have the first one's columns, each of the same kind:
+        otherwise a column would be dropped, or a split counted as test, without a word."""
+        filled = [f for f in self.parts if f.rows]
+        first = filled[0]
+        hint = "Every file of a dataset must have the same columns, each of the same type."
+        for f in filled[1:]:
+            for col, t in first.types.items():
+                if col not in f.types:
+                    raise InputError(f"{f.path}: has no column {col!r}, which {first.path} has.", hint=hint)
+                a, b = _kind(f.types[col]), _kind(t)
+                if a is not None and b is not None and a != b:
+                    raise InputError(f"{f.path}: column {col!r} is {f.types[col]} here but {t} in {first.path}.",
+                                     hint=hint)
+            extra = next((col for col in f.types if col not in first.types), None)
+            if extra is not None:
+                raise InputError(f"{f.path}: has a column {extra!r}, which {first.path} does not have.", hint=hint)
+
+    def _batches(self, columns: list[str] | None = None, rows: int | None = None):
+        """``(file, batch)`` pairs of every file with rows, in order, partition columns added."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for f in self.parts:
+            if not f.rows:
+                continue
+            wanted = None if columns is None else [c for c in columns if c not in f.added]
+            try:
+                # File by file, row group by row group, through a small read buffer and without
+                # pre-buffering: memory stays at a batch or two whatever the file's size.
+                reader = pq.ParquetFile(f.path, pre_buffer=False, buffer_size=1 << 20)
+                for batch in reader.iter_batches(batch_size=rows or self.batch_rows, columns=wanted):
+                    yield f, _with_partitions(batch, f, columns)
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(f"{f.path}: cannot be read as parquet: {_first_line(exc)}") from None
 
     def _frame(self, batch) -> pd.DataFrame:
         return arrow_frame(batch)
 
     def head(self) -> pd.DataFrame:
-        import pyarrow.parquet as pq
+        # The first rows of the first file with rows: one page per column, not a row group.
+        f, batch = next(self._batches(rows=HEAD_ROWS))
+        self._head_file = f
+        return self._frame(batch)
 
-        # The first rows of the first file: reads one page per column, not a whole row group.
-        for path in self.files:
-            batch = next(pq.ParquetFile(path).iter_batches(batch_size=HEAD_ROWS), None)
-            if batch is not None and batch.num_rows:
-                return self._frame(batch)
-        raise InputError(f"{self.name}: has a header but no rows.")
+    def head_error(self, exc: InputError) -> InputError:
+        """A bad value among the head's rows, located in its file."""
+        return _in_file(exc, self.name, self._head_file, 0)
 
     def classes(self, column: str) -> list:
         """Every distinct label of the dataset, read from that one column."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
-        if column not in self.dataset.schema.names:
+        if column not in self.parts[0].types and not any(column in f.types for f in self.parts):
             return []
-        uniques = []
-        for batch in self._batches([column]):
-            uniques.append(pc.unique(batch.column(0)))
-        values = pa.concat_arrays([u.cast(uniques[0].type) for u in uniques]) if uniques else pa.array([])
-        return label_classes(pd.Series(pc.unique(values).to_pandas()), self.name, column)
+        uniques = [pd.Series(pc.unique(batch.column(0)).to_pandas()) for _, batch in self._batches([column])]
+        values = pd.concat(uniques, ignore_index=True).drop_duplicates() if uniques else pd.Series([], dtype=object)
+        return label_classes(values.reset_index(drop=True), self.name, column)
 
     def run(self, spec: ReadSpec, make_state, progress: Progress = _quiet, stage: str = "analysing"):
         """Fold every batch into states of ``make_state()``: one per worker thread, merged at
@@ -211,13 +315,13 @@ class DatasetSource:
         states = []
         lock = threading.Lock()
 
-        def work(batch, offset):
+        def work(batch, offset, f):
             frame = self._frame(batch)
             del batch
             try:
                 preds = spec.validate(frame, partial=True)
             except InputError as exc:
-                raise type(exc)(shift_rows(str(exc), offset), hint=exc.hint) from None
+                raise _in_file(exc, self.name, f, offset - f.start) from None
             del frame
             state = getattr(local, "state", None)
             if state is None:
@@ -228,12 +332,14 @@ class DatasetSource:
             return preds.n_rows
 
         done = 0
-        offset = 0
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             flight = deque()
             try:
-                for batch in self._batches():
-                    flight.append(pool.submit(work, batch, offset))
+                current, offset = None, 0
+                for f, batch in self._batches():
+                    if f is not current:
+                        current, offset = f, f.start
+                    flight.append(pool.submit(work, batch, offset, f))
                     offset += batch.num_rows
                     del batch
                     while len(flight) >= IN_FLIGHT:
@@ -243,13 +349,47 @@ class DatasetSource:
                     done += flight.popleft().result()
                     progress(stage, done, self.total_rows)
             except BaseException:
-                for f in flight:
-                    f.cancel()
+                for job in flight:
+                    job.cancel()
                 raise
         merged = states[0] if states else make_state()
         for other in states[1:]:
             merged = merged.merge(other)
         return merged
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _in_file(exc: InputError, name: str, f: _File, row: int) -> InputError:
+    """An error of a batch, naming its file and the row within that file."""
+    message = shift_rows(exc.message, row)
+    if message.startswith(name + ":"):
+        message = f.path + message[len(name):]
+    return type(exc)(message, hint=exc.hint)
+
+
+def _with_partitions(batch, f: _File, columns: list[str] | None):
+    """The batch with the file's partition values as constant columns."""
+    import numpy as np
+    import pyarrow as pa
+
+    added = {k: v for k, v in f.added.items() if columns is None or k in columns}
+    if not added:
+        return batch
+    n = batch.num_rows
+    arrays, names = list(batch.columns), list(batch.schema.names)
+    for key, value in added.items():
+        if value is None:
+            arrays.append(pa.nulls(n, f.types[key]))
+        elif isinstance(value, int):
+            arrays.append(pa.array(np.full(n, value, dtype=np.int64)))
+        else:
+            arrays.append(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])))
+        names.append(key)
+    return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
 def arrow_frame(batch) -> pd.DataFrame:

@@ -10,6 +10,7 @@ reaches the driver. erranalysis must be importable on the executors (see the REA
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,10 @@ class SparkSource:
         if table.num_rows == 0:
             raise InputError(f"{self.name}: has no rows.")
         return arrow_frame(table.combine_chunks().to_batches()[0])
+
+    def head_error(self, exc: InputError) -> InputError:
+        # Rows of a Spark DataFrame have no order: a position in its head means nothing.
+        return InputError(re.sub(r" at row \d+", " in the first rows Spark returned", exc.message), hint=exc.hint)
 
     def classes(self, column: str) -> list | None:
         if column not in self.df.columns:

@@ -601,6 +601,15 @@ def validate_frame(
     if "score" in columns_used or has_score:
         used.add(cols.score)
     meta_cols = [c for c in df.columns if c not in used]
+    nested = [c for c in meta_cols if _is_nested(df[c])]
+    if nested:
+        meta_cols = [c for c in meta_cols if c not in nested]
+        shown = ", ".join(repr(c) for c in nested)
+        warnings.append(InputWarning(
+            "metadata_ignored",
+            f"column{'s' if len(nested) > 1 else ''} {shown} hold{'' if len(nested) > 1 else 's'} lists or records, "
+            "so slices, cohorts and shift tests leave them out; flatten them into scalar columns to use them.",
+        ))
     meta = df[meta_cols] if meta_cols else None
     columns_used["metadata"] = meta_cols
 
@@ -623,6 +632,14 @@ def validate_frame(
         warnings=warnings,
         split_given=split_given,
     )
+
+
+def _is_nested(values: pd.Series) -> bool:
+    """Whether a column holds lists, arrays or records (from Arrow list and struct types)."""
+    if values.dtype != object:
+        return False
+    first = values.first_valid_index()
+    return first is not None and isinstance(values[first], (list, tuple, dict, set, np.ndarray))
 
 
 def _check_fixed_classes(labels, classes, proba_cols, name, col, prefix) -> None:
