@@ -399,7 +399,7 @@ def arrow_frame(batch) -> pd.DataFrame:
 
     arrays = [pc.dictionary_encode(col) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
               else col for col in batch.columns]
-    frame = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas()
+    frame = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas(split_blocks=True)
     frame.index = pd.RangeIndex(len(frame))
     return frame
 
