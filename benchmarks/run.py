@@ -54,6 +54,8 @@ from generate import default_path, parse_rows  # noqa: E402
 
 GOAL = 0.01
 DEFAULT_RESULTS = HERE / "RESULTS.md"
+#: RESULTS.md from this line on is written by hand and kept when the figures are rewritten.
+NOTES_MARKER = "<!-- notes: kept by run.py --write-results -->"
 #: Targets, stated for 10M rows.
 TARGET_ROWS = 10_000_000
 TARGET_WALL_VS_ARROW = 2.0
@@ -528,7 +530,8 @@ def report_markdown(results: list[dict], invocation: str, when: str, info: dict[
                     breakdowns: list[str]) -> str:
     lines = ["# Benchmark results", "",
              f"Produced on {when} by", "", "```bash", invocation, "```", "",
-             "What the commands and figures mean: [README.md](README.md).", "",
+             "What the commands and figures mean: [README.md](README.md). The core aggregates in NumPy "
+             "against DuckDB SQL and Ibis: [ENGINES.md](ENGINES.md) (`benchmarks/engines.py`).", "",
              "## Machine", "",
              f"- CPU: {info['cpu']}, {info['cores']}",
              f"- RAM: {info['ram']}",
@@ -674,7 +677,13 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(markdown)
     if args.write_results:
-        args.write_results.write_text(markdown)
+        # Hand-written notes below the marker (what the figures mean) survive a rewrite.
+        kept = ""
+        if args.write_results.exists():
+            old = args.write_results.read_text()
+            if NOTES_MARKER in old:
+                kept = "\n" + old[old.index(NOTES_MARKER):]
+        args.write_results.write_text(markdown + kept)
         print(f"wrote {args.write_results}", file=sys.stderr)
     if args.save:
         args.save.write_text(json.dumps({"date": when, "command": invocation, "machine": info, "files": results,
