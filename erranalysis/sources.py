@@ -271,10 +271,14 @@ class DatasetSource:
             if not f.rows:
                 continue
             wanted = None if columns is None else [c for c in columns if c not in f.added]
+            # Text columns decoded straight into dictionary arrays (as Parquet stores them):
+            # no Python string per row, and no hashing to encode them again.
+            text = [c for c, t in f.types.items() if c not in f.added and (wanted is None or c in wanted)
+                    and (pa.types.is_string(t) or pa.types.is_large_string(t))]
             try:
                 # File by file, row group by row group, through a small read buffer and without
                 # pre-buffering: memory stays at a batch or two whatever the file's size.
-                reader = pq.ParquetFile(f.path, pre_buffer=False, buffer_size=1 << 20)
+                reader = pq.ParquetFile(f.path, pre_buffer=False, buffer_size=1 << 20, read_dictionary=text)
                 for batch in reader.iter_batches(batch_size=rows or self.batch_rows, columns=wanted):
                     yield f, _with_partitions(batch, f, columns)
             except (pa.ArrowException, OSError) as exc:
@@ -299,7 +303,11 @@ class DatasetSource:
 
         if column not in self.parts[0].types and not any(column in f.types for f in self.parts):
             return []
-        uniques = [pd.Series(pc.unique(batch.column(0)).to_pandas()) for _, batch in self._batches([column])]
+        def distinct(array):
+            values = pc.unique(array)
+            return pd.Series((values.dictionary_decode() if hasattr(values, "dictionary_decode") else values).to_pandas())
+
+        uniques = [distinct(batch.column(0)) for _, batch in self._batches([column])]
         values = pd.concat(uniques, ignore_index=True).drop_duplicates() if uniques else pd.Series([], dtype=object)
         return label_classes(values.reset_index(drop=True), self.name, column)
 
