@@ -210,13 +210,29 @@ class Accumulator:
         self.sample.offer(payload)
 
     def _offer_top(self, preds, keys, rows, loss) -> None:
+        splits = present_splits(preds.split)
+        # Once every split's heap is full, a row below the smallest kept loss of all the
+        # splits cannot enter: one comparison leaves a handful of candidates.
+        cuts = {int(s): self.top.cutoff(int(s)) for s in splits}
+        if all(c is not None for c in cuts.values()):
+            base = np.flatnonzero(loss >= -max(cuts.values()))
+        else:
+            base = np.arange(preds.n_rows)
+        split = preds.split[base]
         picked = []
-        for s in present_splits(preds.split):
-            idx = np.flatnonzero(preds.split == s)
+        for s in present_splits(split):
+            idx = base[split == s]
+            if cuts[int(s)] is not None:
+                idx = idx[loss[idx] >= -cuts[int(s)]]
+                if idx.size == 0:
+                    continue
+            neg = -loss[idx]
             k = min(TOP_LOSSES, idx.size)
             # Every row tied with the k-th loss stays a candidate: ties are broken by key.
-            kth = np.partition(-loss[idx], k - 1)[k - 1]
-            picked.append(idx[-loss[idx] <= kth])
+            kth = np.partition(neg, k - 1)[k - 1]
+            picked.append(idx[neg <= kth])
+        if not picked:
+            return
         idx = np.concatenate(picked)
         meta_cols = list(self.layout.meta)[:SHOWN_META]
         cand = self._payload(preds, idx, keys, rows, loss, -loss[idx], meta_cols)
