@@ -18,7 +18,8 @@ from ._version import __version__
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect
 from .io import SPLITS, Columns, Predictions, frame_from_arrays
-from .sources import FrameSource, ReadSpec, held_out_rows, open_source, sha256_files
+from .io.validate import check_weight_sums
+from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source, sha256_files
 from .result import (
     Baseline,
     CalibrationResult,
@@ -208,7 +209,7 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
     import threading
 
     settings = spec.settings
-    progress = progress or (lambda stage, done, total: None)
+    progress = progress or _quiet
     hashing: dict = {}
     files = getattr(source, "files", None) or ([str(source.path)] if getattr(source, "path", None) else [])
     if files:
@@ -234,8 +235,8 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
         base = spec.validate(head, partial=True)
     layout = layout_for(base, settings)
     acc = source.run(spec, partial(Accumulator, layout), progress, "reading")
-    if source.streamed:
-        check_weights(acc.aggs, spec.name, spec.columns.weight, base.weight is not None)
+    if source.streamed and base.weight is not None:
+        check_weight_sums({s: a.weight_sum for s, a in acc.aggs.items()}, spec.name, spec.columns.weight)
     base = replace(base, warnings=acc.input_warnings(base.classes))
     for w in base.warnings:
         warnings.warn(f"{spec.name}: {w.message}", DataWarning, stacklevel=3)
@@ -268,20 +269,6 @@ def _warm_imports() -> None:
         import sklearn.tree  # noqa: F401
     except Exception:  # noqa: BLE001 - the analyses import them again and report any failure
         pass
-
-
-def check_weights(aggs: dict, name: str, col: str, weighted: bool) -> None:
-    """Checks of the weight column that need every row: some weight overall and per split."""
-    if not weighted:
-        return
-    if all(a.weight_sum <= 0 for a in aggs.values()):
-        raise InputError(f"{name}: column {col!r} is zero in every row.")
-    for split_name, agg in aggs.items():
-        if agg.weight_sum <= 0:
-            raise InputError(
-                f"{name}: column {col!r} is zero on every row of the {split_name} split.",
-                hint="Give the split some weight, or drop its rows.",
-            )
 
 
 def _columns(columns: Columns | None, names: dict) -> Columns:
@@ -520,7 +507,7 @@ def _thresholds(base, aggs, eval_split, metrics, settings, metric, source, spec,
     elif picks:
         # "Predict k above t, else keep the prediction" needs the rows: one more pass.
         specs = tuple((k, t) for k, (t, _) in picks.items())
-        counts = source.run(spec, partial(OverrideCounts, specs, base.n_classes), progress or _no_progress,
+        counts = source.run(spec, partial(OverrideCounts, specs, base.n_classes), progress,
                             "measuring thresholds").counts
         after = {k: {s: counts[(k, t)][SPLITS.index(s)] for s in splits} for k, t in specs}
     out = []
@@ -532,10 +519,6 @@ def _thresholds(base, aggs, eval_split, metrics, settings, metric, source, spec,
             t = replace(t, flagged=False)
         out.append(t)
     return out
-
-
-def _no_progress(stage, done, total) -> None:
-    return None
 
 
 def _class_balance(aggs, present, labels, settings) -> ClassBalance:

@@ -26,5 +26,12 @@ class UsageError(ErranalysisError):
     """The arguments given to ``analyze`` or the command line do not fit together."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when the message is empty),
+    for one-line errors that wrap a library's."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class DataWarning(UserWarning):
     """Suspicious but usable input; each one is also kept in ``Result.warnings``."""

@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .errors import InputError, UsageError
-from .io.read import FORMATS, read_table
+from .errors import InputError, UsageError, first_line
+from .io.read import FORMATS, UNREADABLE_HINT, read_table
 from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
 from .stats.accumulate import shift_rows
@@ -233,9 +233,8 @@ class DatasetSource:
                 meta = pq.ParquetFile(name).metadata
                 schema = meta.schema.to_arrow_schema()
             except (pa.ArrowException, OSError, ValueError) as exc:
-                raise InputError(f"{name}: cannot be read as parquet: {_first_line(exc)}",
-                                 hint="Check that the file is complete (not truncated) and of the format its "
-                                      "name says.") from None
+                raise InputError(f"{name}: cannot be read as parquet: {first_line(exc)}",
+                                 hint=UNREADABLE_HINT) from None
             types = {field.name: field.type for field in schema}
             added = {k: v for k, v in keys.items() if k not in types}
             for key, value in added.items():
@@ -282,7 +281,7 @@ class DatasetSource:
                 for batch in reader.iter_batches(batch_size=rows or self.batch_rows, columns=wanted):
                     yield f, _with_partitions(batch, f, columns)
             except (pa.ArrowException, OSError) as exc:
-                raise InputError(f"{f.path}: cannot be read as parquet: {_first_line(exc)}") from None
+                raise InputError(f"{f.path}: cannot be read as parquet: {first_line(exc)}") from None
 
     def _frame(self, batch) -> pd.DataFrame:
         return arrow_frame(batch)
@@ -301,7 +300,7 @@ class DatasetSource:
         """Every distinct label of the dataset, read from that one column."""
         import pyarrow.compute as pc
 
-        if column not in self.parts[0].types and not any(column in f.types for f in self.parts):
+        if not any(column in f.types for f in self.parts):
             return []
         def distinct(array):
             values = pc.unique(array)
@@ -364,11 +363,6 @@ class DatasetSource:
         for other in states[1:]:
             merged = merged.merge(other)
         return merged
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _in_file(exc: InputError, name: str, f: _File, row: int) -> InputError:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, first_line
 from .io.read import FORMATS
 from .io.validate import label_classes
 from .sources import HEAD_ROWS, Progress, ReadSpec, _quiet, arrow_frame
@@ -67,8 +67,7 @@ def read_spark(path: str | Path, input_format: str | None = None, master: str | 
         if fmt == "jsonl":
             return spark.read.json(text)
     except Exception as exc:  # noqa: BLE001 - Spark raises its own analysis exceptions
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{text}: Spark cannot read it as {fmt}: {first}") from None
+        raise InputError(f"{text}: Spark cannot read it as {fmt}: {first_line(exc)}") from None
     raise UsageError(f"--engine spark reads parquet, csv, tsv or jsonl. Got {fmt!r} instead.")
 
 

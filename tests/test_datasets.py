@@ -175,3 +175,16 @@ def test_the_cli_reports_a_file_mismatch_in_one_line(tmp_path):
     assert "Traceback" not in result.output
     assert "part-00001.parquet: has no column 'split'" in result.output
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("zero, message", [
+    (lambda f: f["split"] == "val", r"ds: column 'weight' is zero on every row of the val split\."),
+    (lambda f: f["split"] != "", r"ds: column 'weight' is zero in every row\."),
+])
+def test_weight_checks_cover_every_file(tmp_path, zero, message):
+    """Batches are validated one by one; these checks need the sums of every file."""
+    frame = table()
+    frame["weight"] = np.where(zero(frame), 0.0, 1.0)
+    write_parts(tmp_path / "ds", frame, 3)
+    with pytest.raises(InputError, match=message):
+        erranalysis.analyze(tmp_path / "ds", goal=0.01)

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, first_line
+
+#: What to check when a file cannot be parsed.
+UNREADABLE_HINT = "Check that the file is complete (not truncated) and of the format its name says."
 
 #: File suffix -> format name. Compressed CSV/TSV/JSONL are read transparently.
 FORMATS = {
@@ -73,10 +76,9 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     try:
         table = _read_arrow(path, fmt)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
-            f"{path}: cannot be read as {fmt}: {detail}",
-            hint="Check that the file is complete (not truncated) and of the format its name says.",
+            f"{path}: cannot be read as {fmt}: {first_line(exc)}",
+            hint=UNREADABLE_HINT,
         ) from None
     if table.num_rows == 0:
         raise InputError(f"{path}: has a header but no rows.")

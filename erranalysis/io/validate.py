@@ -563,8 +563,6 @@ def validate_frame(
             raise InputError(
                 f"{name}: column {cols.weight!r} must be finite and non-negative. Got {_fmt(weight[row])} at row {row}."
             )
-        if not partial and not (weight > 0).any():
-            raise InputError(f"{name}: column {cols.weight!r} is zero in every row.")
         columns_used["weight"] = cols.weight
 
     loss = None
@@ -578,12 +576,8 @@ def validate_frame(
 
     if weight is not None and not partial:
         per_split = np.bincount(split, weights=weight, minlength=len(SPLITS))
-        present = np.bincount(split, minlength=len(SPLITS)) > 0
-        for s_code in np.flatnonzero(present & (per_split <= 0)):
-            raise InputError(
-                f"{name}: column {cols.weight!r} is zero on every row of the {SPLITS[s_code]} split.",
-                hint="Give the split some weight, or drop its rows.",
-            )
+        present = np.flatnonzero(np.bincount(split, minlength=len(SPLITS)))
+        check_weight_sums({SPLITS[s_code]: per_split[s_code] for s_code in present}, name, cols.weight)
 
     ids = None
     if cols.id in df.columns:
@@ -632,6 +626,17 @@ def validate_frame(
         warnings=warnings,
         split_given=split_given,
     )
+
+
+def check_weight_sums(sums: dict, name: str, col: str) -> None:
+    """The weight checks that need every row: ``sums`` maps each split present to its
+    summed weight, which must be positive overall and in every split."""
+    if all(w <= 0 for w in sums.values()):
+        raise InputError(f"{name}: column {col!r} is zero in every row.")
+    for split_name, w in sums.items():
+        if w <= 0:
+            raise InputError(f"{name}: column {col!r} is zero on every row of the {split_name} split.",
+                             hint="Give the split some weight, or drop its rows.")
 
 
 def _is_nested(values: pd.Series) -> bool:

@@ -20,7 +20,7 @@ from ..io.validate import SPLITS, InputWarning, Predictions, class_text
 from ..settings import Settings
 from .aggregates import SplitAggregate, compute_aggregates, cross_entropy
 from .columns import ColumnTable, is_numeric
-from .rows import DistinctSketch, RowSample, fmix64, present_splits, row_keys, value_hashes
+from .rows import DistinctSketch, RowSample, fmix64, present_splits, row_keys, select_rows, value_hashes
 
 #: Held-out rows (train_val, val and test together) kept in the sample used by the
 #: methods that need rows: label errors, cohorts, the val/test side of the domain classifier.
@@ -29,8 +29,8 @@ SAMPLE_ROWS = 100_000
 TRAIN_SAMPLE_ROWS = 20_000
 #: Cap on sampled probability cells (rows × classes): bounds memory with many classes.
 SAMPLE_CELLS = 10_000_000
-#: Sample groups: train, and every held-out split together.
-TRAIN_GROUP, HELD_OUT_GROUP = 0, 1
+#: Sample group of the train rows; every held-out split together is group 1.
+TRAIN_GROUP = 0
 #: Highest-loss rows kept per split.
 TOP_LOSSES = 10
 #: Metadata columns shown with each example row.
@@ -305,14 +305,7 @@ def _as_predictions(sample: RowSample, base: Predictions) -> Predictions:
         empty = np.empty(0, dtype=np.int64)
         return Predictions(name=base.name, classes=base.classes, y=empty, pred=empty, split=empty.astype(np.int8),
                            positive=base.positive, threshold=base.threshold, columns_used=base.columns_used, rows=empty)
-    order = np.argsort(cols["key"], kind="stable")
-
-    def take(name):
-        value = cols.get(name)
-        if value is None:
-            return None
-        return value.iloc[order].reset_index(drop=True) if isinstance(value, pd.DataFrame) else value[order]
-
+    take = select_rows(cols, np.argsort(cols["key"], kind="stable")).get
     return Predictions(
         name=base.name, classes=base.classes, y=take("y"), pred=take("pred"), split=take("split").astype(np.int8),
         proba=take("proba"), weight=take("weight"), loss=take("loss"), ids=take("id"), meta=take("meta"),

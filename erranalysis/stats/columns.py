@@ -58,6 +58,18 @@ def is_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
+def _intern(known: list, texts: list) -> np.ndarray:
+    """The cell of each text in ``known``, appending the texts not yet there."""
+    index = {v: i for i, v in enumerate(known)}
+    cells = np.empty(len(texts), dtype=np.int64)
+    for i, text in enumerate(texts):
+        if text not in index:
+            index[text] = len(known)
+            known.append(text)
+        cells[i] = index[text]
+    return cells
+
+
 @dataclass
 class ColumnTable:
     """Rows (and errors) per split and cell of one metadata column."""
@@ -117,13 +129,7 @@ class ColumnTable:
         if (codes < 0).any():
             texts.append(MISSING)
             codes = np.where(codes < 0, len(texts) - 1, codes)
-        index = {v: i for i, v in enumerate(self.values)}
-        mapping = np.empty(len(texts), dtype=np.int64)
-        for i, text in enumerate(texts):
-            if text not in index:
-                index[text] = len(self.values)
-                self.values.append(text)
-            mapping[i] = index[text]
+        mapping = _intern(self.values, texts)
         if len(self.values) > MAX_TRACKED:
             self.drop()
             return None
@@ -166,13 +172,7 @@ class ColumnTable:
         if self.kind == "numeric":
             target = np.arange(other.cells)
         else:
-            index = {v: i for i, v in enumerate(out.values)}
-            target = np.empty(len(other.values), dtype=np.int64)
-            for i, text in enumerate(other.values):
-                if text not in index:
-                    index[text] = len(out.values)
-                    out.values.append(text)
-                target[i] = index[text]
+            target = _intern(out.values, other.values)
             if len(out.values) > MAX_TRACKED:
                 out.drop()
                 return out
