@@ -344,3 +344,151 @@ def test_tensorboard_without_the_extra_says_how_to_get_it(tmp_path, monkeypatch)
     monkeypatch.setattr(builtins, "__import__", no_tbparse)
     with pytest.raises(InputError, match=r"reading TensorBoard event files needs the tensorboard extra\.$"):
         read_history(tmp_path)
+
+
+# ----------------------------------------------------------------------- NaN, gaps and text
+
+def _keras_log(path, values):
+    path.write_text("epoch,loss\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    return path
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_tensorboard_keeps_nan_and_inf_losses_as_the_csv_does(tmp_path, bad):
+    pytest.importorskip("tbparse", reason="the tensorboard extra is not installed")
+    values = [2.3, 1.5, 1.1, 0.9, bad, bad]
+    _write_events(tmp_path / "runs", "train", "epoch_loss", values)
+    from_tensorboard = diagnose(read_history(tmp_path / "runs"), 10)
+    from_csv = diagnose(read_history(_keras_log(tmp_path / "training.log", values)), 10)
+    assert kinds(from_tensorboard) == kinds(from_csv) == ["loss_exploding"]
+    tb, csv = from_tensorboard.diagnoses[0].evidence, from_csv.diagnoses[0].evidence
+    assert tb == {**csv, "last_finite": pytest.approx(csv["last_finite"])}  # TensorBoard stores float32
+    assert from_tensorboard.diagnoses[0].at == from_csv.diagnoses[0].at == 4
+    assert from_tensorboard.n_train == from_csv.n_train == 6
+
+
+@pytest.mark.parametrize("marker", ["", "NA", "N/A", "n/a", "na", "null", "NULL", "None", "-", " - ", "<NA>"])
+def test_missing_markers_in_a_loss_column_are_gaps_not_nan_losses(tmp_path, marker):
+    train = curves.ideal(40, 0.02, 0)
+    cells = [f"{v:.5f}" for v in train]
+    cells[10] = marker
+    h = read_history(_keras_log(tmp_path / "training.log", cells))
+    assert h.train.size == 39 and 10 not in h.train_x and np.isfinite(h.train).all()
+    assert kinds(diagnose(h, 10)) == []
+    frame = pd.DataFrame({"epoch": np.arange(40), "loss": cells})  # the same text in a DataFrame
+    assert read_history(frame).train.size == 39
+
+
+@pytest.mark.parametrize("literal,value", [("nan", "nan"), ("NaN", "nan"), ("inf", "inf"), ("-inf", "inf"),
+                                           ("Infinity", "inf")])
+def test_a_literal_nan_or_inf_loss_is_still_a_blow_up(tmp_path, literal, value):
+    cells = [f"{v:.5f}" for v in curves.ideal(40, 0.02, 0)]
+    cells[30:] = [literal] * 10
+    a = diagnose(read_history(_keras_log(tmp_path / "training.log", cells)), 10)
+    assert kinds(a) == ["loss_exploding"]
+    assert (a.diagnoses[0].at, a.diagnoses[0].evidence["value"]) == (30, value)
+
+
+def test_text_in_a_history_column_names_the_file_column_row_and_value(tmp_path):
+    cells = [f"{v:.5f}" for v in curves.ideal(20, 0.02, 0)]
+    cells[7] = "abc"
+    path = _keras_log(tmp_path / "training.log", cells)
+    with pytest.raises(InputError, match=r"^\S*training\.log: column 'loss' must be numeric\. "
+                                         r"Got 'abc' at row 7\.$") as info:
+        read_history(path)
+    assert "\n" not in str(info.value) and "empty" in info.value.hint
+    path.write_text("epoch,loss,val_loss\n0,2.0,2.1\nfirst,1.5,1.6\n2,1.2,1.3\n")
+    with pytest.raises(InputError, match=r"column 'epoch' must be numeric\. Got 'first' at row 1\.$"):
+        read_history(path)
+    path.write_text("epoch,loss,val_loss\n0,2.0,2.1\n1,1.5,?\n2,1.2,1.3\n")
+    with pytest.raises(InputError, match=r"column 'val_loss' must be numeric\. Got '\?' at row 1\.$"):
+        read_history(path)
+    frame = pd.DataFrame({"step": [0, 1, 2], "train_loss": [2.0, "abc", 1.0]})
+    with pytest.raises(InputError, match=r"^DataFrame: column 'train_loss' must be numeric\. Got 'abc' at row 1\.$"):
+        read_history(frame)
+
+
+# ----------------------------------------------------------------------- trainer_state without step
+
+def _trainer_state(path, logs):
+    path.write_text(json.dumps({"log_history": logs}))
+    return path
+
+
+def test_trainer_state_without_steps_uses_epochs(tmp_path):
+    train, val = _curves()
+    logs = [{"loss": float(train[i]), "epoch": (i + 1) / 10} for i in range(N)]
+    logs += [{"eval_loss": float(val[i]), "epoch": (i + 1) / 10} for i in range(N)]
+    h = read_history(_trainer_state(tmp_path / "trainer_state.json", logs))
+    assert (h.format, h.x_name, h.columns["x"], h.train.size, h.val.size) == ("huggingface", "epoch", "epoch", N, N)
+    _check_overfitting(h, 0.4 * N / 10)
+    # Steps on the train entries only: the eval entries have none, so both curves go by epoch.
+    for i in range(N):
+        logs[i]["step"] = (i + 1) * 50
+    assert read_history(_trainer_state(tmp_path / "trainer_state.json", logs)).x_name == "epoch"
+
+
+def test_trainer_state_without_steps_or_epochs_uses_the_entry_position(tmp_path):
+    train, val = _curves()
+    logs = []
+    for i in range(N):
+        logs += [{"loss": float(train[i])}, {"eval_loss": float(val[i])}]
+    h = read_history(_trainer_state(tmp_path / "trainer_state.json", logs))
+    assert (h.x_name, h.train.size, h.val.size) == ("entry", N, N)
+    np.testing.assert_array_equal(h.train_x, np.arange(0, 2 * N, 2))
+    _check_overfitting(h, 0.4 * 2 * N)
+    r = erranalysis.analyze(history=tmp_path / "trainer_state.json")
+    assert [f.kind for f in r.findings] == ["loss_overfitting"]
+
+
+def test_trainer_state_nan_loss_is_a_blow_up(tmp_path):
+    logs = [{"loss": v, "step": (i + 1) * 10} for i, v in enumerate([2.3, 1.5, 1.1, 0.9, float("nan"), float("nan")])]
+    logs.append({"eval_loss": None, "step": 60})  # null: not logged
+    path = _trainer_state(tmp_path / "trainer_state.json", logs)
+    assert "NaN" in path.read_text()  # what json (and the Trainer) write for a NaN loss
+    h = read_history(path)
+    assert h.val.size == 0
+    a = diagnose(h, 10)
+    assert kinds(a) == ["loss_exploding"] and a.diagnoses[0].at == 50
+
+
+@pytest.mark.parametrize("log_history,message", [
+    ({"loss": 1.0}, r"log_history must be a list of objects\. Got \{\"loss\": 1\.0\}\.$"),
+    ("abc", r"log_history must be a list of objects\. Got 'abc'\.$"),
+    ([{"loss": 2.0, "step": 1}, 5, {"loss": 1.0, "step": 2}], r"log_history entry 1 must be an object\. Got 5\.$"),
+    ([{"loss": 2.0, "step": 1}, ["loss", 1.0]], r"log_history entry 1 must be an object\. Got \[\"loss\", 1\.0\]\.$"),
+    ([{"loss": 2.0, "step": 1}, {"loss": "abc", "step": 2}],
+     r"log_history key 'loss' must be numeric\. Got 'abc' at entry 1\.$"),
+    ([{"loss": 2.0, "step": 1}, {"loss": 1.0, "step": "two"}],
+     r"log_history key 'step' must be numeric\. Got 'two' at entry 1\.$"),
+])
+def test_malformed_trainer_state_is_a_one_line_error(tmp_path, log_history, message):
+    from click.testing import CliRunner
+
+    from erranalysis.cli import cli
+
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": log_history}))
+    with pytest.raises(InputError, match=r"^\S*trainer_state\.json: " + message) as info:
+        read_history(path)
+    assert "\n" not in str(info.value)
+    res = CliRunner().invoke(cli, ["report", "--history", str(path), "--format", "none"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+# ----------------------------------------------------------------------- TensorBoard folder from Python
+
+def test_analyze_reads_a_tensorboard_log_folder(tmp_path):
+    pytest.importorskip("tbparse", reason="the tensorboard extra is not installed")
+    train, val = _curves()
+    runs = tmp_path / "runs"
+    _write_events(runs, "train", "epoch_loss", train)
+    _write_events(runs, "validation", "epoch_loss", val)
+    for given in (f"{runs}/", runs):
+        r = erranalysis.analyze(history=given)
+        assert [f.kind for f in r.findings] == ["loss_overfitting"]
+        assert (r.history.format, r.history.n_train, r.history.n_val) == ("tensorboard", N, N)
+    blown = tmp_path / "blown"
+    _write_events(blown, "train", "epoch_loss", list(train[:20]) + [float("nan")] * 5)
+    r = erranalysis.analyze(history=f"{blown}/")
+    assert r.findings[0].kind == "loss_exploding" and r.next_steps[0].problem == "loss_exploding"

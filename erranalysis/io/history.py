@@ -20,6 +20,12 @@ KNOWN_FORMATS = (
 _X_NAMES = ("step", "global_step", "iteration", "iter", "epoch")
 _TRAIN_NAMES = ("train_loss", "training_loss", "loss", "train_loss_epoch", "train_loss_step", "trn_loss")
 _VAL_NAMES = ("val_loss", "validation_loss", "valid_loss", "eval_loss", "val_loss_epoch", "test_loss", "dev_loss")
+# Cell texts that mean "not logged here" (compared stripped and lower-cased). A literal
+# nan or inf is not among them: a training library wrote it as the loss, and it means
+# the run blew up.
+_MISSING = frozenset({"", "na", "n/a", "#n/a", "null", "none", "-", "<na>"})
+_NUMERIC_HINT = ("Leave a value that was not logged empty (or write NA); nan or inf is read as a loss "
+                 "that blew up.")
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,9 @@ def read_history(source, *, x: str | None = None, train: str | None = None, val:
         return _from_table(frame, name, x, train, val)
     try:
         sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        # Only empty cells (and NA-like markers) mean "not logged": a literal nan or inf
-        # was logged and means the run blew up.
-        frame = pd.read_csv(path, sep=sep, keep_default_na=False,
-                            na_values=["", "NA", "N/A", "NaN_not_logged", "null", "None", "<NA>"])
+        # Only empty cells and missing markers mean "not logged" (see _MISSING): a literal
+        # nan or inf stays text here, and _numbers reads it as a logged blow-up.
+        frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise _fail(name, f"not a CSV table ({str(exc).splitlines()[0]})") from None
     return _from_table(frame, name, x, train, val)
@@ -113,28 +118,102 @@ def _pick(columns, wanted: str | None, candidates, name: str, flag: str, require
     return None
 
 
-def _series(frame: pd.DataFrame, xcol: str, ycol: str, name: str, sparse: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    sub = frame[[xcol, ycol]].copy()
-    xs = pd.to_numeric(sub[xcol], errors="coerce")
-    ys = pd.to_numeric(sub[ycol].replace({"nan": np.nan, "inf": np.inf, "-inf": -np.inf}), errors="coerce")
+def _show(value) -> str:
+    """A value as the error message quotes it (JSON for containers, cut when long)."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, default=str)
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _not_numeric(name: str, subject: str, where: str):
+    def error(row, value) -> InputError:
+        return InputError(f"{name}: {subject} must be numeric. Got {_show(value)} at {where} {row}.",
+                          hint=_NUMERIC_HINT)
+    return error
+
+
+def _numbers(values: pd.Series, error, nan_logged: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The values as floats and the mask of the points that were logged.
+
+    Empty cells, None and the missing markers are points not logged. Text that is a
+    number is read as one: ``nan`` and ``inf`` are logged values. A NaN that is not text
+    counts as logged only where the source tells it apart from "not logged"
+    (``nan_logged``: TensorBoard and JSON logs); in a table it is an empty cell. Any
+    other text is an error naming the row and the value.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        y = values.to_numpy(dtype=float, na_value=np.nan)
+        return y, np.ones(y.size, dtype=bool) if nan_logged else ~np.isnan(y)
+    y = np.full(len(values), np.nan)
+    logged = np.zeros(len(values), dtype=bool)
+    for i, (row, v) in enumerate(values.items()):
+        if isinstance(v, str):
+            text = v.strip()
+            if text.lower() in _MISSING:
+                continue
+            try:
+                y[i] = float(text)
+            except ValueError:
+                raise error(row, v) from None
+        elif v is None or v is pd.NA or v is pd.NaT:
+            continue
+        elif isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise error(row, v)
+        else:
+            y[i] = float(v)
+            if np.isnan(y[i]) and not nan_logged:
+                continue
+        logged[i] = True
+    return y, logged
+
+
+def _series(xs: pd.Series, ys: pd.Series, x_error, y_error, nan_logged: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """One curve: the logged points, sorted by x, values logged at one x averaged."""
+    x_arr, x_ok = _numbers(xs, x_error, nan_logged=False)
+    y_arr, y_ok = _numbers(ys, y_error, nan_logged)
     # Sparse logs (Lightning) leave a column empty on rows that log something else: drop
-    # those rows. In a dense log every row was logged, and a NaN loss means the run blew up.
-    keep = xs.notna().to_numpy() & sub[ycol].notna().to_numpy()
-    x_arr = xs.to_numpy(dtype=float)[keep]
-    y_arr = ys.to_numpy(dtype=float)[keep]
+    # those rows. A NaN or inf that was logged stays: it means the run blew up.
+    keep = x_ok & y_ok & np.isfinite(x_arr)
+    x_arr, y_arr = x_arr[keep], y_arr[keep]
     order = np.argsort(x_arr, kind="stable")
     x_arr, y_arr = x_arr[order], y_arr[order]
-    if x_arr.size and np.unique(x_arr).size < x_arr.size:
-        # Several values logged at one x (e.g. per-step and per-epoch rows): average them.
-        df = pd.DataFrame({"x": x_arr, "y": y_arr}).groupby("x", sort=True)["y"].mean()
-        x_arr, y_arr = df.index.to_numpy(dtype=float), df.to_numpy(dtype=float)
+    if x_arr.size:
+        # Several values logged at one x (e.g. per-step and per-epoch rows): average them;
+        # a NaN among them stays NaN.
+        ux, first = np.unique(x_arr, return_index=True)
+        if ux.size < x_arr.size:
+            counts = np.diff(np.append(first, x_arr.size))
+            x_arr, y_arr = ux, np.add.reduceat(y_arr, first) / counts
     return x_arr, y_arr
+
+
+def _columns(frame: pd.DataFrame, name: str, xcol: str, ycol: str) -> tuple[np.ndarray, np.ndarray]:
+    """One curve of a table, where an empty cell (NaN) is a point not logged."""
+    return _series(frame[xcol], frame[ycol], _not_numeric(name, f"column {xcol!r}", "row"),
+                   _not_numeric(name, f"column {ycol!r}", "row"))
+
+
+def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells holding a missing marker become empty cells (NaN)."""
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        marker = values.map(lambda v: isinstance(v, str) and v.strip().lower() in _MISSING).to_numpy(dtype=bool)
+        if marker.any():
+            frame[col] = values.where(~marker, np.nan)
+    return frame
 
 
 def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
     if frame.empty:
         raise InputError(f"{name}: the training history has no rows.")
     frame.columns = [str(c) for c in frame.columns]
+    frame = _blank_missing(frame)
     cols = list(frame.columns)
     lower = [c.lower() for c in cols]
     sparse = "step" in lower and "epoch" in lower and frame.isna().any().any()
@@ -143,7 +222,7 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
         # summary row's "train_loss" is an average, not a curve.
         entries = [{k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
                    for row in frame.to_dict("records")]
-        return _from_trainer_state({"log_history": entries}, name, x, train, val)
+        return _from_trainer_state({"log_history": entries}, name, x, train, val, table=True)
     if sparse:
         fmt = "lightning"
         train_candidates = ("train_loss_step", "train_loss", "train_loss_epoch", "loss")
@@ -163,36 +242,56 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
         frame = frame.reset_index(drop=True)
         frame["_index"] = np.arange(len(frame))
         xcol = "_index"
-    tx, ty = _series(frame, xcol, ycol, name, sparse)
+    tx, ty = _columns(frame, name, xcol, ycol)
     if not np.isfinite(ty).any():
         raise _fail(name, f"column {ycol!r} holds no loss values")
-    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(frame, xcol, vcol, name, sparse)
+    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _columns(frame, name, xcol, vcol)
     x_name = "epoch" if xcol.lower() == "epoch" else ("step" if xcol != "_index" else "row")
     return History(name, fmt, x_name, tx, ty, vx, vy, {"x": xcol, "train": ycol, "val": vcol})
 
 
-def _from_trainer_state(doc: dict, name: str, x, train, val) -> History:
-    logs = doc.get("log_history") or []
-    if not isinstance(logs, list) or not logs:
+def _from_trainer_state(doc: dict, name: str, x, train, val, *, table: bool = False) -> History:
+    """Curves of a Hugging Face ``log_history``: one entry per logging event, each with
+    the keys it logged. The x axis is ``step`` when every entry of the curves has one,
+    else ``epoch``, else the entry's position in the list."""
+    logs = doc.get("log_history")
+    if logs is None or (isinstance(logs, list) and not logs):
         raise _fail(name, "log_history is empty")
-    entries = [entry for entry in logs if isinstance(entry, dict)]
-    frame = pd.DataFrame(entries)
-    xcol = x or ("step" if "step" in frame.columns else "epoch")
+    hint = "A Hugging Face trainer_state.json holds log_history as a list of objects, one per logging step."
+    if not isinstance(logs, list):
+        raise InputError(f"{name}: log_history must be a list of objects. Got {_show(logs)}.", hint=hint)
+    for i, entry in enumerate(logs):
+        if not isinstance(entry, dict):
+            raise InputError(f"{name}: log_history entry {i} must be an object. Got {_show(entry)}.", hint=hint)
     ycol = train or "loss"
-    vcol = val or ("eval_loss" if "eval_loss" in frame.columns else None)
-    for col, flag in ((xcol, "--history-x"), (ycol, "--history-train")):
-        if col not in frame.columns:
-            raise _fail(name, f"log_history has no {col!r} entries ({flag})")
+    vcol = val or ("eval_loss" if any("eval_loss" in e for e in logs) else None)
+    if not any(ycol in e for e in logs):
+        raise _fail(name, f"log_history has no {ycol!r} entries (--history-train)")
+    if vcol is not None and not any(vcol in e for e in logs):
+        raise _fail(name, f"log_history has no {vcol!r} entries (--history-val)")
+    on_curves = [e for e in logs if ycol in e or (vcol is not None and vcol in e)]
+    if x is not None:
+        if not any(x in e for e in logs):
+            raise _fail(name, f"log_history has no {x!r} entries (--history-x)")
+        xcol = x
+    else:
+        xcol = next((k for k in ("step", "epoch") if all(e.get(k) is not None for e in on_curves)), None)
+    subject, where = ("column {!r}", "row") if table else ("log_history key {!r}", "entry")
 
-    def logged(col):  # the entries that carry this key (a NaN value there was logged)
-        return pd.DataFrame([e for e in entries if col in e and xcol in e])
+    def curve(col):  # the entries that carry this key (a NaN value there was logged)
+        rows = [i for i, e in enumerate(logs) if col in e]
+        xs = pd.Series(rows if xcol is None else [logs[i].get(xcol) for i in rows], index=rows, dtype=object)
+        ys = pd.Series([logs[i][col] for i in rows], index=rows, dtype=object)
+        return _series(xs, ys, _not_numeric(name, subject.format(xcol), where),
+                       _not_numeric(name, subject.format(col), where), nan_logged=True)
 
-    tx, ty = _series(logged(ycol), xcol, ycol, name)
+    tx, ty = curve(ycol)
     if not np.isfinite(ty).any():
         raise _fail(name, f"log_history has no {ycol!r} values")
-    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _series(logged(vcol), xcol, vcol, name)
-    return History(name, "huggingface", "step" if xcol == "step" else "epoch", tx, ty, vx, vy,
-                   {"x": xcol, "train": ycol, "val": vcol})
+    vx, vy = (np.empty(0), np.empty(0)) if vcol is None else curve(vcol)
+    x_name = "entry" if xcol is None else ("epoch" if xcol.lower() == "epoch" else "step")
+    return History(name, "huggingface", x_name, tx, ty, vx, vy,
+                   {"x": xcol or "entry", "train": ycol, "val": vcol})
 
 
 def _from_tensorboard(path: Path, name: str, x, train, val) -> History:
@@ -232,7 +331,12 @@ def _from_tensorboard(path: Path, name: str, x, train, val) -> History:
     if tkey is None:
         raise _fail(name, f"no train-loss scalar among {', '.join(keys)}")
     vkey = pick(val, True, "--history-val")
-    frame = scalars.pivot_table(index="step", columns="key", values="value", aggfunc="mean").reset_index()
-    tx, ty = _series(frame, "step", tkey, name)
-    vx, vy = (np.empty(0), np.empty(0)) if vkey is None else _series(frame, "step", vkey, name)
+
+    def curve(key):  # every logged value, NaN and inf included, as in a CSV
+        sub = scalars[scalars["key"] == key]
+        return _series(sub["step"], sub["value"], _not_numeric(name, f"scalar {key!r} step", "row"),
+                       _not_numeric(name, f"scalar {key!r}", "row"), nan_logged=True)
+
+    tx, ty = curve(tkey)
+    vx, vy = (np.empty(0), np.empty(0)) if vkey is None else curve(vkey)
     return History(name, "tensorboard", "step", tx, ty, vx, vy, {"x": "step", "train": tkey, "val": vkey})
