@@ -10,7 +10,7 @@ import click
 
 from ._version import __version__
 from .errors import ErranalysisError, UsageError
-from .files import write_atomic
+from .files import folder_problem, input_overlap, input_paths, is_pattern, same_file, write_atomic
 from .result import SEVERITIES
 
 EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -114,9 +114,10 @@ def cli() -> None:
 @click.option("--n-train-val", type=int, help="Summary mode: train_val rows.")
 @click.option("--n-val", type=int, help="Summary mode: val rows.")
 @click.option("--n-test", type=int, help="Summary mode: test rows.")
-@click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--history", "history_path", type=click.Path(path_type=Path),
               help="Training history to diagnose: Keras CSVLogger CSV, Lightning metrics.csv, Hugging Face "
-                   "trainer_state.json, or a CSV/JSON of x, train loss, val loss. Works without PREDICTIONS.")
+                   "trainer_state.json, a TensorBoard log folder or tfevents file (tensorboard extra), or a "
+                   "CSV/JSON of x, train loss, val loss. Works without PREDICTIONS.")
 @click.option("--history-x", help="History column of the x axis (step or epoch).")
 @click.option("--history-train", help="History column of the train loss.")
 @click.option("--history-val", help="History column of the val loss.")
@@ -159,16 +160,11 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
                 "Give a predictions file, summary errors with --train/--train-val/--val/--test, or --history.",
                 hint="Example: erranalysis report preds.parquet --goal 0.01",
             )
-        inputs = [p for p in (predictions, history_path) if p is not None]
-        if json_path is not None and str(json_path) != "-":
-            if any(json_path.resolve() == p.resolve() for p in inputs):
-                raise UsageError(f"--json {json_path} is an input file; it would be overwritten.",
-                                 hint="Pick another path for --json.")
         outputs = report_paths(predictions if predictions is not None else history_path, output, fmt)
-        for path in outputs:
-            if any(path.resolve() == p.resolve() for p in inputs):
-                raise UsageError(f"{path} is an input file; it would be overwritten.",
-                                 hint="Pick another -o/--output.")
+        check_outputs(predictions, history_path, outputs, json_path, from_flag=output is not None)
+        if output is not None and output.suffix.lower() not in (".html", ".htm", ".pdf"):
+            raise UsageError(f"-o/--output must end in .html or .pdf. Got {str(output)!r} instead.",
+                             hint="Use --json for the JSON document.")
         page_size = "letter" if page_size.lower() == "letter" else "A4"
         if template_dir is not None:
             from .resources import templates_dir
@@ -266,32 +262,76 @@ def report_paths(predictions: Path | None, output: Path | None, fmt: str) -> lis
     """The report files to write: ``-o`` alone, else named after the input per ``--format``.
 
     Default names sit in the current folder: ``preds.parquet`` gives
-    ``preds.report.html`` and ``preds.report.pdf``. The input is never a target.
+    ``preds.report.html`` and ``preds.report.pdf``. :func:`check_outputs` keeps them off the inputs.
     """
     if output is not None:
-        if predictions is not None and output.resolve() == predictions.resolve():
-            raise UsageError(f"{output} is the input file; it would be overwritten.", hint="Pick another -o/--output.")
-        if output.suffix.lower() not in (".html", ".htm", ".pdf"):
-            raise UsageError(f"-o/--output must end in .html or .pdf. Got {str(output)!r} instead.",
-                             hint="Use --json for the JSON document.")
-        paths = [output]
-    else:
-        stem = _stem(predictions) if predictions is not None else "erranalysis"
-        suffixes = {"both": [".html", ".pdf"], "html": [".html"], "pdf": [".pdf"], "none": []}[fmt]
-        paths = [Path(f"{stem}.report{s}") for s in suffixes]
-    for path in paths:
-        if predictions is not None and path.resolve() == predictions.resolve():
-            raise UsageError(f"{path} is the input file; it would be overwritten.", hint="Pick another -o/--output.")
-        if path.parent != Path("") and not path.parent.is_dir():
-            raise UsageError(f"{path}: folder {str(path.parent)!r} does not exist.", hint="Create it first.")
-    return paths
+        return [output]
+    stem = _stem(predictions) if predictions is not None else "erranalysis"
+    suffixes = {"both": [".html", ".pdf"], "html": [".html"], "pdf": [".pdf"], "none": []}[fmt]
+    return [Path(f"{stem}.report{s}") for s in suffixes]
+
+
+def check_outputs(predictions: Path | None, history: Path | None, reports: list[Path], json_path: Path | None,
+                  from_flag: bool = True) -> None:
+    """Refuse, before anything is read or written, an output that would change an input
+    (a file of it, or anything inside an input folder), that shares its path with another
+    output, or whose folder does not exist.
+
+    Paths are compared after resolving symlinks, and hard links to one file count as that
+    file. ``from_flag``: the reports were named with -o (else after the input).
+    """
+    groups = []  # (what was given, its files, its folders)
+    if predictions is not None:
+        groups.append((str(predictions), *input_paths(predictions)))
+    if history is not None:
+        groups.append((str(history), *input_paths(history, pattern=False)))
+    outputs = [(path, "report") for path in reports]
+    if json_path is not None and str(json_path) != "-":
+        outputs.append((json_path, "json"))
+    seen = []
+    for path, kind in outputs:
+        text = str(path)
+        if kind == "json":
+            label, role, hint = f"--json {text}", f"--json {text}", "Pick another path for --json."
+        else:
+            label = text
+            role = f"-o {text}" if from_flag else f"the report {text}"
+            hint = "Pick another -o/--output."
+        problem = folder_problem(path)
+        if problem is not None:
+            why, message = problem
+            if why == "missing":
+                hint = "Create it first." if kind == "report" else "Create it first, or pick another path for --json."
+            raise UsageError(message, hint=hint)
+        for given, files, folders in groups:
+            hit = input_overlap(path, files, folders)
+            if hit is None:
+                continue
+            where, name = hit
+            if where == "folder":
+                raise UsageError(f"{label} is inside the input folder {name}; writing there would change the input.",
+                                 hint=f"Pick a path outside {name} for --json." if kind == "json"
+                                 else f"Pick an -o/--output outside {name}.")
+            if files == [given]:  # the input named itself, not through a folder or glob
+                if name == text:
+                    what = "an input file" if kind == "json" else "the input file"
+                else:
+                    what = f"the input file {name}"
+            else:
+                what = ("" if name == text else f"{name}, ") + f"a file of the input {given}"
+            raise UsageError(f"{label} is {what}; it would be overwritten.", hint=hint)
+        for other, other_role in seen:
+            if same_file(path, other):
+                raise UsageError(f"{role} and {other_role} are the same file; two outputs cannot share one path.",
+                                 hint=hint)
+        seen.append((path, role))
 
 
 def _stem(path: Path) -> str:
     """The name reports are called after: a file's name up to its first dot, a folder's
-    name, or for a glob pattern the part before the first wildcard."""
+    name, or for a glob pattern (a path that does not exist) the part before the first wildcard."""
     text = str(path)
-    if any(ch in text for ch in "*?["):
+    if is_pattern(text):  # an existing file or folder is taken literally, brackets and all
         cut = min(text.index(ch) for ch in "*?[" if ch in text)
         prefix = text[:cut]
         name = prefix if not prefix.endswith(("/", "\\")) else prefix.rstrip("/\\")

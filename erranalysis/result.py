@@ -308,20 +308,45 @@ class Result:
 
         if path is None:
             return report.render_html(self, **options)
-        report.save(self, _with_suffix(path, (".html", ".htm")), **options)
+        report.save(self, self._target(_with_suffix(path, (".html", ".htm"))), **options)
         return None
 
     def to_pdf(self, path, **options) -> None:
         """Write the print-ready PDF report to ``path`` (same options as ``to_html``)."""
         from . import report
 
-        report.save(self, _with_suffix(path, (".pdf",)), **options)
+        report.save(self, self._target(_with_suffix(path, (".pdf",))), **options)
 
     def save(self, path, **options):
-        """Write the report to ``path``: HTML, PDF or JSON, chosen by the extension."""
+        """Write the report to ``path``: HTML, PDF or JSON, chosen by the extension.
+
+        The inputs this result was computed from are never overwritten: a path that is one
+        of their files, or lies inside an input folder, raises :class:`UsageError`.
+        """
         from . import report
 
-        return report.save(self, path, **options)
+        return report.save(self, self._target(path), **options)
+
+    def _target(self, path):
+        """``path``, once it is known not to touch the input or the history file this
+        result was read from (symlinks resolved, hard links included)."""
+        from .errors import UsageError
+        from .files import input_overlap, input_paths
+
+        for name, pattern in ((self.provenance.input, True), (self.provenance.history, False)):
+            if not name:
+                continue
+            hit = input_overlap(path, *input_paths(name, pattern=pattern))
+            if hit is None:
+                continue
+            where, found = hit
+            if where == "folder":
+                raise UsageError(f"{path} is inside the input folder {found}; writing there would change the input.",
+                                 hint=f"Pick a path outside {found}.")
+            what = "the input file" if found == name else (
+                ("" if found == str(path) else f"{found}, ") + f"a file of the input {name}")
+            raise UsageError(f"{path} is {what}; it would be overwritten.", hint="Pick another path.")
+        return path
 
     def _repr_html_(self) -> str:
         from . import report

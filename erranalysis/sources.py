@@ -102,7 +102,7 @@ def is_parquet_dataset(data: Any, input_format: str | None) -> bool:
     text = str(data)
     if input_format not in (None, "parquet"):
         return False
-    if any(ch in text for ch in "*?["):
+    if any(ch in text for ch in "*?[") and not Path(text).exists():
         return True
     path = Path(text)
     if path.is_dir():
@@ -120,8 +120,9 @@ def _skipped(parts) -> bool:
 
 def _dataset_files(text: str) -> tuple[list[str], Path | None]:
     """The data files of a file, folder or glob, in name order, and the folder their
-    relative paths (and ``key=value`` partition folders) start from."""
-    if any(ch in text for ch in "*?["):
+    relative paths (and ``key=value`` partition folders) start from. A path that exists is
+    taken literally (``preds[1].parquet``); only one that does not is a glob pattern."""
+    if any(ch in text for ch in "*?[") and not Path(text).exists():
         parts = Path(text).parts
         fixed = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
         root = Path(*parts[:fixed]) if fixed else Path(".")
