@@ -227,6 +227,8 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
             first = spec.validate(head, partial=True)
         except InputError as exc:
             raise source.head_error(exc) from None
+        if first.weight_scale is not None:
+            spec = replace(spec, weight_scale=first.weight_scale)
         if "proba" in first.columns_used:
             spec = replace(spec, classes=first.classes)
         else:
@@ -245,7 +247,7 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
         worker.join()
     provenance = Provenance(
         input=spec.name,
-        sha256=hashing.get("sha256"),
+        sha256=hashing.get("sha256") or getattr(source, "sha256", None),
         rows=acc.n_rows,
         rows_by_split={},
         columns=base.columns_used,

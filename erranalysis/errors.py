@@ -10,6 +10,8 @@ class ErranalysisError(Exception):
     """
 
     def __init__(self, message: str, hint: str | None = None):
+        # One line each, whatever the names and values quoted in them hold.
+        message, hint = one_line(message), None if hint is None else one_line(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -24,6 +26,11 @@ class InputError(ErranalysisError):
 
 class UsageError(ErranalysisError):
     """The arguments given to ``analyze`` or the command line do not fit together."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks written as ``\\n`` (a name or value may hold one)."""
+    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def first_line(exc: BaseException) -> str:

@@ -22,7 +22,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from .errors import InputError, UsageError, first_line
-from .io.read import FORMATS, UNREADABLE_HINT, read_table
+from .io.read import (FORMATS, INDEX_COLUMN, READ_WARNINGS, UNREADABLE_HINT, drop_index_columns, is_stream,
+                      read_stream, read_table, text_columns)
 from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
 from .stats.accumulate import shift_rows
@@ -47,11 +48,13 @@ class ReadSpec:
     threshold: float | None
     settings: Settings
     classes: tuple | None = None
+    #: The weights' scale, fixed from the first rows so that every batch sums alike.
+    weight_scale: float | None = None
 
     def validate(self, frame: pd.DataFrame, partial: bool) -> Predictions:
         return validate_frame(frame, name=self.name, columns=self.columns, positive_label=self.positive_label,
                               threshold=self.threshold, settings=self.settings, classes=self.classes,
-                              partial=partial)
+                              partial=partial, weight_scale=self.weight_scale)
 
 
 Progress = Callable[[str, int, int | None], None]
@@ -66,6 +69,8 @@ class FrameSource:
 
     streamed = False
     ordered = True
+    #: The hash of input bytes read already (a pipe), when there is no file to hash.
+    sha256: str | None = None
 
     def __init__(self, frame: pd.DataFrame, name: str, path: Path | None = None):
         self.frame, self.name, self.path = frame, name, path
@@ -400,19 +405,35 @@ def arrow_frame(batch) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    notes: list = []
+    if any(INDEX_COLUMN.fullmatch(name) for name in batch.schema.names) or any(
+            pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
+            for t in batch.schema.types):
+        table = text_columns(drop_index_columns(pa.Table.from_batches([batch])), notes)
+        batch = table.combine_chunks().to_batches()[0]
     arrays = [pc.dictionary_encode(col) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
               else col for col in batch.columns]
     frame = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas(split_blocks=True)
     frame.index = pd.RangeIndex(len(frame))
+    if notes:
+        frame.attrs[READ_WARNINGS] = notes
     return frame
 
 
 def open_source(data: Any, input_format: str | None, name: str | None = None):
     """The source for a path (streamed when it is Parquet) or an in-memory DataFrame."""
     if isinstance(data, (str, Path)):
+        path = Path(data)
+        if is_stream(path):
+            # A pipe (/dev/stdin) is read once, into memory: hashed and parsed from there.
+            import hashlib
+
+            raw = read_stream(path)
+            source = FrameSource(read_table(path, input_format, data=raw), str(data))
+            source.sha256 = hashlib.sha256(raw).hexdigest()
+            return source
         if is_parquet_dataset(data, input_format):
             return DatasetSource(data)
-        path = Path(data)
         return FrameSource(read_table(path, input_format), str(data), path)
     if isinstance(data, pd.DataFrame):
         return FrameSource(data.copy(deep=False), name or "DataFrame")

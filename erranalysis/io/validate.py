@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import InputError, UsageError
 from ..settings import Settings
+from .read import INDEX_COLUMN, READ_WARNINGS
 
 #: The four splits, in the order the decomposition walks them.
 SPLITS = ("train", "train_val", "val", "test")
@@ -80,6 +81,8 @@ class Predictions:
     split_given: bool = True
     #: Row number of each row in the input (None: the position).
     rows: np.ndarray | None = None
+    #: The power of two the weights were multiplied by (None without weights).
+    weight_scale: float | None = None
 
     @property
     def n_classes(self) -> int:
@@ -118,6 +121,42 @@ def _first(mask: np.ndarray) -> int:
 # ---------------------------------------------------------------------------- labels
 
 
+#: Integers from here on do not fit int64: such classes are kept as their text.
+_INT64_LIMIT = 2.0 ** 63
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """Numbers stored as categories or Python objects, as a column of numbers: the
+    classes 2 and 10 keep their numeric order and type whatever the column's dtype."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if pd.api.types.is_numeric_dtype(categories) or pd.api.types.is_bool_dtype(categories):
+            codes = values.cat.codes.to_numpy()
+            return pd.Series(categories.to_numpy().take(np.maximum(codes, 0)), index=values.index)
+        return values
+    if values.dtype == object:
+        inferred = pd.api.types.infer_dtype(values, skipna=True)
+        try:
+            if inferred == "integer":
+                return values.astype(np.int64)
+            if inferred in ("floating", "mixed-integer-float", "decimal"):
+                return values.astype(np.float64)
+            if inferred == "boolean":
+                return values.astype(bool)
+        except (OverflowError, TypeError, ValueError):
+            return values  # integers beyond int64: their text
+    return values
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """The text form of each value (``class_text``: 3.0 is "3", 2**64 is its digits)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        codes, uniques = pd.factorize(values)
+        texts = np.array([class_text(u) for u in uniques] + [""], dtype=object)
+        return texts[codes]
+    return values.astype(str).to_numpy(dtype=object)
+
+
 def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
     """Return the labels as a numpy array of int, bool or str; error on missing values."""
     missing = values.isna().to_numpy()
@@ -127,14 +166,19 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
             f"{name}: column {col!r} has a missing value at row {row}.",
             hint="Every row needs its true class; drop unlabelled rows before the analysis.",
         )
+    values = _plain(values)
     if pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=bool)
+    if pd.api.types.is_unsigned_integer_dtype(values) and len(values) and values.max() >= _INT64_LIMIT:
+        return _texts(values)
     if pd.api.types.is_integer_dtype(values):
         return values.to_numpy(dtype=np.int64)
     if pd.api.types.is_float_dtype(values):
         arr = values.to_numpy(dtype=np.float64)
         if np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            return arr.astype(np.int64)
+            if np.abs(arr).max() < _INT64_LIMIT:
+                return arr.astype(np.int64)
+            return _texts(values)
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         row = _first(bad)
         raise InputError(
@@ -158,7 +202,7 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
                 f"{name}: column {col!r} mixes value types ({', '.join(names)}); classes must all be of one type.",
                 hint="Convert the labels to one type first, e.g. all strings.",
             )
-    return values.astype(str).to_numpy(dtype=object)
+    return _texts(values)
 
 
 def label_classes(uniques: pd.Series, name: str, col: str) -> list | None:
@@ -214,9 +258,10 @@ def _encode_other(series: pd.Series, kind: str, classes: list, name: str, col: s
     if missing.any():
         row = _first(missing)
         raise InputError(f"{name}: column {col!r} has a missing value at row {row}.")
+    series = _plain(series)
     if kind == "i" and pd.api.types.is_float_dtype(series):
         arr = series.to_numpy(dtype=np.float64)
-        if np.all(arr == np.round(arr)):
+        if np.all(arr == np.round(arr)) and np.abs(arr).max() < _INT64_LIMIT:
             values = arr.astype(np.int64)
         else:
             values = arr
@@ -225,10 +270,10 @@ def _encode_other(series: pd.Series, kind: str, classes: list, name: str, col: s
     elif kind == "i" and pd.api.types.is_integer_dtype(series):
         values = series.to_numpy(dtype=np.int64)
     elif kind == "s":
-        values = series.astype(str).to_numpy(dtype=object)
+        values = _texts(series)
     else:
         # Types differ (e.g. labels are bool, pred is text): match through the text form.
-        uniques, inverse = np.unique(series.astype(str).to_numpy(dtype=object), return_inverse=True)
+        uniques, inverse = np.unique(_texts(series), return_inverse=True)
         mapped = [_coerce_text(u, kind) for u in uniques]
         lookup = {class_text(c): i for i, c in enumerate(classes)}
         codes_u = np.array(
@@ -358,6 +403,7 @@ def validate_frame(
     settings: Settings | None = None,
     classes: list | tuple | None = None,
     partial: bool = False,
+    weight_scale: float | None = None,
 ) -> Predictions:
     """Check ``df`` against the input contract and return encoded :class:`Predictions`.
 
@@ -367,16 +413,22 @@ def validate_frame(
     ``classes`` fixes the classes (in order) instead of reading them off ``df``, and
     ``partial`` says ``df`` is one batch of a larger table: the checks that need every
     row (a weight column that is zero everywhere, classes absent from train) are left
-    to the caller.
+    to the caller. ``weight_scale`` multiplies the weights (a power of two, so exactly);
+    by default it is the one that brings the largest weight into [0.5, 1), so sums of
+    weights and of their squares neither overflow nor underflow.
     """
     cols = columns or Columns()
     settings = settings or Settings()
-    warnings: list[InputWarning] = []
+    warnings: list[InputWarning] = [InputWarning(code, message) for code, message in df.attrs.get(READ_WARNINGS, ())]
     if len(df) == 0:
         raise InputError(f"{name}: has no rows.")
     if not df.index.equals(pd.RangeIndex(len(df))):
         df = df.reset_index(drop=True)
     df.columns = [str(c) for c in df.columns]
+    index_cols = [c for c in df.columns if INDEX_COLUMN.fullmatch(c)]
+    if index_cols:
+        df = df.drop(columns=index_cols)
+    df = _bytes_as_text(df, warnings)
     duplicated = df.columns[df.columns.duplicated()].unique().tolist()
     if duplicated:
         raise InputError(
@@ -451,7 +503,9 @@ def validate_frame(
         # is column-major, which every later step handles.
         proba = np.vstack(mats).T
         sums = proba.sum(axis=1)
-        bad = np.abs(sums - 1.0) > settings.proba_sum_tolerance
+        # The slack keeps a row summing to exactly 1 - tolerance (0.99 in floating point
+        # is 0.98999...) inside the tolerance.
+        bad = np.abs(sums - 1.0) > settings.proba_sum_tolerance + 1e-9
         if bad.any():
             row = _first(bad)
             raise InputError(
@@ -563,6 +617,24 @@ def validate_frame(
             raise InputError(
                 f"{name}: column {cols.weight!r} must be finite and non-negative. Got {_fmt(weight[row])} at row {row}."
             )
+        if weight_scale is None:
+            weight_scale = scale_for_weights(weight)
+        scaled = weight * weight_scale if weight_scale != 1.0 else weight
+        too_big = scaled > MAX_SCALED_WEIGHT
+        if too_big.any():
+            row = _first(too_big)
+            raise InputError(
+                f"{name}: column {cols.weight!r} holds {_fmt(weight[row])} at row {row}, more than "
+                f"{MAX_SCALED_WEIGHT / weight_scale:.3g}: sums of such weights overflow beside those of the first rows.",
+                hint="Divide the weights by a constant so that they are of an ordinary size.",
+            )
+        if weight_scale != 1.0:
+            weight = scaled
+            warnings.append(InputWarning(
+                "weights_rescaled",
+                f"the weights in {cols.weight!r} were multiplied by 2**{int(np.log2(weight_scale))} so that "
+                "their sums and squares stay finite; weighted counts are in those units.",
+            ))
         columns_used["weight"] = cols.weight
 
     loss = None
@@ -625,7 +697,52 @@ def validate_frame(
         columns_used=columns_used,
         warnings=warnings,
         split_given=split_given,
+        weight_scale=weight_scale if weight is not None else None,
     )
+
+
+#: Largest weights used as they are: beyond 2**300 (about 2e90) squares of weights
+#: near the largest would overflow in sums, below 2**-300 squares of small ones underflow.
+WEIGHT_TOP = 300
+#: Largest weight after scaling (a later batch may hold larger weights than the first rows).
+MAX_SCALED_WEIGHT = 2.0 ** (WEIGHT_TOP + 150)
+
+
+def scale_for_weights(weight: np.ndarray) -> float:
+    """1 for weights of any ordinary size; else the power of two that brings the largest
+    into [2**299, 2**300) or, when every weight is tiny, [2**-301, 2**-300)."""
+    top = float(weight.max()) if weight.size else 0.0
+    if not top > 0 or not np.isfinite(top):
+        return 1.0
+    exponent = int(np.frexp(top)[1])
+    if exponent > WEIGHT_TOP:
+        return float(np.ldexp(1.0, WEIGHT_TOP - exponent))
+    if exponent < -WEIGHT_TOP:
+        return float(np.ldexp(1.0, -WEIGHT_TOP - exponent))
+    return 1.0
+
+
+def _bytes_as_text(df: pd.DataFrame, warnings: list) -> pd.DataFrame:
+    """Columns of Python bytes (Parquet binary read by pandas) as text, as the file
+    readers do: UTF-8 where every value is, else Latin-1 byte by byte."""
+    found = [c for c in df.columns if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) == "bytes"]
+    if not found:
+        return df
+    import pyarrow as pa
+
+    from .read import text_columns
+
+    df = df.copy(deep=False)
+    for col in found:
+        try:
+            array = pa.array(df[col].to_numpy(), type=pa.large_binary(), from_pandas=True)
+        except (pa.ArrowException, TypeError):
+            continue  # bytes mixed with other objects: left as they are
+        notes: list = []
+        text = text_columns(pa.table({"c": array}), notes).column(0)
+        df[col] = pd.Series(text.to_pandas(), index=df.index)
+        warnings.extend(InputWarning(code, message.replace("column 'c'", f"column {col!r}")) for code, message in notes)
+    return df
 
 
 def check_weight_sums(sums: dict, name: str, col: str) -> None:
