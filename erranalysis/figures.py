@@ -79,6 +79,16 @@ def _pct_axis(ax, axis="y"):
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
+def _error_bar(value: float, ci) -> np.ndarray:
+    """The ``[[below], [above]]`` extents of an error bar from ``value`` to the ends of ``ci``.
+
+    Both are clipped at 0: matplotlib refuses a negative extent, and an interval that
+    misses its value by a rounding error (or at all) must not stop the report.
+    """
+    lo, hi = ci
+    return np.maximum(np.array([[value - lo], [hi - value]], dtype=float), 0.0)
+
+
 def decomposition(result: Result) -> str | None:
     """Waterfall from the goal to the final error: one bar per term, with its interval."""
     dec = result.decomposition
@@ -128,8 +138,8 @@ def decomposition(result: Result) -> str | None:
                edgecolor="black", linewidth=0.6)
         if cis[i] is not None:
             top = bottoms[i] + heights[i]
-            ax.errorbar(x[i], top, yerr=[[top - cis[i][0]], [cis[i][1] - top]], fmt="none", ecolor="black",
-                        capsize=3, linewidth=0.9)
+            ax.errorbar(x[i], top, yerr=_error_bar(top, cis[i]), fmt="none", ecolor="black", capsize=3,
+                        linewidth=0.9)
         end = max(bottoms[i], bottoms[i] + heights[i])
         if cis[i] is not None:
             end = max(end, cis[i][1])
@@ -365,7 +375,7 @@ def slice_errors(result: Result, top: int = 12) -> str | None:
     ys = np.arange(len(chosen))
     for i, s in enumerate(chosen):
         color = OKABE_ITO["vermillion"] if s.significant else OKABE_ITO["grey"]
-        ax.errorbar(s.error, i, xerr=[[s.error - s.ci[0]], [s.ci[1] - s.error]], fmt="o" if s.significant else "s",
+        ax.errorbar(s.error, i, xerr=_error_bar(s.error, s.ci), fmt="o" if s.significant else "s",
                     color=color, ecolor=color, capsize=2, markersize=5, markerfacecolor=color if s.significant else "white")
     ax.axvline(sa.overall_error, color="black", linestyle="--", linewidth=1)
     ax.annotate("overall", (sa.overall_error, len(chosen) - 0.4), xytext=(3, 0), textcoords="offset points",

@@ -240,3 +240,54 @@ def test_block_histograms_equal_a_direct_count(monkeypatch):
     b = score_bins(p, 512)
     for j in (1, 100, 256, 400, 511):
         assert np.array_equal(p >= edges[j], b >= j)
+
+
+# -------------------------------------------------- vectorised Wilson intervals
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from erranalysis.stats.intervals import wilson_array  # noqa: E402
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 200), confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_wilson_array_equals_the_scalar_wilson_everywhere(n, confidence):
+    # Every rate k/n (0 and 1 included) on n rows, element by element.
+    p = np.arange(n + 1) / n
+    lo, hi = wilson_array(p, np.full(n + 1, n), confidence)
+    expected = np.array([wilson(float(x), n, confidence) for x in p])
+    np.testing.assert_allclose(lo, expected[:, 0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(hi, expected[:, 1], rtol=0, atol=1e-15)
+    assert np.all(lo <= p) and np.all(hi >= p)
+    assert lo[0] == 0.0 and hi[-1] == 1.0
+
+
+def test_wilson_array_holds_the_rate_at_every_size_up_to_200():
+    # At 0% and 100% the closed form misses 0 or 1 by one rounding step for sizes such
+    # as 5, 10, 13, 17 and 20: the interval must still start at 0 and end at 1 exactly.
+    for n in range(1, 201):
+        p = np.arange(n + 1) / n
+        lo, hi = wilson_array(p, np.full(n + 1, float(n)))
+        assert lo[0] == 0.0 and hi[-1] == 1.0, n
+        assert np.all(lo <= p) and np.all(hi >= p), n
+        assert np.all(lo >= 0.0) and np.all(hi <= 1.0), n
+
+
+def test_wilson_array_matches_scipy():
+    from scipy.stats import binomtest
+
+    for n in (1, 2, 5, 10, 13, 17, 20, 34, 100, 199, 200):
+        p = np.arange(n + 1) / n
+        lo, hi = wilson_array(p, np.full(n + 1, n))
+        for k in range(n + 1):
+            ci = binomtest(k, n).proportion_ci(0.95, method="wilson")
+            assert lo[k] == pytest.approx(ci.low, abs=1e-12) and hi[k] == pytest.approx(ci.high, abs=1e-12)
+
+
+def test_wilson_array_undefined_rates_and_sizes_give_the_whole_range():
+    lo, hi = wilson_array(np.array([0.5, np.nan, 0.2, 0.3]), np.array([0.0, 3.0, -1.0, np.nan]))
+    assert lo.tolist() == [0.0] * 4 and hi.tolist() == [1.0] * 4
+    assert [wilson(x, m) for x, m in ((0.5, 0), (float("nan"), 3), (0.2, -1))] == [(0.0, 1.0)] * 3
+    # Newcombe (1998): 81/263 -> 0.2553 to 0.3662, as for the scalar.
+    lo, hi = wilson_array(np.array([81 / 263]), np.array([263]))
+    assert lo[0] == pytest.approx(0.2553, abs=5e-5) and hi[0] == pytest.approx(0.3662, abs=5e-5)

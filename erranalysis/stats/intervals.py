@@ -66,15 +66,23 @@ def kish_n(weight_sum: float, weight_sq_sum: float) -> float:
 
 
 def wilson_array(p: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`wilson` (used for per-slice and per-class rates)."""
-    p = np.asarray(p, dtype=float)
-    n = np.asarray(n, dtype=float)
+    """Vectorised :func:`wilson` (used for per-slice and per-class rates).
+
+    Element by element it returns what :func:`wilson` returns, clamp included: the
+    interval holds ``p`` (``lo <= p <= hi``), starts at exactly 0 when ``p`` is 0 and
+    ends at exactly 1 when ``p`` is 1, whatever the rounding of the closed form.
+    """
+    p, n = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(n, dtype=float))
     z = z_value(confidence)
     z2 = z * z
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = 1.0 + z2 / n
         centre = (p + z2 / (2 * n)) / denom
         half = z * np.sqrt(np.maximum(p * (1 - p) / n + z2 / (4 * n * n), 0.0)) / denom
-    lo = np.where(n > 0, np.maximum(0.0, centre - half), 0.0)
-    hi = np.where(n > 0, np.minimum(1.0, centre + half), 1.0)
+        # min/max guard against rounding for rates within 1e-16 of 0 or 1, as in wilson().
+        lo = np.where(p <= 0, 0.0, np.minimum(np.maximum(0.0, centre - half), p))
+        hi = np.where(p >= 1, 1.0, np.maximum(np.minimum(1.0, centre + half), p))
+    undefined = ~(n > 0) | ~np.isfinite(p)
+    lo = np.where(undefined, 0.0, lo)
+    hi = np.where(undefined, 1.0, hi)
     return lo, hi
