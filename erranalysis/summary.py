@@ -1,8 +1,14 @@
-"""The terminal summary: headline, errors, decomposition, top findings (rich)."""
+"""The terminal summary: headline, errors, decomposition, top findings (rich).
+
+Rich reads ``[...]`` as markup. Text that comes from the data (class, column and
+slice names, finding titles, advice, file paths, warnings) goes through :func:`_t`,
+so a class called ``[bold]x`` prints as itself and ``[/]`` cannot break the output.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -13,28 +19,33 @@ _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info"
 _VERDICT_STYLE = {"material": "bold", "negligible": "dim", "too_noisy": "yellow"}
 
 
+def _t(value) -> str:
+    """``value`` as text with rich markup escaped: it prints literally."""
+    return escape(str(value))
+
+
 def print_summary(result: Result, json_path=None, console: Console | None = None, max_findings: int = 6,
                   reports=()) -> None:
     """Print the summary of ``result`` to the terminal."""
     console = console or Console(highlight=False)
-    console.print(Panel(result.headline, title="Next step", title_align="left", border_style="green"))
+    console.print(Panel(_t(result.headline), title="Next step", title_align="left", border_style="green"))
 
     if result.errors:
         _print_errors(result, console)
     if result.history is not None:
         h = result.history
-        console.print(f"[bold]Training history[/bold] ({h.source}, {h.format}, {h.n_train} train / {h.n_val} val "
-                      f"points): {h.summary}")
+        console.print(f"[bold]Training history[/bold] ({_t(h.source)}, {_t(h.format)}, {h.n_train} train / "
+                      f"{h.n_val} val points): {_t(h.summary)}")
     _print_findings(result, console, max_findings)
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w.message}")
+        console.print(f"[yellow]warning:[/yellow] {_t(w.message)}")
     if reports or json_path is not None:
         console.print()
     for path in reports:
         kind = "PDF" if str(path).lower().endswith(".pdf") else "HTML"
-        console.print(f"{kind} report written to {path}", soft_wrap=True)
+        console.print(f"{kind} report written to {_t(path)}", soft_wrap=True)
     if json_path is not None:
-        console.print(f"JSON written to {json_path}", soft_wrap=True)
+        console.print(f"JSON written to {_t(json_path)}", soft_wrap=True)
 
 
 def _print_errors(result: Result, console: Console) -> None:
@@ -43,7 +54,7 @@ def _print_errors(result: Result, console: Console) -> None:
     for col, justify in (("split", "left"), ("error", "right"), ("95% interval", "right"), ("rows", "right")):
         errors.add_column(col, justify=justify)
     for name, e in result.errors.items():
-        errors.add_row(name, pct(e.error), ci_pct(e.ci), "—" if e.n is None else f"{e.n:,}")
+        errors.add_row(_t(name), pct(e.error), ci_pct(e.ci), "—" if e.n is None else f"{e.n:,}")
     if result.decomposition.goal is not None:
         errors.add_row("goal", pct(result.decomposition.goal), "", "", style="dim")
     console.print(errors)
@@ -56,7 +67,7 @@ def _print_errors(result: Result, console: Console) -> None:
     for name, comp in dec.components.items():
         label = name.replace("_", " ")
         if comp is None:
-            table.add_row(label, "—", "", "not measurable", style="dim")
+            table.add_row(_t(label), "—", "", "not measurable", style="dim")
             continue
         if comp.includes:
             label += "*"
@@ -65,13 +76,13 @@ def _print_errors(result: Result, console: Console) -> None:
         if comp.rows_to_resolve:
             need = ", ".join(f"{n:,} {s}" for s, n in comp.rows_to_resolve.items())
             notes.append(f"{name.replace('_', ' ')}: about {need} rows would settle it.")
-        table.add_row(label, pts(comp.value), ci_pts(comp.ci), VERDICTS[comp.verdict],
+        table.add_row(_t(label), pts(comp.value), ci_pts(comp.ci), VERDICTS[comp.verdict],
                       style=_VERDICT_STYLE[comp.verdict])
     console.print(table)
     for note in notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(f"[dim]{_t(note)}[/dim]")
     for name, how in dec.not_measurable.items():
-        console.print(f"[dim]{name.replace('_', ' ')} not measurable: {how}[/dim]")
+        console.print(f"[dim]{_t(name.replace('_', ' '))} not measurable: {_t(how)}[/dim]")
 
 
 
@@ -84,7 +95,7 @@ def _print_findings(result: Result, console: Console, max_findings: int) -> None
         grid.add_column()
         for f in ranked[:max_findings]:
             style = _SEVERITY_STYLE[f.severity]
-            grid.add_row(f"  [{style}]{f.severity:<6}[/{style}]", f.title)
+            grid.add_row(f"  [{style}]{f.severity:<6}[/{style}]", _t(f.title))
         console.print(grid)
         if len(ranked) > max_findings:
             console.print(f"  … and {len(ranked) - max_findings} more (see the JSON or the report)")
@@ -94,7 +105,7 @@ def _print_findings(result: Result, console: Console, max_findings: int) -> None
         grid.add_column(no_wrap=True, justify="right")
         grid.add_column()
         for i, step in enumerate(result.next_steps, 1):
-            grid.add_row(f"  {i}.", f"[bold]{step.problem}[/bold]: {step.actions[0]}")
+            grid.add_row(f"  {i}.", f"[bold]{_t(step.problem)}[/bold]: {_t(step.actions[0])}")
         console.print(grid)
 
 
@@ -125,7 +136,7 @@ class progress_bar:  # noqa: N801 - used as a context manager, like open()
 
     def update(self, stage: str, done: int, total: int | None) -> None:
         rows = f"{done:,} / {total:,} rows" if total else f"{done:,} rows"
-        self._bar.update(self._task, description=stage, completed=done, total=total, rows=rows)
+        self._bar.update(self._task, description=_t(stage), completed=done, total=total, rows=rows)
 
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
