@@ -2,7 +2,9 @@
 
 The context holds only str, int, float, bool, list and dict, with every number
 already formatted, so templates never compute. Jinja autoescapes everything (class
-names and metadata come from data) and fails on a missing key.
+names and metadata come from data) and fails on a missing key. Templates run in
+Jinja's sandbox and are read only from inside their folder, so a ``--template-dir``
+from someone else can restyle the report but not run code or read other files.
 """
 
 from __future__ import annotations
@@ -436,15 +438,66 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _environment(template_dir: str | Path | None):
-    import jinja2
+def _loader(folder: Path, user: bool):
+    """A Jinja loader for the templates of one folder, and of nothing outside it.
 
-    folders = []
+    ``..`` is refused (as by Jinja's own loader), and so is a file whose real path
+    (links followed) leaves the folder: a template folder may come from anyone.
+    """
+    import os
+
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    root = folder.resolve()
+
+    class FolderLoader(jinja2.BaseLoader):
+        def get_source(self, environment, template):
+            pieces = split_template_path(template)  # TemplateNotFound for '..'
+            shown = os.path.join(str(folder), *pieces)
+            real = root.joinpath(*pieces).resolve()
+            if not real.is_file():
+                raise jinja2.TemplateNotFound(template)
+            if root not in real.parents:
+                raise UsageError(
+                    f"template {template!r} in the folder {folder} links to {real}, outside the folder; "
+                    "it is not read.",
+                    hint="Copy the file into the template folder instead of linking to it." if user else None,
+                )
+            source = real.read_text(encoding="utf-8")
+            mtime = real.stat().st_mtime
+            return source, shown, lambda: real.is_file() and real.stat().st_mtime == mtime
+
+    return FolderLoader()
+
+
+def _environment(template_dir: str | Path | None):
+    """The Jinja environment: sandboxed, autoescaping, strict about undefined values.
+
+    A ``--template-dir`` may come from anyone, so every render runs in Jinja's sandbox
+    (no attribute starting with ``_``, no unsafe calls) and reads templates only from
+    inside their folders. The user's folder comes first, then the built-in templates.
+    """
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Environment(SandboxedEnvironment):
+        #: (name, including template) of the last template not found, for the error.
+        missing: tuple | None = None
+
+        def get_template(self, name, parent=None, globals=None):
+            try:
+                return super().get_template(name, parent, globals)
+            except jinja2.TemplateNotFound:
+                self.missing = (name, parent)
+                raise
+
+    loaders = []
     if template_dir is not None:
-        folders.append(str(templates_dir(template_dir)))
-    folders.append(str(templates_dir()))
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
+        loaders.append(_loader(templates_dir(template_dir), user=True))
+    loaders.append(_loader(templates_dir(), user=False))
+    return Environment(
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -452,19 +505,67 @@ def _environment(template_dir: str | Path | None):
     )
 
 
+def _template_line(exc: BaseException) -> str:
+    """``file, line N`` of the innermost template frame in ``exc``'s traceback."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.endswith(".py") and not f.filename.startswith("<")]
+    if not frames:
+        return "the report template"
+    return f"{frames[-1].filename}, line {frames[-1].lineno}"
+
+
+def _template_error(env, exc: Exception, template_dir: str | Path | None) -> UsageError | None:
+    """A one-line UsageError for a sandbox refusal or a template missing from the user's
+    folder; None for what is not the user's doing (a built-in template missing)."""
+    import jinja2
+    from jinja2.sandbox import SecurityError
+
+    from .errors import first_line
+
+    if isinstance(exc, SecurityError):
+        return UsageError(
+            f"{_template_line(exc)}: the report template did something templates may not do: {first_line(exc)}",
+            hint="Templates run in a sandbox: use the values of the context, not Python internals.",
+        )
+    if isinstance(exc, jinja2.TemplateNotFound) and template_dir is not None:
+        name, parent = env.missing if env.missing is not None else (exc.name, None)
+        missing = " or ".join(repr(str(n)) for n in (getattr(exc, "templates", None) or [name]))
+        if parent is not None:
+            try:
+                where = env.get_template(parent).filename or parent
+            except jinja2.TemplateNotFound:
+                where = parent
+            message = f"{where} includes {missing}, which is not in the folder {template_dir}."
+        else:
+            message = f"template {missing} is not in the folder {template_dir}."
+        return UsageError(message.replace("\n", " "),
+                          hint="Add the template to --template-dir, or fix the name that refers to it.")
+    return None
+
+
 def render_html(result: Result, *, title: str | None = None, model_name: str | None = None,
                 template_dir: str | Path | None = None, page_size: str = "A4", screen: bool = True) -> str:
     """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
     env = _environment(template_dir)
     context = build_context(result, title=title, model_name=model_name, page_size=page_size)
+    import jinja2
+    from jinja2.sandbox import SecurityError
     from markupsafe import Markup
 
     # The stylesheets are the template folder's own files, not data: mark them safe so
     # autoescaping leaves their quotes alone. Everything from the result stays escaped.
     sheets = ("report.css", "screen.css", "print.css") if screen else ("report.css", "print.css")
-    css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in sheets))
-    page_css = Markup(f"@page {{ size: {page_size}; }}")
-    return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
+    try:
+        css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in sheets))
+        page_css = Markup(f"@page {{ size: {page_size}; }}")
+        return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
+    except (jinja2.TemplateNotFound, SecurityError) as exc:
+        error = _template_error(env, exc, template_dir)
+        if error is None:
+            raise
+        raise error from None
 
 
 def _fetcher(allowed_root: Path):
