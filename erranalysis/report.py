@@ -471,6 +471,18 @@ def _loader(folder: Path, user: bool):
     return FolderLoader()
 
 
+#: Longest string or list a template may build by repetition, and the largest exponent.
+TEMPLATE_MAX_ITEMS = 10_000_000
+TEMPLATE_MAX_EXPONENT = 10_000
+
+
+def _too_big(value, limit: float) -> bool:
+    try:
+        return abs(value) > limit
+    except TypeError:
+        return False
+
+
 def _environment(template_dir: str | Path | None):
     """The Jinja environment: sandboxed, autoescaping, strict about undefined values.
 
@@ -479,11 +491,24 @@ def _environment(template_dir: str | Path | None):
     inside their folders. The user's folder comes first, then the built-in templates.
     """
     import jinja2
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
     class Environment(SandboxedEnvironment):
         #: (name, including template) of the last template not found, for the error.
         missing: tuple | None = None
+        #: Repetition and powers could build a string or number that fills the memory.
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and _too_big(right, TEMPLATE_MAX_EXPONENT):
+                raise SecurityError(f"a power of {right!r} is larger than templates may compute")
+            if operator == "*":
+                for seq, count in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                            and len(seq) * count > TEMPLATE_MAX_ITEMS:
+                        raise SecurityError("a repetition longer than templates may build")
+            return super().call_binop(context, operator, left, right)
 
         def get_template(self, name, parent=None, globals=None):
             try:

@@ -257,3 +257,21 @@ def test_built_in_templates_render_in_the_sandbox(small_result):
 
     assert isinstance(env, SandboxedEnvironment) and env.autoescape is True
     assert small_result.to_html().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("template", [
+    "{{ 'a' * 10000000000 }}",
+    "{{ 10000000000 * [1] }}",
+    "{{ 7 ** 100000000 }}",
+])
+def test_a_template_cannot_fill_the_memory(small_result, tmp_path, monkeypatch, template):
+    monkeypatch.chdir(tmp_path)
+    folder = user_templates(tmp_path, template)
+    with pytest.raises(erranalysis.UsageError, match="the report template did something templates may not do"):
+        small_result.to_html(template_dir=folder)
+
+
+def test_ordinary_arithmetic_still_works_in_templates(small_result, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = user_templates(tmp_path, "<p>{{ '-' * 3 }}{{ 2 ** 10 }}{{ 3 * 4 }}</p>")
+    assert "<p>---102412</p>" in small_result.to_html(template_dir=folder)
