@@ -19,7 +19,7 @@ import pandas as pd
 from ..io.validate import SPLITS, InputWarning, Predictions, class_text
 from ..settings import Settings
 from .aggregates import SplitAggregate, compute_aggregates, cross_entropy
-from .columns import ColumnTable, is_numeric
+from .columns import AXIS_ROWS, ColumnTable, axis_for, column_kind, numeric_values, time_values
 from .rows import DistinctSketch, RowSample, fmix64, present_splits, row_keys, select_rows, value_hashes
 
 #: Held-out rows (train_val, val and test together) kept in the sample used by the
@@ -63,7 +63,7 @@ class Layout:
     weighted: bool
     has_proba: bool
     has_ids: bool
-    meta: dict  # column -> (numeric, integer)
+    meta: dict  # column -> (kind, integer, axis): see :func:`layout_for`
 
     @property
     def sample_rows(self) -> int:
@@ -73,12 +73,28 @@ class Layout:
 
 
 def layout_for(preds: Predictions, settings: Settings) -> Layout:
+    """What the pass needs to know before its first row, from ``preds``: the whole table
+    in memory, or the head of a streamed one.
+
+    Each metadata column gets its kind ("numeric", "time" or "categorical"), whether it
+    holds integers, and for numeric and time columns the :class:`~.columns.Axis` of its
+    fine cells, taken from its first ``AXIS_ROWS`` rows. Every batch, thread and Spark
+    partition of one pass counts on these axes; a file streamed with row groups of at
+    least ``AXIS_ROWS`` rows gets the axes of the same table in memory (a Spark
+    DataFrame's first rows are whichever its partitions return first).
+    """
     meta = {}
     if preds.meta is not None:
         for col in preds.meta.columns:
             values = preds.meta[col]
-            numeric = is_numeric(values)
-            meta[col] = (numeric, numeric and pd.api.types.is_integer_dtype(values))
+            first = values.iloc[:AXIS_ROWS]
+            kind = column_kind(first)
+            axis = None
+            if kind == "time":
+                axis = axis_for(time_values(first))
+            elif kind == "numeric":
+                axis = axis_for(numeric_values(first), time=False)
+            meta[col] = (kind, kind == "numeric" and pd.api.types.is_integer_dtype(values), axis)
     return Layout(
         n_classes=preds.n_classes,
         score_bins=settings.score_bins,
@@ -111,8 +127,8 @@ class Accumulator:
             self.ids = DistinctSketch(ID_SKETCH_CAPACITY) if lay.has_ids else None
             self.meta_rows = DistinctSketch(SKETCH_CAPACITY) if len(lay.meta) >= 2 else None
             self.tables = {
-                col: ColumnTable.start(col, numeric, integer, lay.weighted)
-                for col, (numeric, integer) in lay.meta.items()
+                col: ColumnTable.start(col, kind, integer, lay.weighted, axis)
+                for col, (kind, integer, axis) in lay.meta.items()
             }
 
     # ------------------------------------------------------------------ adding

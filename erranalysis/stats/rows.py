@@ -54,6 +54,12 @@ def value_hashes(values) -> np.ndarray:
         arr = values.to_numpy()
     else:
         arr = np.asarray(values)
+    if arr.dtype.kind == "M":
+        # Times hash their seconds, not their text: pandas prints a batch of midnights
+        # without the time, so the text of one time would depend on its batch.
+        from .columns import time_values
+
+        arr = time_values(pd.Series(arr, copy=False))
     if arr.dtype.kind in "biuf":
         bits = np.ascontiguousarray(arr, dtype=np.float64).view(np.uint64).copy()
         bits[np.isnan(arr.astype(np.float64, copy=False))] = np.uint64(0x7FF8000000000000)

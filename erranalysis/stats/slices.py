@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..io.validate import SPLITS, Predictions, class_text
 from ..settings import Settings
-from .columns import MAX_CATEGORIES, NUM_BINS, grouped, quantile_cuts
+from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
+                      time_text, time_values)
 from .intervals import wilson_array
 
 #: Rows of the sample given to the methods that fit a model.
@@ -24,6 +25,8 @@ SAMPLE_ROWS = 100_000
 #: about ±0.006 there, and the fit stays well under a second.
 DOMAIN_ROWS = 20_000
 _SEED = 20260101
+#: Numbers given to the fitted models stay within float32, which scikit-learn's trees use.
+_FLOAT32_LIMIT = 3.0e38
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,6 @@ class SliceAnalysis:
 
 
 # ------------------------------------------------------------------------- columns
-
-
-def _num(x: float) -> str:
-    return f"{x:.4g}"
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -274,15 +273,28 @@ def _sample(idx: np.ndarray, limit: int) -> np.ndarray:
     return idx[:limit]
 
 
-def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[bool], dict]:
+def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[bool], dict, dict]:
     """Numeric matrix of the metadata on ``rows`` (categoricals as codes of their most
-    frequent values among those rows), and the category names of each categorical."""
-    cols, names, categorical, categories = [], [], [], {}
+    frequent values among those rows), the category names of each categorical, and for
+    each numeric or time column a function that writes a threshold in its terms.
+
+    Times (in seconds) are centred on the rows' median, so that the trees keep the
+    precision of their thresholds, and every number is held within float32's range:
+    infinite or huge values are the largest ones instead of an error.
+    """
+    cols, names, categorical, categories, shown = [], [], [], {}, {}
     for col in meta.columns:
         values = meta[col].iloc[rows]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            cols.append(values.to_numpy(dtype=float, na_value=np.nan))
+        kind = column_kind(values)
+        if kind != "categorical":
+            x = time_values(values) if kind == "time" else numeric_values(values)
+            finite = x[np.isfinite(x)]
+            centre = float(np.median(finite)) if kind == "time" and finite.size else 0.0
+            with np.errstate(invalid="ignore", over="ignore"):
+                x = np.clip(x - centre, -_FLOAT32_LIMIT, _FLOAT32_LIMIT)
+            cols.append(x)
             categorical.append(False)
+            shown[col] = _threshold_text(kind, centre, finite)
         else:
             text = values.astype(object).astype("string").fillna("(missing)")
             counts = text.value_counts()
@@ -298,11 +310,32 @@ def feature_matrix(meta: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, li
             categories[col] = [str(v) for v in top] + (["(other)"] if len(counts) > MAX_CATEGORIES else [])
         names.append(col)
     if not cols:
-        return np.empty((rows.size, 0)), [], [], {}
-    return np.column_stack(cols), names, categorical, categories
+        return np.empty((rows.size, 0)), [], [], {}, {}
+    return np.column_stack(cols), names, categorical, categories, shown
 
 
-def _rule_text(tree, feature_names, categorical, categories, leaf) -> str:
+def _threshold_text(kind: str, centre: float, finite: np.ndarray):
+    """How a tree's threshold on a centred column reads: as a time rounded down to the
+    column's unit (a row is at or below the threshold when it is at or below that time),
+    or as a number with enough digits for the column's spread."""
+    if kind == "time":
+        step = time_step(finite)
+
+        def text(threshold: float) -> str:
+            value = threshold + centre
+            if 1 <= step < math.inf and math.isfinite(value):
+                value = math.floor(value / step) * step
+            return time_text(value, step)
+
+        return text
+    spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    with np.errstate(over="ignore"):
+        ratio = abs(centre) / spread if spread > 0 and math.isfinite(spread) else 1.0
+    digits = min(15, 4 + max(0, math.ceil(math.log10(ratio)))) if ratio > 1 else 4
+    return lambda threshold: f"{threshold + centre:.{digits}g}"
+
+
+def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str:
     """The path to ``leaf`` as a readable rule."""
     t = tree.tree_
     parent = {}
@@ -325,7 +358,7 @@ def _rule_text(tree, feature_names, categorical, categories, leaf) -> str:
             chosen = chosen[:4] + (["…"] if len(chosen) > 4 else [])
             conds.append(f"{name} in {{{', '.join(chosen)}}}")
         else:
-            conds.append(f"{name} {'≤' if side == 'le' else '>'} {_num(thr)}")
+            conds.append(f"{name} {'≤' if side == 'le' else '>'} {shown[name](float(thr))}")
         node = p
     return " and ".join(reversed(conds)) or "all rows"
 
@@ -344,7 +377,7 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     if held.size == 0:
         held = np.flatnonzero(preds.split == preds.split.max())
     rows = _sample(held, SAMPLE_ROWS // 2)
-    X, names, categorical, categories = feature_matrix(preds.meta, rows)
+    X, names, categorical, categories, shown = feature_matrix(preds.meta, rows)
     if X.shape[1] == 0 or rows.size < 4 * settings.cohort_min_rows:
         return [], int(rows.size)
     wrong = (preds.y[rows] != preds.pred[rows]).astype(int)
@@ -375,7 +408,7 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
         if lo_adjusted[0] <= overall or err_h < overall * settings.slice_min_ratio:
             continue
         out.append(Cohort(
-            rule=_rule_text(tree, names, categorical, categories, leaf),
+            rule=_rule_text(tree, names, categorical, categories, shown, leaf),
             n=int(in_fit.sum()),
             error=float(wrong[fit][in_fit].mean()),
             share_of_rows=float(in_fit.mean()),
@@ -455,7 +488,7 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     if a_rows.size < 50 or b_rows.size < 50:
         return out, None, None, 0
     rows = np.concatenate([a_rows, b_rows])
-    X, names, categorical, _ = feature_matrix(sample.meta[[c for c in sample.meta.columns if c in usable]], rows)
+    X, names, categorical, _, _ = feature_matrix(sample.meta[[c for c in sample.meta.columns if c in usable]], rows)
     if X.shape[1] == 0:
         return out, None, None, 0
     domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
