@@ -17,7 +17,7 @@ from ..io.validate import SPLITS, Predictions, class_text
 from ..settings import Settings
 from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
                       time_text, time_values)
-from .intervals import wilson_array
+from .intervals import difference_interval, wilson, wilson_array
 
 #: Rows of the sample given to the methods that fit a model.
 SAMPLE_ROWS = 100_000
@@ -368,8 +368,8 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
 
     The tree learns "is this row an error" from the metadata on one half of the
     val/test rows; each leaf is then measured on the other half, and only leaves whose
-    held-out error is significantly above the overall rate (Bonferroni over the
-    leaves) are kept.
+    held-out error is significantly above that of the other held-out rows (a
+    two-sample interval, Bonferroni over the leaves) are kept.
     """
     from sklearn.tree import DecisionTreeClassifier
 
@@ -392,10 +392,16 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     leaves_fit = tree.apply(X[fit])
     leaves_hold = tree.apply(X[~fit])
     overall = wrong[~fit].mean()
+    n_hold = int((~fit).sum())
     out = []
-    leaves = np.unique(leaves_fit)
+    # Only the leaves where the fitting half saw errors concentrate are hypotheses; the
+    # held-out half then tests them (a leaf that was clean in the fitting half and is
+    # poor in the held-out one is chance, whichever half it is).
+    fit_overall = wrong[fit].mean()
+    leaves = np.array([leaf for leaf in np.unique(leaves_fit)
+                       if wrong[fit][leaves_fit == leaf].mean() >= fit_overall * settings.slice_min_ratio])
     # Every leaf is tested: a Bonferroni-adjusted interval keeps chance leaves out.
-    adjusted = 1 - 0.05 / max(leaves.size, 1)
+    adjusted = 1 - settings.cohort_alpha / max(leaves.size, 1)
     for leaf in leaves:
         in_fit = leaves_fit == leaf
         in_hold = leaves_hold == leaf
@@ -404,8 +410,15 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
             continue
         err_h = float(wrong[~fit][in_hold].mean())
         lo, hi = wilson_array(np.array([err_h]), np.array([n_h]))
-        lo_adjusted, _ = wilson_array(np.array([err_h]), np.array([n_h]), adjusted)
-        if lo_adjusted[0] <= overall or err_h < overall * settings.slice_min_ratio:
+        # The leaf against the other held-out rows (both rates are estimates): Newcombe's
+        # interval of the difference, at the Bonferroni-adjusted level, must exclude zero.
+        n_rest = int(n_hold - n_h)
+        if n_rest == 0:
+            continue
+        err_rest = float(wrong[~fit][~in_hold].mean())
+        low, _ = difference_interval(err_rest, wilson(err_rest, n_rest, adjusted),
+                                     err_h, wilson(err_h, n_h, adjusted))
+        if low <= 0 or err_h < overall * settings.slice_min_ratio:
             continue
         out.append(Cohort(
             rule=_rule_text(tree, names, categorical, categories, shown, leaf),
