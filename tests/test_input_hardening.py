@@ -269,3 +269,34 @@ def test_a_newline_in_a_class_keeps_the_cli_error_on_one_line(tmp_path):
     lines = run.stderr.splitlines()
     assert lines[0].startswith("Error: ") and "'b\\nc'" in lines[0]
     assert len(lines) <= 2
+
+
+def test_duplicate_column_names_are_a_one_line_error_before_anything_else():
+    frame = pd.DataFrame([[0, 0, b"x"], [1, 1, b"y"]], columns=["label", "pred", "label"])
+    with pytest.raises(InputError, match=r"column names must be unique. Got 'label' more than once"):
+        erranalysis.analyze(frame)
+
+
+def test_a_huge_loss_times_a_weight_is_an_infinite_mean_without_a_numpy_warning():
+    import warnings
+
+    frame = pd.DataFrame({"label": [0, 1, 0, 1], "pred": [0, 1, 1, 1], "loss": [1e308, 1, 1, 1],
+                          "weight": [10.0, 1, 1, 1]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = erranalysis.analyze(frame)
+    json.loads(result.to_json())
+
+
+def test_complex_metadata_is_left_out_with_a_warning():
+    frame = multiclass_frame(30)
+    frame["z"] = np.arange(len(frame)) * 1j
+    result = erranalysis.analyze(frame)
+    assert "z" not in result.provenance.columns["metadata"]
+    assert any(w.code == "metadata_ignored" and "'z'" in w.message for w in result.warnings)
+
+
+def test_validation_leaves_the_callers_frame_alone():
+    frame = pd.DataFrame({0: [0, 1, 0, 1], 1: [0, 1, 1, 1]})
+    validate_frame(frame, columns=erranalysis.io.Columns(label="0", pred="1"))
+    assert list(frame.columns) == [0, 1]

@@ -424,17 +424,17 @@ def validate_frame(
         raise InputError(f"{name}: has no rows.")
     if not df.index.equals(pd.RangeIndex(len(df))):
         df = df.reset_index(drop=True)
-    df.columns = [str(c) for c in df.columns]
+    df = df.set_axis([str(c) for c in df.columns], axis=1)  # the caller's frame keeps its names
     index_cols = [c for c in df.columns if INDEX_COLUMN.fullmatch(c)]
     if index_cols:
         df = df.drop(columns=index_cols)
-    df = _bytes_as_text(df, warnings)
     duplicated = df.columns[df.columns.duplicated()].unique().tolist()
     if duplicated:
         raise InputError(
             f"{name}: column names must be unique. Got {', '.join(repr(c) for c in duplicated)} more than once.",
             hint="Rename or drop the repeated columns.",
         )
+    df = _bytes_as_text(df, warnings)
 
     _check_named_columns(df, cols, name)
     if cols.label not in df.columns:
@@ -667,13 +667,13 @@ def validate_frame(
     if "score" in columns_used or has_score:
         used.add(cols.score)
     meta_cols = [c for c in df.columns if c not in used]
-    nested = [c for c in meta_cols if _is_nested(df[c])]
+    nested = [c for c in meta_cols if _is_nested(df[c]) or pd.api.types.is_complex_dtype(df[c])]
     if nested:
         meta_cols = [c for c in meta_cols if c not in nested]
         shown = ", ".join(repr(c) for c in nested)
         warnings.append(InputWarning(
             "metadata_ignored",
-            f"column{'s' if len(nested) > 1 else ''} {shown} hold{'' if len(nested) > 1 else 's'} lists or records, "
+            f"column{'s' if len(nested) > 1 else ''} {shown} hold{'' if len(nested) > 1 else 's'} lists, records or complex numbers, "
             "so slices, cohorts and shift tests leave them out; flatten them into scalar columns to use them.",
         ))
     meta = df[meta_cols] if meta_cols else None

@@ -152,7 +152,8 @@ def compute_aggregates(
     if per_row_loss is None and preds.proba is not None:
         per_row_loss = cross_entropy(preds.proba, preds.y)
     if per_row_loss is not None:
-        loss = np.bincount(split, weights=per_row_loss * w if w is not None else per_row_loss, minlength=s_count)
+        with np.errstate(over="ignore"):  # a huge loss times a weight is an infinite mean loss, as it should be
+            loss = np.bincount(split, weights=per_row_loss * w if w is not None else per_row_loss, minlength=s_count)
 
     out = {}
     for s, name in enumerate(SPLITS):
