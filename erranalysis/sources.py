@@ -293,10 +293,25 @@ class DatasetSource:
         return arrow_frame(batch)
 
     def head(self) -> pd.DataFrame:
-        # The first rows of the first file with rows: one page per column, not a row group.
-        f, batch = next(self._batches(rows=HEAD_ROWS))
-        self._head_file = f
-        return self._frame(batch)
+        # The first HEAD_ROWS rows of the first file with rows (a few pages per column, not
+        # a row group), whatever the sizes of its row groups.
+        import pyarrow as pa
+
+        batches, rows, first = [], 0, None
+        for f, batch in self._batches(rows=HEAD_ROWS):
+            if first is None:
+                first = f
+            if f is not first:
+                break
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows >= HEAD_ROWS:
+                break
+        self._head_file = first
+        if len(batches) == 1:
+            return self._frame(batches[0])
+        table = pa.Table.from_batches(batches).slice(0, HEAD_ROWS).combine_chunks()
+        return self._frame(table.to_batches()[0])
 
     def head_error(self, exc: InputError) -> InputError:
         """A bad value among the head's rows, located in its file."""

@@ -300,3 +300,25 @@ def test_validation_leaves_the_callers_frame_alone():
     frame = pd.DataFrame({0: [0, 1, 0, 1], 1: [0, 1, 1, 1]})
     validate_frame(frame, columns=erranalysis.io.Columns(label="0", pred="1"))
     assert list(frame.columns) == [0, 1]
+
+
+def test_metadata_called_label_or_row_does_not_hide_those_fields():
+    frame = multiclass_frame(60).rename(columns={"label": "y"})
+    frame["label"] = "meta-label"
+    frame["row"] = -7
+    result = erranalysis.analyze(frame, label_col="y")
+    rows = [r for split_rows in result.slices.top_losses.values() for r in split_rows]
+    assert rows
+    for r in rows:
+        assert r["label"] in {"0", "1", "2"} and r["label (metadata)"] == "meta-label"
+        assert r["row"] >= 0 and r["row (metadata)"] == -7
+
+
+def test_the_head_of_a_dataset_with_small_row_groups_holds_a_thousand_rows(tmp_path):
+    from erranalysis.sources import HEAD_ROWS, DatasetSource
+
+    frame = multiclass_frame(400)
+    frame.to_parquet(tmp_path / "p.parquet", row_group_size=128)
+    head = DatasetSource(tmp_path / "p.parquet", batch_rows=128).head()
+    assert len(head) == HEAD_ROWS
+    assert head["region"].tolist() == frame["region"].iloc[:HEAD_ROWS].tolist()

@@ -542,7 +542,9 @@ def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
     if preds.meta is not None:
         for col in list(preds.meta.columns)[:6]:
             value = preds.meta[col].iloc[i]
-            out[col] = None if pd.isna(value) else (value.item() if hasattr(value, "item") else str(value))
+            # A metadata column may be called "label" or "row" too: it never hides those fields.
+            key = col if col not in out else f"{col} (metadata)"
+            out[key] = None if pd.isna(value) else (value.item() if hasattr(value, "item") else str(value))
     return out
 
 
