@@ -25,6 +25,7 @@ Run from anywhere (no network needed)::
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -86,9 +87,12 @@ def build_predictions() -> pd.DataFrame:
 def main() -> None:
     os.chdir(ROOT)
     OUT.mkdir(parents=True, exist_ok=True)
-    frame = build_predictions()
     parquet = OUT / "predictions.parquet"
-    frame.to_parquet(parquet, index=False, compression="zstd")
+    # --reports-only: keep the stored predictions (a new scikit-learn release may fit a
+    # slightly different forest) and write the reports again.
+    if "--reports-only" not in sys.argv:
+        build_predictions().to_parquet(parquet, index=False, compression="zstd")
+    frame = pd.read_parquet(parquet)
 
     # Analyse the file as a user would (float32 probabilities sum to 1 within tolerance).
     with warnings.catch_warnings():

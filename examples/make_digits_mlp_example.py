@@ -19,6 +19,7 @@ No network is needed::
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -72,9 +73,11 @@ def train() -> tuple[pd.DataFrame, pd.DataFrame]:
 def main() -> None:
     os.chdir(ROOT)
     OUT.mkdir(parents=True, exist_ok=True)
-    frame, history = train()
-    frame.to_parquet(OUT / "predictions.parquet", index=False, compression="zstd")
-    history.to_csv(OUT / "history.csv", index=False, float_format="%.6g")
+    # --reports-only: keep the stored predictions and history, write the reports again.
+    if "--reports-only" not in sys.argv:
+        frame, history = train()
+        frame.to_parquet(OUT / "predictions.parquet", index=False, compression="zstd")
+        history.to_csv(OUT / "history.csv", index=False, float_format="%.6g")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", erranalysis.DataWarning)
         result = erranalysis.analyze(OUT / "predictions.parquet", goal=GOAL, history=OUT / "history.csv",
