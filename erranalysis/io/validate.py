@@ -667,14 +667,18 @@ def validate_frame(
     if "score" in columns_used or has_score:
         used.add(cols.score)
     meta_cols = [c for c in df.columns if c not in used]
-    nested = [c for c in meta_cols if _is_nested(df[c]) or pd.api.types.is_complex_dtype(df[c])]
-    if nested:
-        meta_cols = [c for c in meta_cols if c not in nested]
-        shown = ", ".join(repr(c) for c in nested)
+    nested = [c for c in meta_cols if _is_nested(df[c])]
+    complex_ = [c for c in meta_cols if pd.api.types.is_complex_dtype(df[c])]
+    for left_out, what, fix in ((nested, "lists or records", "flatten them into scalar columns"),
+                                (complex_, "complex numbers", "split them into real and imaginary columns")):
+        if not left_out:
+            continue
+        meta_cols = [c for c in meta_cols if c not in left_out]
+        shown = ", ".join(repr(c) for c in left_out)
         warnings.append(InputWarning(
             "metadata_ignored",
-            f"column{'s' if len(nested) > 1 else ''} {shown} hold{'' if len(nested) > 1 else 's'} lists, records or complex numbers, "
-            "so slices, cohorts and shift tests leave them out; flatten them into scalar columns to use them.",
+            f"column{'s' if len(left_out) > 1 else ''} {shown} hold{'' if len(left_out) > 1 else 's'} {what}, "
+            f"so slices, cohorts and shift tests leave them out; {fix} to use them.",
         ))
     meta = df[meta_cols] if meta_cols else None
     columns_used["metadata"] = meta_cols
