@@ -93,6 +93,27 @@ MAX_THRESHOLD_SECTIONS = 10
 _GENERIC_STEMS = {"predictions", "prediction", "preds", "pred", "output", "outputs", "results", "scores"}
 
 
+#: Figures drawn for each result still alive: the HTML and the PDF of one result (the
+#: command line writes both) draw each figure once.
+_FIGURES: dict = {}
+
+
+def _figure(result: Result, name: str, *args):
+    """``figures.<name>(result or args)``, drawn once per result."""
+    import weakref
+
+    from . import figures
+
+    drawn = _FIGURES.get(id(result))
+    if drawn is None:
+        drawn = _FIGURES[id(result)] = {}
+        weakref.finalize(result, _FIGURES.pop, id(result), None)
+    key = (name, *(id(a) for a in args))
+    if key not in drawn:
+        drawn[key] = getattr(figures, name)(*(args or (result,)))
+    return drawn[key]
+
+
 def _svg_uri(svg: str | None) -> str | None:
     if svg is None:
         return None
@@ -213,7 +234,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
 
     conf_ctx = None
     if result.confusion is not None:
-        svg, shown, cut = figures.confusion_heatmap(result)
+        svg, shown, cut = _figure(result, "confusion_heatmap")
         c = result.confusion
         conf_ctx = {
             "split": c.split,
@@ -255,7 +276,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         thresholds.append({
             "label": t.label,
             "flagged": t.flagged,
-            "figure": _svg_uri(figures.threshold_sweep(t)),
+            "figure": _svg_uri(_figure(result, "threshold_sweep", t)),
             "current": "argmax" if t.current_threshold is None else f"{t.current_threshold:.3g}",
             "recommended": f"{t.recommended_threshold:.3g}",
             "chosen_on": t.chosen_on,
@@ -276,7 +297,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         cal = result.calibration
         cal_ctx = {
             "split": cal.split,
-            "figure": _svg_uri(figures.reliability(result)),
+            "figure": _svg_uri(_figure(result, "reliability")),
             "ece": pct(cal.ece),
             "floor": pct(cal.noise_floor),
             "kind": "positive-class probability" if cal.kind == "positive_class" else "probability of the predicted class",
@@ -286,7 +307,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     bal_ctx = None
     if result.class_balance is not None:
         bal = result.class_balance
-        svg, cut = figures.class_balance(result)
+        svg, cut = _figure(result, "class_balance")
         bal_ctx = {
             "figure": _svg_uri(svg),
             "cut": cut,
@@ -307,7 +328,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
                        "huggingface": "Hugging Face trainer_state.json", "table": "table"}.get(h.format, h.format),
             "points": f"{h.n_train:,} train and {h.n_val:,} val values, by {h.x_name}",
             "summary": h.summary,
-            "figure": _svg_uri(figures.loss_curves(result)),
+            "figure": _svg_uri(_figure(result, "loss_curves")),
             "findings": [f for f in findings if f["kind"].startswith("loss_")],
         }
 
@@ -343,7 +364,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "errors": errors,
         "goal": pct(dec.goal) if dec.goal is not None else None,
         "decomposition": {
-            "figure": _svg_uri(figures.decomposition(result)),
+            "figure": _svg_uri(_figure(result, "decomposition")),
             "components": components,
             "gap": gap_text,
             "materiality": materiality,
@@ -392,7 +413,7 @@ def _slices_context(result: Result, figures) -> dict | None:
         "overall": pct(sa.overall_error) if sa.overall_error is not None else "—",
         "has_meta": bool(sa.columns),
         "columns": ", ".join(c["column"] for c in sa.columns),
-        "figure": _svg_uri(figures.slice_errors(result)),
+        "figure": _svg_uri(_figure(result, "slice_errors")),
         "slices": [
             {"column": s.column, "value": s.value, "n": f"{s.n:,}", "error": pct(s.error), "ci": ci_pct(s.ci),
              "share": pct(s.share_of_errors), "excess": f"{s.excess_errors:+.0f}", "q": "<0.001" if s.q_value < 0.001 else f"{s.q_value:.2g}",

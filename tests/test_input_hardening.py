@@ -29,8 +29,17 @@ def _doc(result) -> dict:
 
 
 def _cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "erranalysis", "report", *map(str, args)],
-                          input=stdin, capture_output=True, text=True)
+    """The command line in a process of its own when it reads a real pipe, else in this one."""
+    if stdin is not None:
+        return subprocess.run([sys.executable, "-m", "erranalysis", "report", *map(str, args)],
+                              input=stdin, capture_output=True, text=True)
+    from click.testing import CliRunner
+
+    from erranalysis.cli import cli
+
+    run = CliRunner().invoke(cli, ["report", *map(str, args)])
+    run.returncode = run.exit_code
+    return run
 
 
 # ------------------------------------------------------------------------ text and bytes
