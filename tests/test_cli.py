@@ -147,7 +147,7 @@ def test_installed_console_script(preds_file, tmp_path):
     if exe is None:
         pytest.skip("the erranalysis console script is not on PATH (package not installed)")
     out = tmp_path / "o.json"
-    proc = subprocess.run([exe, "report", str(preds_file), "--goal", "0.01", "--json", str(out)],
+    proc = subprocess.run([exe, "report", str(preds_file), "--goal", "0.01", "--format", "none", "--json", str(out)],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["errors"]["test"]["n"] == 300

@@ -123,9 +123,12 @@ def roc_auc_from_hist(pos: np.ndarray, neg: np.ndarray) -> float:
     p_total, n_total = pos.sum(), neg.sum()
     if p_total <= 0 or n_total <= 0:
         return float("nan")
+    # As shares of their totals first: weighted totals can be so small (or large) that
+    # their product leaves the range of floats.
+    pos, neg = pos / p_total, neg / n_total
     pos_below = np.cumsum(pos) - pos  # positives in strictly lower bins
-    wins = np.dot(neg, (p_total - pos_below - pos)) + 0.5 * np.dot(neg, pos)
-    return float(wins / (p_total * n_total))
+    wins = np.dot(neg, (1.0 - pos_below - pos)) + 0.5 * np.dot(neg, pos)
+    return float(min(max(wins, 0.0), 1.0))
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,9 @@ def weak_slices(tables: dict, split_code: int, settings: Settings) -> tuple[list
             n, e = wsum.sum(axis=1), wsum[:, 1]
             w2 = grouped(table.w2sum[split_code][None, :, None], mapping, size)[0, :, 0] * scale * scale
         for i, name in enumerate(names):
-            if rows[i] == 0 or n[i] <= 0:
+            # w2 is 0 with rows only when their weights are so far below the largest that
+            # their squares underflow: such a slice weighs nothing.
+            if rows[i] == 0 or n[i] <= 0 or w2[i] <= 0:
                 continue
             n_eff = n[i] ** 2 / w2[i]
             rest_n, rest_e, rest_w2 = n_all - n[i], total_err - e[i], total_w2 - w2[i]
@@ -328,8 +330,8 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
             return time_text(value, step)
 
         return text
-    spread = float(finite.max() - finite.min()) if finite.size else 0.0
     with np.errstate(over="ignore"):
+        spread = float(finite.max() - finite.min()) if finite.size else 0.0
         ratio = abs(centre) / spread if spread > 0 and math.isfinite(spread) else 1.0
     digits = min(15, 4 + max(0, math.ceil(math.log10(ratio)))) if ratio > 1 else 4
     return lambda threshold: f"{threshold + centre:.{digits}g}"
