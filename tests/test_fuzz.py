@@ -41,7 +41,7 @@ _COMMON = dict(deadline=None, database=None, print_blob=True,
                                       HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 # CI draws the same examples on every run (a failure there is reproducible, and never
 # spends minutes shrinking a new random case); a hunt draws new ones and shrinks them.
-settings.register_profile("erranalysis-fuzz-ci", max_examples=3, derandomize=True,
+settings.register_profile("erranalysis-fuzz-ci", max_examples=2, derandomize=True,
                           phases=[Phase.explicit, Phase.generate], **_COMMON)
 settings.register_profile("erranalysis-fuzz-hunt",
                           max_examples=int(os.environ.get("ERRANALYSIS_FUZZ_EXAMPLES", "200")), **_COMMON)
