@@ -81,7 +81,7 @@ def prediction_tables(draw):
     return frame
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(frame=prediction_tables(), batch=st.integers(min_value=7, max_value=400))
 def test_streamed_batches_give_the_in_memory_result(tmp_path_factory, frame, batch):
     path = tmp_path_factory.mktemp("stream") / "preds.parquet"

@@ -156,15 +156,22 @@ def user_templates(tmp_path: Path, headline: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("template", [
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
-    "{{ joiner.__init__.__globals__['os'].system('touch PWNED') }}",
-    "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
-    "{{ (''|attr('__class__')).__mro__ }}{{ namespace.__init__ }}",
-    "{% set x = ''.__class__ %}{{ x }}",
+_ATTRIBUTE, _SIZE = "access to attribute", "a "
+
+
+@pytest.mark.parametrize("template,reason", [
+    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", _ATTRIBUTE),
+    ("{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}", _ATTRIBUTE),
+    ("{{ joiner.__init__.__globals__['os'].system('touch PWNED') }}", _ATTRIBUTE),
+    ("{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}", _ATTRIBUTE),
+    ("{{ (''|attr('__class__')).__mro__ }}{{ namespace.__init__ }}", _ATTRIBUTE),
+    ("{% set x = ''.__class__ %}{{ x }}", _ATTRIBUTE),
+    # Nor fill the memory.
+    ("{{ 'a' * 10000000000 }}", _SIZE),
+    ("{{ 10000000000 * [1] }}", _SIZE),
+    ("{{ 7 ** 100000000 }}", _SIZE),
 ])
-def test_a_template_cannot_run_code(small_result, tmp_path, monkeypatch, template):
+def test_a_template_cannot_run_code(small_result, tmp_path, monkeypatch, template, reason):
     monkeypatch.chdir(tmp_path)
     folder = user_templates(tmp_path, template)
     with pytest.raises(erranalysis.UsageError) as info:
@@ -172,7 +179,7 @@ def test_a_template_cannot_run_code(small_result, tmp_path, monkeypatch, templat
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"{folder / 'sections' / 'headline.html.j2'}, line 1: the report template did "
-                              "something templates may not do: access to attribute")
+                              f"something templates may not do: {reason}")
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -257,18 +264,6 @@ def test_built_in_templates_render_in_the_sandbox(small_result):
 
     assert isinstance(env, SandboxedEnvironment) and env.autoescape is True
     assert small_result.to_html().startswith("<!DOCTYPE html>")
-
-
-@pytest.mark.parametrize("template", [
-    "{{ 'a' * 10000000000 }}",
-    "{{ 10000000000 * [1] }}",
-    "{{ 7 ** 100000000 }}",
-])
-def test_a_template_cannot_fill_the_memory(small_result, tmp_path, monkeypatch, template):
-    monkeypatch.chdir(tmp_path)
-    folder = user_templates(tmp_path, template)
-    with pytest.raises(erranalysis.UsageError, match="the report template did something templates may not do"):
-        small_result.to_html(template_dir=folder)
 
 
 def test_ordinary_arithmetic_still_works_in_templates(small_result, tmp_path, monkeypatch):
