@@ -18,7 +18,7 @@ from ._version import __version__
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect
 from .io import SPLITS, Columns, Predictions, frame_from_arrays
-from .io.validate import check_weight_sums
+from .io.validate import check_weight_sums, scale_for_weights
 from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source, sha256_files
 from .result import (
     Baseline,
@@ -228,7 +228,11 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
         except InputError as exc:
             raise source.head_error(exc) from None
         if first.weight_scale is not None:
-            spec = replace(spec, weight_scale=first.weight_scale)
+            # The scale of the in-memory path (from the largest weight of all rows) where the
+            # files' statistics give that weight; else the first rows'.
+            top = source.column_max(spec.columns.weight) if hasattr(source, "column_max") else None
+            scale = scale_for_weights(np.array([top])) if top is not None and top > 0 else first.weight_scale
+            spec = replace(spec, weight_scale=scale)
         if "proba" in first.columns_used:
             spec = replace(spec, classes=first.classes)
         else:

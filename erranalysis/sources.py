@@ -26,7 +26,7 @@ from .io.read import (FORMATS, INDEX_COLUMN, READ_WARNINGS, UNREADABLE_HINT, dro
                       read_stream, read_table, text_columns)
 from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
-from .stats.accumulate import shift_rows
+from .stats.accumulate import _ROW, shift_rows
 
 #: Rows per record batch when streaming: a few hundred MB of work space at 10 classes.
 BATCH_ROWS = 1 << 18
@@ -290,32 +290,85 @@ class DatasetSource:
                 raise InputError(f"{f.path}: cannot be read as parquet: {first_line(exc)}") from None
 
     def _frame(self, batch) -> pd.DataFrame:
-        return arrow_frame(batch)
+        return arrow_frame(batch, self._latin1_columns())
 
-    def head(self) -> pd.DataFrame:
-        # The first HEAD_ROWS rows of the first file with rows (a few pages per column, not
-        # a row group), whatever the sizes of its row groups.
+    def _latin1_columns(self) -> set | None:
+        """The binary columns holding a value that is not UTF-8 anywhere in the dataset, read
+        as Latin-1 in every batch (as a table in memory is); None without binary columns."""
+        if getattr(self, "_latin1", False) is not False:
+            return self._latin1
         import pyarrow as pa
 
-        batches, rows, first = [], 0, None
+        binary = sorted({c for f in self.parts for c, t in f.types.items() if c not in f.added and (
+            pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t))})
+        found = set()
+        if binary:
+            for name in binary:  # only these columns are read; they are rare
+                for _, batch in self._batches([name]):
+                    try:
+                        batch.column(0).cast(pa.large_binary()).cast(pa.large_string())
+                    except pa.ArrowInvalid:
+                        found.add(name)
+                        break
+        self._latin1 = found if binary else None
+        return self._latin1
+
+    def column_max(self, name: str) -> float | None:
+        """The largest value of a numeric column from the files' row-group statistics (no
+        row is read); None when a file has no statistics for it."""
+        import pyarrow.parquet as pq
+
+        top = None
+        for f in self.parts:
+            if not f.rows:
+                continue
+            if name not in f.types or name in f.added:
+                return None
+            meta = pq.ParquetFile(f.path).metadata
+            index = meta.schema.names.index(name) if name in meta.schema.names else None
+            if index is None:
+                return None
+            for g in range(meta.num_row_groups):
+                stats = meta.row_group(g).column(index).statistics
+                if stats is None or not stats.has_min_max or not isinstance(stats.max, (int, float)):
+                    return None
+                top = stats.max if top is None else max(top, stats.max)
+        return None if top is None else float(top)
+
+    def head(self) -> pd.DataFrame:
+        # The first HEAD_ROWS rows of the dataset (a few pages per column, not a row group),
+        # whatever the sizes of its files and row groups: the axes of numeric columns are
+        # read from them, as from the first rows of a table in memory.
+        import pyarrow as pa
+
+        batches, parts, rows = [], [], 0
         for f, batch in self._batches(rows=HEAD_ROWS):
-            if first is None:
-                first = f
-            if f is not first:
-                break
-            batches.append(batch)
+            if not parts or parts[-1][0] is not f:
+                parts.append((f, rows))
+            batches.append((f, batch))
             rows += batch.num_rows
             if rows >= HEAD_ROWS:
                 break
-        self._head_file = first
+        self._head_parts = parts
         if len(batches) == 1:
-            return self._frame(batches[0])
-        table = pa.Table.from_batches(batches).slice(0, HEAD_ROWS).combine_chunks()
+            return self._frame(batches[0][1])
+        try:
+            table = pa.concat_tables([pa.Table.from_batches([b]) for _, b in batches], promote_options="permissive")
+            table = table.slice(0, HEAD_ROWS).unify_dictionaries().combine_chunks()
+        except (pa.ArrowException, ValueError):
+            # Files whose types do not combine (the pass names them): the first file's rows.
+            self._head_parts = parts[:1]
+            first = [b for f, b in batches if f is parts[0][0]]
+            table = pa.Table.from_batches(first).slice(0, HEAD_ROWS).combine_chunks()
         return self._frame(table.to_batches()[0])
 
     def head_error(self, exc: InputError) -> InputError:
         """A bad value among the head's rows, located in its file."""
-        return _in_file(exc, self.name, self._head_file, 0)
+        found = _ROW.search(exc.message)
+        row = int(found.group(2)) if found else 0
+        f, start = next(((f, start) for f, start in reversed(self._head_parts) if start <= row),
+                        self._head_parts[0])
+        return _in_file(exc, self.name, f, -start)
 
     def classes(self, column: str) -> list:
         """Every distinct label of the dataset, read from that one column."""
@@ -415,8 +468,9 @@ def _with_partitions(batch, f: _File, columns: list[str] | None):
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
-def arrow_frame(batch) -> pd.DataFrame:
-    """A record batch as a DataFrame, text columns as categoricals (no Python string per row)."""
+def arrow_frame(batch, latin1: set | None = None) -> pd.DataFrame:
+    """A record batch as a DataFrame, text columns as categoricals (no Python string per row);
+    ``latin1``: the binary columns to read as Latin-1 (decided once for a whole file)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -424,7 +478,7 @@ def arrow_frame(batch) -> pd.DataFrame:
     if any(INDEX_COLUMN.fullmatch(name) for name in batch.schema.names) or any(
             pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
             for t in batch.schema.types):
-        table = text_columns(drop_index_columns(pa.Table.from_batches([batch])), notes)
+        table = text_columns(drop_index_columns(pa.Table.from_batches([batch])), notes, latin1=latin1)
         batch = table.combine_chunks().to_batches()[0]
     arrays = [pc.dictionary_encode(col) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
               else col for col in batch.columns]

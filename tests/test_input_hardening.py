@@ -236,15 +236,37 @@ def test_scaled_weights_give_the_same_rates():
         assert large.errors[split].ci == pytest.approx(e.ci, rel=1e-9)
 
 
-def test_streamed_weights_larger_than_the_first_rows_allow_are_an_error(tmp_path):
-    frame = multiclass_frame(400)  # 1,600 rows: the last is beyond the head that fixes the scale
+def test_a_large_weight_after_the_first_rows_streams_as_it_reads_in_memory(tmp_path):
+    frame = multiclass_frame(400)  # 1,600 rows: the large weight is beyond the head
     frame["weight"] = 1.0
-    frame.loc[len(frame) - 1, "weight"] = 1e300
+    frame.loc[len(frame) - 1, "weight"] = 1e200
     path = tmp_path / "w.parquet"
     frame.to_parquet(path, row_group_size=500)
+    memory, streamed = erranalysis.analyze(frame), erranalysis.analyze(path)
+    assert {s: e.error for s, e in streamed.errors.items()} == {s: e.error for s, e in memory.errors.items()}
+    assert [w.code for w in streamed.warnings] == [w.code for w in memory.warnings]
+    assert "weights_rescaled" in [w.code for w in streamed.warnings]
 
-    with pytest.raises(InputError, match=r"w.parquet: column 'weight' holds 1e\+300 at row 1599"):
-        erranalysis.analyze(path)
+
+def test_binary_columns_decode_alike_in_every_batch(tmp_path):
+    n = 3000
+    y = np.arange(n) % 2
+    city = [b"caf\xc3\xa9" if i % 3 else b"paris" for i in range(n)]
+    city[-1] = b"lyon\xff"  # one value that is not UTF-8, in the last batch only
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"label": y, "pred": y, "city": pa.array(city, pa.binary())}), path, row_group_size=500)
+    from erranalysis import sources
+
+    old = sources.BATCH_ROWS
+    sources.BATCH_ROWS = 500
+    try:
+        streamed = erranalysis.analyze(path)
+    finally:
+        sources.BATCH_ROWS = old
+    memory = erranalysis.analyze(read_table(path))
+    names = lambda r: sorted(s.value for s in r.slices.slices if s.column == "city")  # noqa: E731
+    assert names(streamed) == names(memory)
+    assert "cafÃ©" in names(memory) and "café" not in names(streamed)
 
 
 # ------------------------------------------------------------------------ columns and names

@@ -181,3 +181,33 @@ def test_tables_on_different_anchors_do_not_merge():
     b = ColumnTable.start("t", "numeric", False, False, axis_for(np.array([1.7e9, 1.8e9])))
     with pytest.raises(ValueError, match="anchor"):
         a.merge(b)
+
+
+@pytest.mark.parametrize("layout", ["frame", "folder"])
+def test_a_table_sorted_by_year_keeps_year_resolution(tmp_path, layout):
+    """The first rows all hold one year: the column is anchored there, not at zero."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    year = np.sort(rng.integers(2000, 2008, n))
+    y = rng.integers(0, 3, n)
+    frame = pd.DataFrame({"label": y, "pred": np.where(rng.random(n) < 0.2, (y + 1) % 3, y),
+                          "split": np.where(year < 2004, "train", np.where(year < 2006, "val", "test")),
+                          "year": year})
+    if layout == "folder":
+        (tmp_path / "ds").mkdir()
+        frame.iloc[:5].to_parquet(tmp_path / "ds" / "part-0.parquet")  # a first file of five rows
+        frame.iloc[5:].to_parquet(tmp_path / "ds" / "part-1.parquet")
+        r = erranalysis.analyze(tmp_path / "ds", goal=0.01)
+    else:
+        r = erranalysis.analyze(frame, goal=0.01)
+    assert slice_count(r, "year") > 1
+    assert [f.column for f in r.slices.features if f.moved] == ["year"]
+
+
+def test_cohort_thresholds_of_large_numbers_keep_the_digits_that_tell_them_apart():
+    from erranalysis.stats.slices import _threshold_text
+
+    text = _threshold_text("numeric", 0.0, np.array([1.6e9, 1.6001e9]))
+    assert text(1_600_050_000.5) != text(1_600_060_000.5)
+    assert text(1_600_050_000.5).startswith("16000500")
+    assert _threshold_text("numeric", 0.0, np.array([0.0, 80.0]))(45.25) == "45.25"

@@ -77,8 +77,9 @@ def read_table(path: str | Path, fmt: str | None = None, data: bytes | None = No
 
     ``data`` holds the file's bytes when they were read already (a pipe can be read
     only once). Text that is not UTF-8 is read as Windows-1252 or Latin-1, with a
-    warning (kept in ``DataFrame.attrs[READ_WARNINGS]``); empty unquoted CSV fields
-    of text columns are missing values, as they are in Parquet.
+    warning (kept in ``DataFrame.attrs[READ_WARNINGS]``); empty CSV fields of text
+    columns (quoted or not: pandas writes missing text as an empty field) are missing
+    values, as they are in Parquet.
 
     Raises :class:`InputError` naming the file when it is missing, empty, corrupt
     or has no rows.
@@ -210,12 +211,14 @@ def drop_index_columns(table):
     return table.drop_columns(names) if names else table
 
 
-def text_columns(table, notes: list | None = None, check_text: bool = False):
+def text_columns(table, notes: list | None = None, check_text: bool = False, latin1: set | None = None):
     """Binary columns as text: UTF-8 where every value is, else byte by byte as Latin-1
     (every byte is a character there, so nothing is lost and nothing fails later).
 
     ``check_text`` also checks the text columns, which the JSON reader fills with
-    whatever bytes the file holds."""
+    whatever bytes the file holds. ``latin1`` names the binary columns to read as
+    Latin-1 whatever this table holds (a streamed file decides once for all its
+    batches); the others must then be UTF-8."""
     import pyarrow as pa
 
     binary = []
@@ -236,6 +239,8 @@ def text_columns(table, notes: list | None = None, check_text: bool = False):
             column = column.view(pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary())
         column = column.cast(pa.large_binary())
         try:
+            if latin1 is not None and name in latin1:
+                raise pa.ArrowInvalid("read as Latin-1")
             text = column.cast(pa.large_string())  # checks that every value is UTF-8
         except pa.ArrowInvalid:
             text = latin1_to_utf8(column)

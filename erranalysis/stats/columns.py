@@ -90,7 +90,9 @@ def axis_for(x: np.ndarray, time: bool = True) -> Axis:
         spread = float(finite[-1] - finite[0])
     if not math.isfinite(spread):
         spread = float(np.finfo(np.float64).max)
-    if not time and not (0 < spread * FAR_FROM_ZERO < abs(anchor)):
+    # A column whose first rows all hold one value far from zero (a table sorted by year)
+    # is anchored at it too: zero spread is as far from zero as a column can be.
+    if not time and not (spread * FAR_FROM_ZERO < abs(anchor)):
         return Axis()
     base = spread if spread > 0 else abs(anchor)
     scale = SCALE_OF_SPREAD * base if base > 0 else NUM_SCALE
