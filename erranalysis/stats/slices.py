@@ -336,7 +336,7 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
         # the values sit (unix seconds over a day need 10).
         far = abs(centre) if centre else (float(np.abs(finite).max()) if finite.size else 0.0)
         ratio = far / spread if spread > 0 and math.isfinite(spread) else 1.0
-    digits = min(15, 4 + max(0, math.ceil(math.log10(ratio)))) if ratio > 1 else 4
+    digits = min(17, 5 + max(0, math.ceil(math.log10(ratio)))) if ratio > 1 else 4
     return lambda threshold: f"{threshold + centre:.{digits}g}"
 
 
