@@ -336,8 +336,17 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
         # the values sit (unix seconds over a day need 10).
         far = abs(centre) if centre else (float(np.abs(finite).max()) if finite.size else 0.0)
         ratio = far / spread if spread > 0 and math.isfinite(spread) else 1.0
-    digits = min(17, 5 + max(0, math.ceil(math.log10(ratio)))) if ratio > 1 else 4
-    return lambda threshold: f"{threshold + centre:.{digits}g}"
+    digits = min(17, 4 + max(0, math.ceil(math.log10(ratio)) - 1)) if ratio > 1 else 4
+
+    def text(threshold: float) -> str:
+        value = threshold + centre
+        # Whole numbers with more digits than that are written out (1600050000, not
+        # 1.60005e+09), up to where floats stop holding whole numbers exactly.
+        if math.isfinite(value) and 10 ** digits <= abs(value) < 1e16:
+            return f"{value:.0f}"
+        return f"{value:.{digits}g}"
+
+    return text
 
 
 def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str:
