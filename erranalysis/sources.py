@@ -22,8 +22,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from .errors import InputError, UsageError, first_line
-from .io.read import (FORMATS, INDEX_COLUMN, READ_WARNINGS, UNREADABLE_HINT, drop_index_columns, is_stream,
-                      read_stream, read_table, text_columns)
+from .files import is_pattern
+from .io.read import FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table, text_columns
 from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
 from .stats.accumulate import _ROW, shift_rows
@@ -107,7 +107,7 @@ def is_parquet_dataset(data: Any, input_format: str | None) -> bool:
     text = str(data)
     if input_format not in (None, "parquet"):
         return False
-    if any(ch in text for ch in "*?[") and not Path(text).exists():
+    if is_pattern(text):
         return True
     path = Path(text)
     if path.is_dir():
@@ -127,7 +127,7 @@ def _dataset_files(text: str) -> tuple[list[str], Path | None]:
     """The data files of a file, folder or glob, in name order, and the folder their
     relative paths (and ``key=value`` partition folders) start from. A path that exists is
     taken literally (``preds[1].parquet``); only one that does not is a glob pattern."""
-    if any(ch in text for ch in "*?[") and not Path(text).exists():
+    if is_pattern(text):
         parts = Path(text).parts
         fixed = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
         root = Path(*parts[:fixed]) if fixed else Path(".")
@@ -299,8 +299,7 @@ class DatasetSource:
             return self._latin1
         import pyarrow as pa
 
-        binary = sorted({c for f in self.parts for c, t in f.types.items() if c not in f.added and (
-            pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t))})
+        binary = sorted({c for f in self.parts for c, t in f.types.items() if c not in f.added and is_binary(t)})
         found = set()
         if binary:
             for name in binary:  # only these columns are read; they are rare
@@ -475,10 +474,8 @@ def arrow_frame(batch, latin1: set | None = None) -> pd.DataFrame:
     import pyarrow.compute as pc
 
     notes: list = []
-    if any(INDEX_COLUMN.fullmatch(name) for name in batch.schema.names) or any(
-            pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
-            for t in batch.schema.types):
-        table = text_columns(drop_index_columns(pa.Table.from_batches([batch])), notes, latin1=latin1)
+    if any(is_binary(t) for t in batch.schema.types):
+        table = text_columns(pa.Table.from_batches([batch]), notes, latin1=latin1)
         batch = table.combine_chunks().to_batches()[0]
     arrays = [pc.dictionary_encode(col) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
               else col for col in batch.columns]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import stat
 from pathlib import Path
 
@@ -59,8 +58,6 @@ READ_WARNINGS = "erranalysis.read_warnings"
 #: Blocks of text the CSV and JSON readers parse at a time; a row longer than a block
 #: is read again with a block that holds the whole file.
 BLOCK_BYTES = 1 << 20
-#: Pandas keeps a non-default index in Parquet as these columns; they are never data.
-INDEX_COLUMN = re.compile(r"__index_level_\d+__")
 
 
 def is_stream(path: Path) -> bool:
@@ -113,7 +110,6 @@ def read_table(path: str | Path, fmt: str | None = None, data: bytes | None = No
         ) from None
     if table.num_rows == 0:
         raise InputError(f"{path}: has a header but no rows.")
-    table = drop_index_columns(table)
     table = text_columns(table, notes, check_text=fmt == "jsonl")
     if fmt in ("csv", "tsv"):
         table = empty_text_as_missing(table)
@@ -181,7 +177,7 @@ def _read_csv(source, fmt: str, size: int, notes: list):
             raise
         block = _whole(size)
         table = read(block)
-    if not any(_is_binary(f.type) for f in table.schema) and not _names_garbled(table):
+    if not any(is_binary(f.type) for f in table.schema) and not _names_garbled(table):
         return table
     # Text that is not UTF-8: the usual other encodings of CSV files written on Windows
     # or by older tools. Windows-1252 leaves five bytes undefined, Latin-1 none.
@@ -199,16 +195,11 @@ def _names_garbled(table) -> bool:
     return any("\ufffd" in name for name in table.schema.names)
 
 
-def _is_binary(t) -> bool:
+def is_binary(t) -> bool:
+    """Whether an Arrow type holds bytes (binary, large or fixed-size)."""
     import pyarrow as pa
 
     return pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
-
-
-def drop_index_columns(table):
-    """Leave out the ``__index_level_N__`` columns pandas writes for its index."""
-    names = [n for n in table.schema.names if INDEX_COLUMN.fullmatch(n)]
-    return table.drop_columns(names) if names else table
 
 
 def text_columns(table, notes: list | None = None, check_text: bool = False, latin1: set | None = None):
@@ -223,7 +214,7 @@ def text_columns(table, notes: list | None = None, check_text: bool = False, lat
 
     binary = []
     for i, f in enumerate(table.schema):
-        if _is_binary(f.type):
+        if is_binary(f.type):
             binary.append(i)
         elif check_text and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
             try:
@@ -235,7 +226,7 @@ def text_columns(table, notes: list | None = None, check_text: bool = False, lat
         column = table.column(i)
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        if not _is_binary(column.type):
+        if not is_binary(column.type):
             column = column.view(pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary())
         column = column.cast(pa.large_binary())
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,10 @@ import pandas as pd
 
 from ..errors import InputError, UsageError
 from ..settings import Settings
-from .read import INDEX_COLUMN, READ_WARNINGS
+from .read import READ_WARNINGS
+
+#: Pandas keeps a non-default index in Parquet as these columns; they are never data.
+INDEX_COLUMN = re.compile(r"__index_level_\d+__")
 
 #: The four splits, in the order the decomposition walks them.
 SPLITS = ("train", "train_val", "val", "test")
@@ -414,8 +418,8 @@ def validate_frame(
     ``partial`` says ``df`` is one batch of a larger table: the checks that need every
     row (a weight column that is zero everywhere, classes absent from train) are left
     to the caller. ``weight_scale`` multiplies the weights (a power of two, so exactly);
-    by default it is the one that brings the largest weight into [0.5, 1), so sums of
-    weights and of their squares neither overflow nor underflow.
+    by default it is :func:`scale_for_weights` of them: 1 for weights of ordinary size,
+    else the power of two that keeps sums of weights and of their squares finite.
     """
     cols = columns or Columns()
     settings = settings or Settings()

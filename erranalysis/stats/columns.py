@@ -12,8 +12,9 @@ Numeric cells are uniform in ``asinh((x - anchor) / scale)``, where the column's
 counted, and is the same for every batch, thread and Spark partition (tables of two
 axes refuse to merge). Columns near zero for their spread keep anchor 0 and scale 1e-6. Cells are about
 0.4% of the distance to the anchor wide, from ``scale`` up to 2.6e21 times ``scale``
-away: with the scale a billionth of the first rows' spread, a year column gets cells
-of days and a month of unix seconds cells of minutes, and quantile edges read off them
+away: with the scale a billionth of the first rows' spread, a year column spanning
+1990-2020 gets cells at most 21 days wide and a month of unix seconds cells at most 85
+minutes wide (anchored at the median), and quantile edges read off them
 are within half a percent of the distance to the anchor of the exact ones, while
 every count stays exact for the edges actually used.
 

@@ -423,7 +423,7 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
         if n_h < settings.cohort_min_rows:
             continue
         err_h = float(wrong[~fit][in_hold].mean())
-        lo, hi = wilson_array(np.array([err_h]), np.array([n_h]))
+        lo, hi = wilson(err_h, n_h)
         # The leaf against the other held-out rows (both rates are estimates): Newcombe's
         # interval of the difference, at the Bonferroni-adjusted level, must exclude zero.
         n_rest = int(n_hold - n_h)
@@ -441,7 +441,7 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
             share_of_rows=float(in_fit.mean()),
             holdout_n=n_h,
             holdout_error=err_h,
-            holdout_ci=(float(lo[0]), float(hi[0])),
+            holdout_ci=(lo, hi),
         ))
     out.sort(key=lambda c: -(c.holdout_error - overall) * c.share_of_rows)
     return out, int(rows.size)
