@@ -1,10 +1,27 @@
 """Findings → an ordered plan of next steps. All advice wording lives here.
 
-Order: first what makes the other figures untrustworthy (data quality, leakage, a
-model below the majority baseline, a wrong threshold, labels so ambiguous that the
-error is mostly label noise), then the material decomposition terms in the order
-to address them (underfitting, overfitting, distribution shift, val overfitting),
-then everything else by the error it explains.
+The order (SPEC, "Findings and next steps"):
+
+1. **Blocking** findings first, those that make every other figure untrustworthy and
+   are established beyond chance (``Finding.blocking``: input data that contradict
+   themselves, leakage that can move a held-out error beyond its interval, a model
+   that beats no input-independent baseline on any held-out split, a training run
+   that blew up), in that order.
+2. **Everything else by the error it explains** (``Finding.impact``, points of the
+   metric on the evaluation split). A term of the decomposition that another finding
+   explains is ranked by what is left of it: a threshold fix or a pair of classes
+   whose labels are ambiguous lowers the train error too, so the avoidable bias is
+   ranked by its value minus their effect. Where the intervals of two effects overlap,
+   a measured threshold fix comes first, then Full Stack Deep Learning's order
+   (underfitting, overfitting, distribution shift, val overfitting).
+3. Findings without a measured effect (calibration, training-curve shapes that no
+   decomposition term takes up), then the terms too noisy to tell, by severity.
+
+A finding explained by another joins its step instead of competing with it: val loss
+rising in the training history becomes the first action of the overfitting step, a
+loss still falling at the end (or one that does not fall) that of underfitting, and
+label errors that sit in a weak slice join that slice, and class imbalance joins a
+threshold fix for its rare classes.
 """
 
 from __future__ import annotations
@@ -13,11 +30,17 @@ from .fmt import pct as _pct
 from .fmt import pts as _pts
 from .result import SEVERITIES, Finding, NextStep
 
-#: An unstable run (exploding or oscillating loss) comes before the decomposition:
-#: the error figures of such a run are not yet worth decomposing.
-FIRST = ("data_quality", "leakage", "loss_exploding", "loss_oscillating", "loss_not_decreasing", "below_baseline",
-         "threshold")
+BLOCKING_ORDER = ("data_quality", "leakage", "below_baseline", "loss_exploding")
 DECOMPOSITION = ("underfitting", "overfitting", "distribution_shift", "val_overfitting")
+#: History findings that a decomposition term explains: (joins this step, its action).
+JOINS = {
+    "loss_overfitting": "overfitting",
+    "loss_still_decreasing": "underfitting",
+    "loss_not_decreasing": "underfitting",
+    "loss_oscillating": "underfitting",
+    # The rare classes that a threshold fix finds are the imbalance's symptom.
+    "class_imbalance": "threshold",
+}
 
 #: Short names of the problems, used in headlines.
 PROBLEM_NAMES = {
@@ -183,11 +206,11 @@ ACTIONS = {
 
 
 
-def why(f: Finding) -> str:
+def why(f: Finding, confidence: float = 0.95) -> str:
     """One sentence with the figure that justifies acting on ``f`` (its title when the
     evidence lacks the figures this kind needs)."""
     try:
-        text = _why(f)
+        text = _why(f, confidence)
     except (KeyError, TypeError, AttributeError):
         text = f.title + "."
     if text.split(" ", 1)[0] in ("train", "train_val", "val", "test") or f.kind == "weak_slice":
@@ -195,14 +218,14 @@ def why(f: Finding) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _why(f: Finding) -> str:
+def _why(f: Finding, confidence: float = 0.95) -> str:
     e = f.evidence
     k = f.kind
     if k in DECOMPOSITION:
         share = e.get("share_of_gap")
         share_txt = f", {share:.0%} of the gap to the goal" if share is not None and 0 < share <= 1 else ""
         ci = e.get("ci")
-        ci_txt = f" (95% interval {_pts(ci[0])} to {_pts(ci[1])})" if ci else ""
+        ci_txt = f" ({confidence * 100:g}% interval {_pts(ci[0])} to {_pts(ci[1])})" if ci else ""
         moved = [m["column"] for m in e.get("features", [])]
         if k == "distribution_shift" and moved:
             share_txt += f". Features that moved: {', '.join(moved[:5])}"
@@ -218,7 +241,7 @@ def _why(f: Finding) -> str:
                 f"{a['recall']:.0%} and F1 {a['f1']:.2f} instead of {b['f1']:.2f}.")
     if k == "below_baseline":
         return (f"Error {_pct(e['model_error'])} on {f.split} against {_pct(e['majority_error'])} for always "
-                f"predicting {e['majority_class']!r}.")
+                "predicting the most frequent class; the model is significantly better on no held-out split.")
     if k == "confused_pair":
         if e["both_directions"]:
             where = {"everywhere": " on every split", "eval_only": " only on val/test"}.get(e["pattern"], "")
@@ -248,26 +271,103 @@ def _why(f: Finding) -> str:
     return f.title + "."
 
 
-def _rank(f: Finding) -> tuple:
-    if f.kind == "threshold" and f.evidence.get("improves_error") is False:
-        return (3, -f.impact, SEVERITIES.index(f.severity))  # a trade-off, not a misleading error rate
-    if f.kind in FIRST:
-        return (0, FIRST.index(f.kind), -f.impact)
-    if f.kind == "confused_pair" and f.evidence.get("label_ambiguity"):
-        return (1, 0, -f.impact)
-    if f.kind in DECOMPOSITION and "component" in f.evidence:
-        return (2, DECOMPOSITION.index(f.kind), -f.impact)
-    return (3, -f.impact, SEVERITIES.index(f.severity))
+def _established(f: Finding) -> bool:
+    return f.impact > 0 and (f.impact_ci is None or f.impact_ci[1] > 0)
 
 
-def plan(findings: list[Finding]) -> list[NextStep]:
+def _tier(f: Finding) -> int:
+    if f.blocking:
+        return 0
+    if f.kind == "insufficient_data":
+        return 3
+    if f.kind == "threshold" and not f.evidence.get("improves_error", True):
+        return 2  # a trade-off, not a fix
+    return 1 if _established(f) else 2
+
+
+def _explained(f: Finding, findings: list[Finding]) -> float:
+    if f.kind != "underfitting":
+        return 0.0
+    return sum(g.impact for g in findings
+               if (g.kind == "threshold" and g.evidence.get("improves_error"))
+               or (g.kind == "confused_pair" and g.evidence.get("label_ambiguity")))
+
+
+def rank_impact(f: Finding, findings: list[Finding]) -> float:
+    """The error ``f`` explains once the findings that explain part of it are counted:
+    the avoidable bias less the gain of threshold fixes and the errors of ambiguous
+    label pairs (both lower the train error as well)."""
+    return f.impact - _explained(f, findings)
+
+
+#: Among findings whose effects' intervals overlap: a measured threshold fix first (a
+#: one-line change that also lowers the train error), then Full Stack Deep Learning's order.
+TIE_ORDER = ("threshold",) + DECOMPOSITION
+
+
+def _overlap(a: Finding, b: Finding, findings: list[Finding]) -> bool:
+    if a.impact_ci is None or b.impact_ci is None:
+        return False
+    da, db = _explained(a, findings), _explained(b, findings)
+    return a.impact_ci[0] - da <= b.impact_ci[1] - db and b.impact_ci[0] - db <= a.impact_ci[1] - da
+
+
+def order(findings: list[Finding]) -> list[Finding]:
+    """The findings in the order of the plan (see the module docstring)."""
+    def key(f):
+        tier = _tier(f)
+        if tier == 0:
+            return (0, BLOCKING_ORDER.index(f.kind) if f.kind in BLOCKING_ORDER else len(BLOCKING_ORDER), -f.impact)
+        if tier == 1:
+            return (1, -rank_impact(f, findings), 0)
+        return (tier, SEVERITIES.index(f.severity), -f.impact)
+
+    ranked = sorted(findings, key=key)
+    # Neighbours whose intervals overlap keep TIE_ORDER.
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(ranked) - 1):
+            a, b = ranked[i], ranked[i + 1]
+            if (a.kind in TIE_ORDER and b.kind in TIE_ORDER and _tier(a) == _tier(b) == 1
+                    and TIE_ORDER.index(b.kind) < TIE_ORDER.index(a.kind) and _overlap(a, b, findings)):
+                ranked[i], ranked[i + 1] = b, a
+                changed = True
+    return ranked
+
+
+def _joined_action(f: Finding) -> str:
+    e = f.evidence
+    x = e.get("x_name", "epoch")
+    if f.kind == "loss_overfitting":
+        return (f"Keep the checkpoint of {x} {e['best_checkpoint']} (lowest val loss, {e['best_val_loss']:.3g}): "
+                f"val loss rose after {x} {e['began']} while train loss kept falling.")
+    if f.kind == "loss_still_decreasing":
+        return f"Train longer: {f.title[0].lower()}{f.title[1:]}."
+    return f"First make training work: {f.title[0].lower()}{f.title[1:]}."
+
+
+def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
     """One next step per problem kind, in the order documented in this module."""
-    ordered = sorted(findings, key=_rank)
-    steps: list[NextStep] = []
+    kinds = {f.kind for f in findings}
+    joined: dict[str, list[Finding]] = {}
+    weak = {(f.evidence.get("column"), f.evidence.get("value")) for f in findings if f.kind == "weak_slice"}
+    kept = []
+    for f in findings:
+        target = JOINS.get(f.kind)
+        if f.kind == "label_errors" and f.evidence.get("in_weak_slice"):
+            slice_ = f.evidence["in_weak_slice"]
+            if (slice_["column"], slice_["value"]) in weak:
+                target = "weak_slice"
+        if target in kinds:
+            joined.setdefault(target, []).append(f)
+        else:
+            kept.append(f)
     by_kind: dict[str, list[Finding]] = {}
-    for f in ordered:
+    for f in order(kept):
         by_kind.setdefault(f.kind, []).append(f)
-    for kind, group in sorted(by_kind.items(), key=lambda kv: _rank(kv[1][0])):
+    steps: list[NextStep] = []
+    for kind, group in by_kind.items():
         top = group[0]
         actions = list(ACTIONS.get(kind, []))
         if kind == "threshold" and "recommended_threshold" in top.evidence:
@@ -283,23 +383,34 @@ def plan(findings: list[Finding]) -> list[NextStep]:
             need = ", ".join(f"{n:,} {s}" for s, n in top.evidence["rows_to_resolve"].items())
             actions[0] = (f"Collect labelled rows until the splits hold about {need} rows, then re-run; "
                           "until then do not act on this term.")
+        extra = joined.get(kind, [])
+        for g in extra:
+            if g.kind.startswith("loss_"):
+                actions.insert(0, _joined_action(g))
+        if kind == "weak_slice" and any(g.kind == "label_errors" for g in extra):
+            actions.insert(1, "Most rows that look mislabelled are in this slice: check its inputs before "
+                              "its labels.")
+        group = group + extra
         severity = SEVERITIES[min(SEVERITIES.index(f.severity) for f in group)]
         steps.append(NextStep(
             problem=kind,
-            why=why(top),
+            why=why(top, confidence),
             actions=actions,
             severity=severity,
             findings=[f.title for f in group],
+            impact=top.impact if top.impact or top.impact_ci else None,
+            impact_ci=top.impact_ci,
         ))
     return steps
 
 
 def headline(steps: list[NextStep], final_split: str | None, final_error: float | None, goal: float | None,
-             measured: bool = True) -> str:
+             measured: bool = True, final_ci: tuple[float, float] | None = None, confidence: float = 0.95) -> str:
     """The one thing to do next, with its figure.
 
     ``measured`` is False when no decomposition term could be computed (one split only):
     then the absence of findings says little, and the headline says what is missing.
+    The goal is met only when the whole interval of the final error is at or below it.
     """
     if not steps and not measured and final_error is not None:
         gap = f", {_pts(final_error - goal)} above the goal of {_pct(goal)}" if goal is not None else ""
@@ -308,8 +419,29 @@ def headline(steps: list[NextStep], final_split: str | None, final_error: float 
     if steps:
         s = steps[0]
         return f"{PROBLEM_NAMES.get(s.problem, s.problem)}. {s.why} First: {s.actions[0][0].lower()}{s.actions[0][1:]}"
-    if final_error is not None and goal is not None and final_error <= goal:
-        return f"No material problem: {final_split} error {_pct(final_error)} meets the goal of {_pct(goal)}."
+    if final_error is not None and goal is not None:
+        verdict = goal_verdict(final_error, final_ci, goal)
+        interval = (f" ({confidence * 100:g}% interval {_pct(final_ci[0])} to {_pct(final_ci[1])})"
+                    if final_ci is not None else "")
+        if verdict == "met":
+            return f"No material problem: {final_split} error {_pct(final_error)}{interval} meets the goal of {_pct(goal)}."
+        if verdict == "cannot_tell":
+            return (f"No material problem found, but it cannot be told yet whether the goal is met: {final_split} "
+                    f"error {_pct(final_error)}{interval} against the goal of {_pct(goal)}. More {final_split} rows "
+                    "would narrow the interval.")
+        return (f"No material problem found, yet {final_split} error {_pct(final_error)}{interval} is above the goal "
+                f"of {_pct(goal)}.")
     if final_error is not None:
         return f"No material problem found; {final_split} error is {_pct(final_error)}."
     return "No material problem found."
+
+
+def goal_verdict(error: float, ci: tuple[float, float] | None, goal: float) -> str:
+    """``met`` (the interval lies at or below the goal), ``not_met`` (above it) or
+    ``cannot_tell`` (it straddles the goal). Without an interval the estimate decides."""
+    lo, hi = ci if ci is not None else (error, error)
+    if hi <= goal:
+        return "met"
+    if lo > goal:
+        return "not_met"
+    return "cannot_tell"

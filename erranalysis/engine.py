@@ -16,7 +16,7 @@ import pandas as pd
 from . import advice
 from ._version import __version__
 from .errors import DataWarning, InputError, UsageError
-from .findings import Evidence, collect
+from .findings import Evidence, collect, evaluation_pool
 from .io import SPLITS, Columns, Predictions, frame_from_arrays
 from .io.validate import check_weight_sums, scale_for_weights
 from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source, sha256_files
@@ -371,7 +371,8 @@ def analyze_state(
         per_class=per_class,
     )
 
-    thresholds = _thresholds(base, aggs, eval_split, per_class[eval_split], settings, metric, source, spec, progress)
+    pool = evaluation_pool(errors, dec)
+    thresholds = _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress)
     cal = None
     if acc.layout.has_proba:
         kind = calibration_kind(preds.n_classes)
@@ -383,7 +384,7 @@ def analyze_state(
     curves = _diagnose_history(history, num_classes or preds.n_classes)
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
-    slices = _slices(acc, base, eval_split, goal, metric, settings)
+    slices = _slices(acc, base, pool, goal, metric, settings)
 
     ev = Evidence(
         settings=settings,
@@ -428,24 +429,28 @@ def analyze_state(
 def _conclude(ev: Evidence) -> tuple[list, list, str]:
     """Findings, the ordered next steps and the headline from the evidence."""
     findings = collect(ev)
-    steps = advice.plan(findings)
+    steps = advice.plan(findings, ev.settings.confidence)
     dec = ev.decomposition
     if not steps and not ev.errors and ev.history is not None:
         return findings, steps, ev.history.summary
     measured = any(c is not None for c in dec.components.values())
-    return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured)
+    final = ev.errors.get(dec.final_split) if dec.final_split else None
+    return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured,
+                                            final_ci=None if final is None else final.ci,
+                                            confidence=ev.settings.confidence)
 
 
-def _slices(acc: Accumulator, base: Predictions, eval_split: str, goal, metric: str, settings: Settings):
-    """Error analysis on the metadata columns, examples to look at, label errors."""
+def _slices(acc: Accumulator, base: Predictions, pool: list[str], goal, metric: str, settings: Settings):
+    """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
+    examples to look at, label errors."""
     from .stats import slices as sl
 
-    analysis = sl.SliceAnalysis(split=eval_split, overall_error=None)
-    code = SPLITS.index(eval_split)
+    analysis = sl.SliceAnalysis(split="/".join(pool), overall_error=None)
+    analysis.splits = list(pool)
     sample = acc.sample_predictions(base)
     tables = acc.tables
     if tables:
-        stats, columns, overall = sl.weak_slices(tables, code, settings)
+        stats, columns, overall = sl.weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
         analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
         weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
         small = [c["column"] for c in columns
@@ -455,8 +460,9 @@ def _slices(acc: Accumulator, base: Predictions, eval_split: str, goal, metric: 
             analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(sample, settings)
         features, auc, ci, rows = sl.feature_shift(tables, sample, settings)
         analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
-        analysis.duplicate_rows, exact = sl.duplicate_metadata(acc.meta_rows, HELD_OUT)
-        if not exact:
+        analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT)
+        analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
+        if not analysis.duplicates.get("exact", True):
             analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
                                   f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
     if acc.ids is not None and any(acc.ids.settle().full.values()):
@@ -490,24 +496,37 @@ def _diagnose_history(curves, n_classes):
     return diagnose(curves, n_classes)
 
 
-def _thresholds(base, aggs, eval_split, metrics, settings, metric, source, spec, progress) -> list:
+def _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress) -> list:
+    """Per-class threshold analyses. A class is flagged on the pooled held-out rows
+    (``pool``): its recall there is at most ``threshold_max_recall`` while its ROC AUC
+    is at least ``threshold_min_auc``, on at least ``min_support`` rows of the class.
+    The threshold is chosen on val (else train_val, else train) and its gain measured
+    on the pooled held-out splits it was not chosen on."""
     if base.proba is None:
         return []
     chosen_on = next((s for s in ("val", "train_val", "train") if s in aggs), eval_split)
-    scale = aggs[eval_split].row_scale
+    measured = tuple(s for s in pool if s != chosen_on) or (chosen_on,)
+    cm = sum(aggs[s].confusion * aggs[s].row_scale for s in pool)
+    hist = sum(aggs[s].hist * aggs[s].row_scale for s in pool)
+    support = cm.sum(axis=1)
+    pooled = {}
+    for k in range(base.n_classes):
+        auc = roc_auc_from_hist(hist[k, 1], hist[k, 0])
+        pooled[k] = {"splits": list(pool), "rows": float(support[k]),
+                     "recall": float(cm[k, k] / support[k]) if support[k] > 0 else None,
+                     "roc_auc": None if math.isnan(auc) else auc}
     flagged = [
-        k for k, m in enumerate(metrics)
-        if m.support * scale >= settings.min_support
-        and m.recall <= settings.threshold_max_recall
-        and m.roc_auc is not None
-        and m.roc_auc >= settings.threshold_min_auc
+        k for k, p in pooled.items()
+        if p["rows"] >= settings.min_support and p["recall"] is not None
+        and p["recall"] <= settings.threshold_max_recall
+        and p["roc_auc"] is not None and p["roc_auc"] >= settings.threshold_min_auc
     ]
     wanted = list(flagged)
     if base.n_classes == 2 and base.positive not in wanted:
         wanted.insert(0, base.positive)
     wanted = [k for k in wanted if aggs[chosen_on].hist[k, 1].sum() > 0]
     picks = {k: recommended(aggs, k, chosen_on) for k in wanted}
-    splits = dict.fromkeys([chosen_on, eval_split])
+    splits = dict.fromkeys([chosen_on, eval_split, *measured])
     if base.n_classes == 2:
         after = {k: {s: binary_override(aggs[s], k, j) for s in splits} for k, (_, j) in picks.items()}
     elif picks:
@@ -519,7 +538,7 @@ def _thresholds(base, aggs, eval_split, metrics, settings, metric, source, spec,
     out = []
     for k in wanted:
         t = analyse_threshold(base, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, after=after[k],
-                              metric=metric)
+                              metric=metric, measured_on=measured, pooled=pooled[k])
         # A threshold that does not help on the split it was chosen on is no fix.
         if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
             t = replace(t, flagged=False)

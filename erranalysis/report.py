@@ -223,7 +223,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         against = f"the goal of {pct(dec.goal)}" if dec.goal is not None else "train error"
         gap_text = f"{dec.final_split} error {pct(dec.final_error)} is {pts(dec.gap)} from {against}."
     mat = dec.materiality_threshold
-    materiality = ("The model meets the goal, so no term is material." if mat == float("inf")
+    materiality = ("The final error is at or below the goal, so no term is material." if mat == float("inf")
                    else f"A term is material when its interval lies above zero and it reaches {pts(mat, 2)}.")
 
     findings = [
@@ -403,13 +403,14 @@ def _slices_context(result: Result, figures) -> dict | None:
 
     examples = []
     for split, rows in sa.top_losses.items():
-        if split == sa.split:
+        if split == result.eval_split:
             examples = rows
     keys = [k for k in (examples[0].keys() if examples else []) if k not in ("row", "split")]
     le = sa.label_errors or {}
     le_keys = [k for k in (le["examples"][0].keys() if le.get("examples") else []) if k not in ("row", "split")]
     return {
         "split": sa.split,
+        "eval_split": result.eval_split,
         "overall": pct(sa.overall_error) if sa.overall_error is not None else "—",
         "has_meta": bool(sa.columns),
         "columns": ", ".join(c["column"] for c in sa.columns),

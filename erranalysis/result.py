@@ -173,6 +173,15 @@ class ThresholdAnalysis:
     optimistic: bool = False  # chosen and measured on the same split
     flagged: bool = False
     improves: bool = False  # the threshold also lowers the report's metric where it was chosen
+    #: Held-out splits the gain is measured on (those it was not chosen on), the error it
+    #: removes there (pooled, points of the error rate) with its paired interval, and the
+    #: rows it fixes and breaks.
+    measured_on: tuple = ()
+    gain: float = 0.0
+    gain_ci: tuple | None = None
+    changed: dict = field(default_factory=dict)
+    #: The class's recall, ROC AUC and rows on the pooled held-out splits (the flag's evidence).
+    pooled: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,7 +220,13 @@ class Finding:
     title: str
     evidence: dict
     split: str | None = None
-    impact: float = 0.0  # error-rate points it explains (orders the later next steps)
+    #: Points of the metric on the evaluation split that fixing it would recover (or by
+    #: which it moves a held-out figure), with its interval when one can be given.
+    impact: float = 0.0
+    impact_ci: tuple[float, float] | None = None
+    #: Established beyond chance and making every other figure untrustworthy: such
+    #: findings come first in the plan, whatever their size.
+    blocking: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -221,6 +236,8 @@ class Finding:
             "evidence": plain(self.evidence),
             "split": self.split,
             "impact": plain(self.impact),
+            "impact_ci": plain(self.impact_ci),
+            "blocking": self.blocking,
         }
 
 
@@ -233,6 +250,8 @@ class NextStep:
     actions: list
     severity: str
     findings: list = field(default_factory=list)  # titles of the findings behind it
+    impact: float | None = None  # points of the metric the step would recover
+    impact_ci: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ class Settings:
     #: A confused pair that holds this share of errors everywhere is label ambiguity
     #: serious enough to come before the decomposition in the next steps.
     ambiguity_priority_share: float = 0.30
+    #: below_baseline: the held-out rows must rule out that the model removes this share
+    #: of the majority baseline's errors (the upper end of the improvement's interval).
+    baseline_margin: float = 0.25
     #: Threshold problem: recall at or below this while one-vs-rest ROC AUC is at
     #: least ``threshold_min_auc``.
     threshold_max_recall: float = 0.20

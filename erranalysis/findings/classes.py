@@ -3,47 +3,73 @@
 from __future__ import annotations
 
 from ..result import Finding
-from . import Evidence
+from . import Evidence, severity_for
 
 
 def threshold(ev: Evidence) -> list[Finding]:
+    """A class the model ranks well but almost never predicts (judged on the pooled
+    held-out rows). The effect is the error the recommended threshold removes on the
+    held-out splits it was not chosen on, with a paired interval; a threshold whose gain
+    is not beyond chance, or that costs errors where it was chosen, is a trade-off
+    (low), not a fix."""
     out = []
     for t in ev.thresholds:
         if not t.flagged:
             continue
-        gain = t.before[ev.metric] - t.after[ev.metric]
-        found = (f"Class {t.label!r} is almost never found (recall {t.before['recall']:.0%} on "
-                 f"{t.evaluated_on}) although the model ranks it well (ROC AUC {t.roc_auc:.2f})")
-        if t.improves:
+        pooled = t.pooled or {}
+        where = "/".join(pooled.get("splits", [])) or t.evaluated_on
+        recall = pooled.get("recall", t.before["recall"])
+        auc = pooled.get("roc_auc", t.roc_auc)
+        found = (f"Class {t.label!r} is almost never found (recall {recall:.0%} on {where}) although the model "
+                 f"ranks it well (ROC AUC {auc:.2f})")
+        ci = t.gain_ci
+        # The claim (rare recall, good ranking) stands on the pooled rows; it is a fix when
+        # the threshold also lowers the error where it was chosen and where it was not.
+        fix = t.improves and t.gain > 0
+        if fix:
             title = found + ": the threshold is wrong, not the model"
-        else:
+        elif not t.improves:
             title = found + "; a lower threshold finds it, at the cost of more errors overall"
+        else:
+            title = found + "; a new threshold helps where it was chosen, but not on " + "/".join(t.measured_on)
+        measured = "/".join(t.measured_on)
+        severity = "low"
+        if fix:
+            severity = severity_for(ev, t.gain, ci)
+            severity = "medium" if severity == "low" else severity
         out.append(Finding(
             kind="threshold",
-            severity="high" if t.improves and not t.optimistic else "medium",
+            severity=severity,
             title=title,
             evidence={
                 "class": t.label,
-                "recall": t.before["recall"],
-                "roc_auc": t.roc_auc,
+                "recall": recall,
+                "roc_auc": auc,
+                "pooled": pooled,
                 "current_threshold": t.current_threshold,
                 "recommended_threshold": t.recommended_threshold,
                 "chosen_on": t.chosen_on,
+                "measured_on": measured,
+                "gain": t.gain,
+                "gain_ci": ci,
+                "changed": t.changed,
                 "before": t.before,
                 "after": t.after,
                 "optimistic": t.optimistic,
-                "improves_error": t.improves,
+                "improves_error": bool(fix),
                 "metric": ev.metric,
             },
-            split=t.evaluated_on,
-            impact=max(gain, 0.0),
+            split=measured,
+            impact=max(t.gain, 0.0) if fix else 0.0,
+            impact_ci=ci,
         ))
     return out
 
 
 def confused_pairs(ev: Evidence) -> list[Finding]:
     conf = ev.confusion
-    if conf is None:
+    # With two classes every error is in the one pair: naming it says nothing.
+    if conf is None or len(conf.labels) <= 2:
         return []
     s = ev.settings
     out = []
@@ -144,9 +170,12 @@ def class_imbalance(ev: Evidence) -> list[Finding]:
             "minority_classes": names[:20],
             "minority_recall": minority_recall,
             "overall_recall": overall_recall,
+            "minority_error_share": impact,
         },
         split=bal.ratio_split,
-        impact=impact,
+        # The imbalance is a property of the data, not an error a fix recovers: no effect
+        # of its own; the errors on its rare classes show up in thresholds and pairs.
+        impact=0.0,
     )]
 
 

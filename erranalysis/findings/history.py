@@ -62,5 +62,7 @@ def history(ev: Evidence) -> list[Finding]:
             title=_title(d, a),
             evidence={**d.evidence, "at": d.at, "x_name": a.x_name},
             split=None,
+            # A run that blew up (NaN/inf, or a loss that exploded) leaves nothing worth decomposing.
+            blocking=d.kind == "loss_exploding",
         ))
     return out

@@ -5,31 +5,43 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..result import Finding
-from . import Evidence
+from . import Evidence, severity_for
 
 
 def weak_slices(ev: Evidence) -> list[Finding]:
+    """Slices significantly worse than the rest of the pooled held-out rows (after FDR
+    control). The effect is the error that would vanish if the slice erred at the
+    overall rate, in points of the pooled error, with the interval of the slice's rate."""
     sa = ev.slices
     if sa is None or not sa.slices:
         return []
-    n_eval = ev.errors[sa.split].n if sa.split in ev.errors else None
+    splits = sa.splits or [sa.split]
+    n_pool = sum(ev.errors[s].n or 0 for s in splits if s in ev.errors)
     patterns = {(d.column, d.value): d.pattern for d in sa.decompositions}
     where = {"bias": "it fails on every split (bias)", "shift": "it fails only after the shift to val/test",
              "variance": "it fails on held-out rows only (variance)", "val_overfitting": "it fails on test only"}
     out = []
     for s in [s for s in sa.slices if s.significant][:5]:
         pattern = patterns.get((s.column, s.value))
+        impact = s.excess_errors / n_pool if n_pool else 0.0
+        ci = None
+        if n_pool:
+            ci = ((s.ci[0] - sa.overall_error) * s.n / n_pool, (s.ci[1] - sa.overall_error) * s.n / n_pool)
+        per_split = "; ".join(f"{sp} {err:.1%} of {rows:,}" for sp, (rows, err) in s.by_split.items())
         out.append(Finding(
             kind="weak_slice",
-            severity="medium" if s.share_of_errors >= 0.2 else "low",
+            severity=severity_for(ev, impact, ci),
             title=(f"{s.column} = {s.value}: {s.error:.1%} error against {sa.overall_error:.1%} overall on "
                    f"{sa.split} ({s.n:,} rows, {s.excess_errors:.0f} errors above the overall rate)"),
             evidence={"column": s.column, "value": s.value, "rows": s.n, "error": s.error, "ci": s.ci,
                       "overall_error": sa.overall_error, "share_of_errors": s.share_of_errors,
-                      "excess_errors": s.excess_errors, "q_value": s.q_value, "pattern": pattern,
-                      "where": where.get(pattern)},
+                      "excess_errors": s.excess_errors, "p_value": s.p_value, "q_value": s.q_value,
+                      "pattern": pattern, "where": where.get(pattern),
+                      "by_split": {sp: {"rows": r, "error": e} for sp, (r, e) in s.by_split.items()},
+                      "per_split": per_split},
             split=sa.split,
-            impact=s.excess_errors / n_eval if n_eval else 0.0,
+            impact=impact,
+            impact_ci=ci,
         ))
     return out
 
@@ -91,18 +103,35 @@ def label_errors(ev: Evidence) -> list[Finding]:
                   "examples": examples[:5], "in_weak_slice": None if crowded is None else
                   {"column": crowded.column, "value": crowded.value}},
         split="held-out",
-        impact=0.0 if crowded is not None else le["share"],
+        # Wrong labels inflate the measured error rather than cause the model's: the
+        # finding has no effect in points of the model's error and ranks after those that do.
+        impact=0.0,
     )]
 
 
 def duplicate_rows(ev: Evidence) -> list[Finding]:
+    """Val/test rows whose metadata repeat a train row beyond what chance gives.
+
+    Chance is what the training rows show among themselves: where they repeat each
+    other's metadata (a few demographic columns), held-out rows repeat them as often.
+    """
+    from .quality import _leak_finding
+
     sa = ev.slices
-    if sa is None or sa.duplicate_rows <= 0:
+    dup = None if sa is None else sa.duplicates
+    if not dup or dup["rows"] <= 0 or not dup["beyond_chance"]:
         return []
-    return [Finding(
-        kind="leakage",
-        severity="high",
-        title=f"{sa.duplicate_rows:,} val/test rows repeat a train row's metadata exactly",
-        evidence={"rows": sa.duplicate_rows, "columns": [c["column"] for c in sa.columns]},
-        split="val/test",
+    split = "test" if "test" in ev.errors else ("val" if "val" in ev.errors else None)
+    if split is None:
+        return []
+    held = sum(ev.errors[s].n or 0 for s in ("val", "test") if s in ev.errors)
+    # The repeated rows spread over val and test in proportion to their sizes.
+    rows = dup["rows"] * (ev.errors[split].n or 0) / held if held else dup["rows"]
+    return [_leak_finding(
+        ev, rows, split,
+        f"{dup['rows']:,} val/test rows repeat a train row's metadata exactly (about {dup['expected']:.1f} "
+        "expected by chance)",
+        {"rows": dup["rows"], "expected_by_chance": dup["expected"], "p_value": dup["p_value"],
+         "columns": [c["column"] for c in sa.columns]},
+        train=True,
     )]

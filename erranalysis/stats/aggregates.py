@@ -7,15 +7,28 @@ aggregates of disjoint rows add up with :meth:`SplitAggregate.merge`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from ..io.validate import SPLITS, Predictions
 
-#: Score histograms are uniform in logit space over [-LOGIT_RANGE, LOGIT_RANGE]
-#: (probabilities from about 4e-18 to 1 - 4e-18): fine near 0 and 1, where confident
-#: and imbalanced models put most of their scores.
+#: Logit range of the float64 probabilities strictly between 0 and 1: the smallest
+#: subnormal, 2**-1074, has logit -1074 ln 2 (about -744.4); the largest float below 1,
+#: 1 - 2**-53, has logit 53 ln 2 (about 36.7). p = 0 and p = 1 have bins of their own.
+LOGIT_MIN = -1074 * math.log(2.0)
+LOGIT_MAX = 53 * math.log(2.0)
+#: Score bins are uniform in logit for |logit| <= CORE_LOGIT (p from 4.5e-5 to 1 - 4.5e-5)...
+CORE_LOGIT = 10.0
+#: ... and beyond it uniform in TAIL_SCALE * asinh(excess / TAIL_SCALE), the excess being
+#: the distance of the logit from the core: a bin there is TAIL_SCALE / |excess| times as
+#: wide in logit as in the core once the excess is large.
+TAIL_SCALE = 10.0
+#: The score histograms used to be uniform in logit over [-LOGIT_RANGE, LOGIT_RANGE]; the
+#: core bins are still at least that fine (for 56 bins or more), so ``LOGIT_RANGE``
+#: remains the reference resolution: ``2 * LOGIT_RANGE / n_bins`` in logit.
 LOGIT_RANGE = 40.0
 #: Histogram cells (splits × classes × 2 × bins) are capped so memory stays bounded
 #: with many classes: about 64 MB of float64.
@@ -82,33 +95,161 @@ class SplitAggregate:
         return self.confusion.sum(axis=0)
 
 
+def _compress(x: np.ndarray) -> np.ndarray:
+    """The bin coordinate of a logit: the logit itself in the core, log-compressed beyond."""
+    core = np.clip(x, -CORE_LOGIT, CORE_LOGIT)
+    return core + np.copysign(TAIL_SCALE * np.log1p(np.abs(x - core) / TAIL_SCALE), x)
+
+
+def _expand(u: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_compress`."""
+    core = np.clip(u, -CORE_LOGIT, CORE_LOGIT)
+    return core + np.copysign(TAIL_SCALE * np.expm1(np.abs(u - core) / TAIL_SCALE), u)
+
+
+#: The compressed coordinates of LOGIT_MIN and LOGIT_MAX (about -51.7 and 25.4).
+_U_MIN = float(_compress(np.array(LOGIT_MIN)))
+_U_MAX = float(_compress(np.array(LOGIT_MAX)))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Bin edges of one bin count, with the tables :func:`score_bins` corrects its first guess by."""
+
+    edges: np.ndarray
+    #: lower[j] <= p < upper[j] exactly for the rows of bin j (-inf below bin 0, +inf above the last).
+    lower: np.ndarray
+    upper: np.ndarray
+    #: The nearest bin below (above) bin j that can hold a row: where consecutive edges
+    #: round to the same float (near 0 and 1) the bins between them are empty.
+    down: np.ndarray
+    up: np.ndarray
+    #: Inner bins per unit of the compressed coordinate.
+    scale: float
+
+
+@lru_cache(maxsize=8)
+def _layout(n_bins: int) -> _Layout:
+    if n_bins < 4:
+        raise ValueError(f"score histograms need at least 4 bins. Got {n_bins} instead.")
+    inner = n_bins - 2
+    u = _U_MIN + (_U_MAX - _U_MIN) * (np.arange(inner) / inner)
+    x = _expand(u)
+    # The logistic function, evaluated where it does not lose precision.
+    e = np.exp(-np.abs(x))
+    mid = np.where(x < 0, e / (1.0 + e), 1.0 / (1.0 + e))
+    edges = np.concatenate([[0.0], mid, [1.0, 1.0]])
+    edges[1] = np.nextafter(0.0, 1.0)  # 2**-1074: bin 0 holds p = 0 alone
+    edges = np.maximum.accumulate(edges)
+    lower, upper = edges[:-1].copy(), edges[1:].copy()
+    lower[0], upper[-1] = -np.inf, np.inf
+    idx = np.arange(n_bins)
+    holds = lower < upper
+    last = np.maximum.accumulate(np.where(holds, idx, 0))  # last bin that can hold a row, <= j
+    first = np.minimum.accumulate(np.where(holds, idx, n_bins - 1)[::-1])[::-1]  # first, >= j
+    down = np.concatenate([[0], last[:-1]])
+    up = np.concatenate([first[1:], [n_bins - 1]])
+    for a in (edges, lower, upper, down, up):
+        a.flags.writeable = False
+    return _Layout(edges, lower, upper, down, up, inner / (_U_MAX - _U_MIN))
+
+
 def bin_edges(n_bins: int) -> np.ndarray:
     """Thresholds on the probability scale at the edges of the score bins.
 
     ``p >= edges[j]`` holds exactly for the rows in bins ``j, j+1, ...``; edge 0 is 0
     and edge ``n_bins`` is 1 (above every row but p = 1).
+
+    The layout covers every float64 probability:
+
+    * bin 0 holds p = 0 alone (edge 1 is the smallest subnormal, 2**-1074), and the
+      last bin p = 1 alone (edge ``n_bins - 1`` is 1);
+    * the ``n_bins - 2`` bins between are uniform in the coordinate
+      ``u(l) = c + TAIL_SCALE * asinh((l - c) / TAIL_SCALE)``, ``c = clip(l, ±CORE_LOGIT)``,
+      of the logit ``l``, from ``LOGIT_MIN`` (-744.4) to ``LOGIT_MAX`` (36.7).
+
+    Why this coordinate: it is the logit itself for |logit| <= 10, where most scores
+    are, so the bins there are uniform in logit and 77.1 / (n_bins - 2) wide: finer than
+    the 80 / n_bins of the former layout (uniform over ±40) from 56 bins on, 0.0094 with
+    the default 8192. Beyond, a bin widens smoothly (no jump in resolution at ±10) to
+    ``sqrt(1 + (excess / TAIL_SCALE)**2)`` times the core width: 1.6 times at logit -20,
+    11 times at -100 (p ~ 4e-44), 86 times at -700, so that an overconfident model's
+    scores down to 1e-300 still fall in some 2000 distinct bins instead of piling up in
+    the end bins as they did below 4e-18. The lower side reaches much further than the
+    upper one because float64 probabilities do: below 1 they stop at 1 - 2**-53.
+    On Gaussian naive Bayes on scikit-learn's digits the one-vs-rest ROC AUC from these
+    histograms is within 3e-5 of the exact value (4e-2 with the former layout).
+
+    Near 0 and 1 consecutive edges can round to the same float; the bins between
+    them are then empty.
     """
-    logits = np.linspace(-LOGIT_RANGE, LOGIT_RANGE, n_bins + 1)
-    edges = 1.0 / (1.0 + np.exp(-logits))
-    edges[0], edges[-1] = 0.0, 1.0
-    return edges
+    return _layout(n_bins).edges.copy()
 
 
 def score_bins(p: np.ndarray, n_bins: int) -> np.ndarray:
-    """Bin index (int64) of each probability in the logit-space histogram.
+    """Bin index (int64) of each probability: bin ``j`` exactly when
+    ``edges[j] <= p < edges[j + 1]`` (p = 1 in the last bin), ``edges = bin_edges(n_bins)``.
 
-    One temporary of the size of ``p``, updated in place: the histograms call this on
-    blocks of rows, where fresh temporaries per step would dominate the cost.
+    The index is first computed from the logit, then checked against the edges
+    themselves and moved to the neighbouring bin where rounding put it on the wrong
+    side of an edge (a few rows in a million), so that thresholds at the edges count
+    rows exactly. Float32 inputs are binned by their exact float64 value.
+
+    One temporary of the size of ``p``, updated in place (the result's own memory is the
+    second buffer until it holds the bins): the histograms call this on blocks of rows,
+    where fresh temporaries per step would dominate the cost. The result has the memory
+    order of ``p``.
     """
+    lay = _layout(n_bins)
+    p = np.asarray(p)
+    if p.ndim == 0:
+        return score_bins(p.reshape(1), n_bins).reshape(())
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.subtract(1.0, p)
+        x = np.subtract(1.0, p, dtype=np.float64)
         np.divide(p, x, out=x)  # odds
         np.log(x, out=x)  # logit (-inf at p = 0, +inf at p = 1)
-    x += LOGIT_RANGE
-    x /= 2.0 * LOGIT_RANGE / n_bins
-    np.floor(x, out=x)
-    np.clip(x, 0, n_bins - 1, out=x)
-    return x.astype(np.int64)
+        out = np.empty_like(x, dtype=np.int64)
+        core = out.view(np.float64)
+        np.clip(x, -CORE_LOGIT, CORE_LOGIT, out=core)
+        x -= core  # distance beyond the core
+        np.abs(x, out=x)
+        x *= 1.0 / TAIL_SCALE
+        np.log1p(x, out=x)
+        x *= TAIL_SCALE
+        np.copysign(x, core, out=x)  # the core is -CORE_LOGIT below it, CORE_LOGIT above
+        x += core  # the compressed coordinate
+        x -= _U_MIN
+        x *= lay.scale
+        x += 1.0
+        np.floor(x, out=x)
+        np.fmax(x, 0.0, out=x)  # also sends NaN to bin 0
+        np.fmin(x, n_bins - 1.0, out=x)
+    np.copyto(out, x, casting="unsafe")
+    _settle(p, out, x, lay)
+    return out
+
+
+def _settle(p: np.ndarray, out: np.ndarray, buf: np.ndarray, lay: _Layout) -> None:
+    """Move each bin index in ``out`` until ``lower <= p < upper``; ``buf`` is float64 scratch."""
+    # Flat views in memory order (both are fresh arrays of the same layout): np.take is
+    # many times faster on them than on a column-major block.
+    flat_out, flat_buf = out.ravel(order="K"), buf.ravel(order="K")
+    if not (np.shares_memory(flat_out, out) and np.shares_memory(flat_buf, buf)):
+        flat_out, flat_buf = out, buf
+    for bound, step, wrong in ((lay.lower, lay.down, np.less), (lay.upper, lay.up, np.greater_equal)):
+        np.take(bound, flat_out, out=flat_buf, mode="clip")  # mode="raise" would buffer a copy
+        wrong(p, buf, out=buf)
+        if not buf.any():
+            continue
+        hit = np.nonzero(buf)
+        # Each step reaches the next bin that can hold a row and never passes the right one;
+        # a step keeps the other bound satisfied (the bins skipped are empty).
+        while hit[0].size:
+            was = out[hit]
+            now = step[was]
+            out[hit] = now
+            keep = wrong(p[hit], bound[now]) & (now != was)
+            hit = tuple(h[keep] for h in hit)
 
 
 def cross_entropy(proba: np.ndarray, y: np.ndarray) -> np.ndarray:

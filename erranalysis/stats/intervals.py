@@ -86,3 +86,18 @@ def wilson_array(p: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tupl
     lo = np.where(undefined, 0.0, lo)
     hi = np.where(undefined, 1.0, hi)
     return lo, hi
+
+
+def paired_difference(better: float, worse: float, n: float, confidence: float = 0.95) -> tuple[float, tuple]:
+    """How much lower one error rate is than another measured on the same ``n`` rows.
+
+    ``better`` rows are right under the first rule and wrong under the second, ``worse``
+    the reverse. Conditional on the ``d = better + worse`` rows where they disagree,
+    ``better`` is binomial (McNemar's argument); the Wilson interval of its share π
+    gives the interval of the difference ``(2π − 1)·d / n``. Returns (difference, ci).
+    """
+    d = better + worse
+    if n <= 0 or d <= 0:
+        return 0.0, (0.0, 0.0)
+    lo, hi = wilson(better / d, d, confidence)
+    return (better - worse) / n, ((2 * lo - 1) * d / n, (2 * hi - 1) * d / n)

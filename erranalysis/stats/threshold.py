@@ -10,6 +10,7 @@ from ..io.validate import SPLITS, Predictions
 from ..result import ThresholdAnalysis
 from ..settings import Settings
 from .aggregates import SplitAggregate, bin_edges
+from .intervals import paired_difference
 from .metrics import best_f1_edge, class_scores, roc_auc_from_hist, sweep_from_hist
 
 #: Points kept for the sweep shown in the report (thresholds 0.01, 0.02, ... 0.99).
@@ -89,6 +90,23 @@ class OverrideCounts:
         return out
 
 
+def paired_gain(before: np.ndarray, after: np.ndarray, confidence: float) -> dict:
+    """The error a one-directional threshold change removes, with a paired interval.
+
+    The rule moves rows into one class (or, for a raised binary threshold, out of it),
+    so each class's correct count only rises or only falls: the rows it fixes and the
+    rows it breaks are the rises and falls of the diagonal. Conditional on the
+    ``d = fixed + broken`` rows that change, ``fixed`` is binomial (McNemar's
+    argument); the Wilson interval of its share π gives the interval of the gain
+    ``(2π − 1)·d / n`` in error-rate points.
+    """
+    diff = np.diag(after) - np.diag(before)
+    fixed, broken = float(diff[diff > 0].sum()), float(-diff[diff < 0].sum())
+    n = float(before.sum())
+    gain, ci = paired_difference(fixed, broken, n, confidence)
+    return {"gain": gain, "ci": ci, "fixed": fixed, "broken": broken, "rows": n}
+
+
 def analyse_threshold(
     base: Predictions,
     aggs: dict[str, SplitAggregate],
@@ -99,6 +117,8 @@ def analyse_threshold(
     flagged: bool,
     after: dict[str, np.ndarray],
     metric: str = "error",
+    measured_on: tuple = (),
+    pooled: dict | None = None,
 ) -> ThresholdAnalysis:
     """Sweep "predict k when P(k) >= t" on ``chosen_on``, pick the best-F1 threshold,
     and compare the class's scores on ``evaluated_on`` before and after it.
@@ -118,6 +138,12 @@ def analyse_threshold(
         current = base.threshold if k == base.positive else 1.0 - base.threshold
     chosen_before = _class_state(aggs[chosen_on].confusion, k)
     chosen_after = _class_state(after[chosen_on], k)
+    # The gain is measured on the held-out splits it was not chosen on, pooled (on the
+    # split it was chosen on only when there is no other: then it is optimistic).
+    measured = tuple(measured_on) or (evaluated_on,)
+    scale = {s: aggs[s].row_scale for s in measured}
+    gain = paired_gain(sum(aggs[s].confusion * scale[s] for s in measured),
+                       sum(after[s] * scale[s] for s in measured), settings.confidence)
     return ThresholdAnalysis(
         label=base.class_names[k],
         chosen_on=chosen_on,
@@ -133,4 +159,9 @@ def analyse_threshold(
         optimistic=chosen_on == evaluated_on,
         flagged=flagged,
         improves=chosen_after[metric] < chosen_before[metric] - 1e-12,
+        measured_on=measured,
+        gain=gain["gain"],
+        gain_ci=gain["ci"],
+        changed={"fixed": gain["fixed"], "broken": gain["broken"], "rows": gain["rows"]},
+        pooled=pooled or {},
     )
