@@ -200,12 +200,13 @@ def error(model, X, y) -> float:
 
 
 @functools.cache
-def strong_error(name: str, seed: int) -> float:
+def strong_error(name: str, seed: int, family: str | None = None) -> float:
     """The held-out error (train_val, val and test pooled) of the data set's strong model
-    on the seed's random split: what the data allow."""
+    (or of ``family``'s good model) on the seed's random split of the clean data: what
+    the data allow."""
     data = load(name)
     split = random_splits(data, seed)
-    model = fit(good_model(STRONG[name], seed), data.X, data.y, split == "train")
+    model = fit(good_model(family or STRONG[name], seed), data.X, data.y, split == "train")
     held = split != "train"
     return error(model, data.X[held], data.y[held])
 
@@ -236,13 +237,23 @@ def predictions(model, data: Data, X: np.ndarray, y: np.ndarray, split: np.ndarr
     return frame
 
 
-def noise_metadata(frame: pd.DataFrame, seed: int, ids: np.ndarray | None = None) -> pd.DataFrame:
-    """Metadata with no effect: a random region, a random number, and unique ids."""
+DEVICES = np.array([f"device_{i:02d}" for i in range(25)])
+
+
+def noise_metadata(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Metadata with no effect, drawn independently of everything else: a region (5
+    values), a device (25 values, skewed frequencies), an integer age, a skewed number,
+    a timestamp within 2023, and unique ids."""
     rng = np.random.default_rng([seed, 7])
+    n = len(frame)
     frame = frame.copy()
-    frame["region"] = rng.choice(["north", "south", "east", "west", "centre"], len(frame))
-    frame["session_length"] = rng.gamma(2.0, 30.0, len(frame)).round(1)
-    frame["id"] = np.arange(len(frame)) if ids is None else ids
+    frame["region"] = rng.choice(["north", "south", "east", "west", "centre"], n)
+    weights = 1.0 / np.arange(1, len(DEVICES) + 1)
+    frame["device"] = rng.choice(DEVICES, n, p=weights / weights.sum())
+    frame["age"] = rng.integers(18, 91, n)
+    frame["session_length"] = rng.gamma(2.0, 30.0, n).round(1)
+    frame["logged_at"] = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
+    frame["id"] = np.arange(n)
     return frame
 
 
@@ -457,7 +468,8 @@ def val_overfitting(data: Data, family: str, seed: int, k: int = 25) -> Case:
     fit_rows = np.r_[np.flatnonzero(split == "train"), np.repeat(np.flatnonzero(split == "val"), k)]
     model.fit(data.X[fit_rows], data.y[fit_rows])
     frame = noise_metadata(predictions(model, data, data.X, data.y, split), seed)
-    goal = strong_error(data.name, seed)
+    # The goal the team reads off train and val (which agree); never above what the data allow.
+    goal = min(strong_error(data.name, seed), split_errors(frame)["train"])
     return Case(frame, goal, "val_overfitting", ("val_overfitting",), _not(*CLEAN, "distribution_shift"),
                 effect=f"{_fmt(split_errors(frame))}; goal {goal:.1%}")
 
@@ -561,31 +573,27 @@ def confused_pair(data: Data, family: str, seed: int, rate: float = 0.35) -> Cas
 SOURCES = ("site_a", "site_b", "site_c", "site_d", "site_e")
 
 
-def _seattle_imperial(data: Data, X: np.ndarray, rng) -> np.ndarray:
-    """Precipitation in inches, temperatures in Fahrenheit, wind in miles per hour."""
-    X = X.copy()
-    f = data.features
-    X[:, f.index("precipitation")] /= 25.4
-    for t in ("temp_max", "temp_min"):
-        X[:, f.index(t)] = X[:, f.index(t)] * 1.8 + 32
-    X[:, f.index("wind")] *= 2.237
-    return X
+def _rows_shuffled(data: Data, X: np.ndarray, rng) -> np.ndarray:
+    """The site's feature rows joined to the wrong labels (permuted among its rows)."""
+    return X[rng.permutation(len(X))]
 
 
 #: What goes wrong at the bad site, per data set.
 SITE_CORRUPT = {
-    "fair": lambda data, X, rng: _reversed(data, X, "rate_marriage", 6),  # the site codes the rating backwards
-    "anes96": lambda data, X, rng: _reversed(data, X, "PID", 6),  # the site codes party id backwards
     "digits": lambda data, X, rng: np.clip(X + rng.normal(0, 0.5, X.shape), 0, 1),  # a noisy scanner
-    "seattle_weather": _seattle_imperial,  # a station reporting in imperial units
+    "anes96": _rows_shuffled,
+    "breast_cancer": _rows_shuffled,
 }
 
 
 def weak_slice(data: Data, family: str, seed: int) -> Case:
     """A ``source`` metadata column with five values (about 20 % of rows each); at one
-    source the inputs are broken (see SITE_CORRUPT) in every split, train included, and
-    the model is fitted on all train rows. Planted: that source's error far above the
-    others', which stay near the goal."""
+    source the inputs are broken (see SITE_CORRUPT: pixel noise, or feature rows joined
+    to the wrong labels) in every split, train included, and the model is fitted on all
+    train rows. Planted: that source's error far above the others', which stay near the
+    goal. (Data sets whose best model barely beats the majority class, such as fair or
+    randhie, cannot make a slice much worse than the rest, and seattle_weather has a
+    real ambiguous pair (fog/sun) larger than any slice, so they are not used here.)"""
     rng = np.random.default_rng([seed, 18])
     source = rng.choice(np.array(SOURCES), len(data.y))
     bad = SOURCES[seed % len(SOURCES)]
@@ -599,13 +607,13 @@ def weak_slice(data: Data, family: str, seed: int) -> Case:
     pred = frame["pred"] if "pred" in frame else (frame.score >= 0.5).astype(int)
     wrong = (pred != frame.label).to_numpy()
     held = split != "train"
-    goal = strong_error(data.name, seed)
+    goal = strong_error(data.name, seed, family)  # the same model on clean inputs
     return Case(frame, goal, "weak_slice", ("weak_slice",), _not("below_baseline", "leakage", "data_quality",
                                                                  *RANDOM_SPLIT),
                 planted_slice=("source", bad),
                 effect=f"source={bad}: held-out error {wrong[held & rows].mean():.1%} vs "
                        f"{wrong[held & ~rows].mean():.1%} at the other sources; {_fmt(split_errors(frame))}; "
-                       f"goal {goal:.1%}")
+                       f"goal = same model on clean inputs {goal:.1%}")
 
 
 #: Label shift: the classes kept at ``share`` in val and test.
@@ -656,8 +664,10 @@ def label_errors(data: Data, family: str, seed: int, rate: float = 0.09) -> Case
 
 
 def poor_calibration(data: Data, family: str, seed: int) -> Case:
-    """A model known to be badly calibrated on this data (naive Bayes on correlated
-    features, an unpruned tree's 0/1 probabilities). First step not scored."""
+    """A model known to be badly calibrated on this data: naive Bayes on correlated
+    features (over-confident), a forest averaging votes over 10 classes (under-confident),
+    an unpruned tree's 0/1 probabilities. Expected calibration error on test 10-33 %.
+    First step not scored."""
     split = random_splits(data, seed)
     model = fit(good_model(family, seed) if family != "tree" else memorising_model("tree", seed),
                 data.X, data.y, split == "train")
@@ -699,9 +709,9 @@ SCENARIOS: list[Scenario] = [
     _s("overfitting", overfitting, "breast_cancer", "tree", "unpruned tree"),
     _s("overfitting", overfitting, "diabetes", "knn", "1-NN"),
     _s("overfitting", overfitting, "anes96", "knn", "1-NN"),
-    _s("overfitting", overfitting, "seattle_weather", "hgb", "boosting without limits"),
+    _s("overfitting", overfitting, "seattle_weather", "tree", "unpruned tree"),
     _s("distribution_shift", shift_corrupt, "digits", "rf", "pixel noise on val/test"),
-    _s("distribution_shift", shift_corrupt, "fair", "hgb", "marriage rating coded backwards in val/test"),
+    _s("distribution_shift", shift_corrupt, "fair", "logreg", "marriage rating coded backwards in val/test"),
     _s("distribution_shift", shift_corrupt, "breast_cancer", "knn", "size features in other units in val/test"),
     _s("distribution_shift", shift_corrupt, "anes96", "mlp", "party id coded backwards in val/test"),
     _s("distribution_shift", shift_time, "seattle_weather", "logreg", "trained on 2012-13, val/test 2014-15"),
@@ -727,10 +737,10 @@ SCENARIOS: list[Scenario] = [
     _s("confused_pair", confused_pair, "digits", "mlp", "1<->7"),
     _s("confused_pair", confused_pair, "iris", "logreg", "versicolor<->virginica"),
     _s("confused_pair", confused_pair, "wine", "rf", "class 0<->1"),
-    _s("weak_slice", weak_slice, "fair", "hgb", "one site codes the marriage rating backwards"),
-    _s("weak_slice", weak_slice, "anes96", "logreg", "one site codes party id backwards"),
     _s("weak_slice", weak_slice, "digits", "knn", "one site's scanner adds pixel noise"),
-    _s("weak_slice", weak_slice, "seattle_weather", "logreg", "one station reports imperial units"),
+    _s("weak_slice", weak_slice, "anes96", "logreg", "one site's answers joined to the wrong voters"),
+    _s("weak_slice", weak_slice, "anes96", "knn", "one site's answers joined to the wrong voters"),
+    _s("weak_slice", weak_slice, "breast_cancer", "nb", "one lab's measurements joined to the wrong patients"),
     _s("label_shift", label_shift, "digits", "logreg", "digits 5-9 kept at 25% in val/test"),
     _s("label_shift", label_shift, "digits", "knn", "digits 5-9 kept at 25% in val/test"),
     _s("label_shift", label_shift, "breast_cancer", "rf", "malignant kept at 30% in val/test"),
@@ -739,16 +749,16 @@ SCENARIOS: list[Scenario] = [
     _s("label_errors", label_errors, "digits", "mlp"),
     _s("label_errors", label_errors, "breast_cancer", "logreg"),
     _s("label_errors", label_errors, "anes96", "rf"),
-    _s("poor_calibration", poor_calibration, "digits", "nb", "naive Bayes"),
+    _s("poor_calibration", poor_calibration, "digits", "nb", "naive Bayes (over-confident)"),
+    _s("poor_calibration", poor_calibration, "digits", "rf", "forest over 10 classes (under-confident)"),
+    _s("poor_calibration", poor_calibration, "diabetes", "nb", "naive Bayes (over-confident)"),
     _s("poor_calibration", poor_calibration, "anes96", "tree", "unpruned tree (0/1 probabilities)"),
-    _s("poor_calibration", poor_calibration, "seattle_weather", "tree", "unpruned tree (0/1 probabilities)"),
-    _s("poor_calibration", poor_calibration, "breast_cancer", "nb", "naive Bayes"),
 ]
 
 NULLS: list[Scenario] = [
     _s("null", null, "fair", "logreg"),
     _s("null", null, "fair", "hgb"),
-    _s("null", null, "randhie", "logreg"),
+    _s("null", null, "randhie", "hgb"),
     _s("null", null, "anes96", "logreg"),
     _s("null", null, "anes96", "knn"),
     _s("null", null, "breast_cancer", "logreg"),
