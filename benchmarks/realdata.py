@@ -35,6 +35,7 @@ import argparse  # noqa: E402
 import collections  # noqa: E402
 import fnmatch  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -77,7 +78,7 @@ def run(sc: rc.Scenario, seed: int) -> dict:
     except Exception as e:  # a crash of the tool is a result too
         row.update(error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(), first=None,
                    first_severity=None, hit=False, findings=[], missing=list(case.must_find),
-                   violations=[], found_any=[], found_raised=[], weak_slices=[],
+                   violations=[], found_any=[], found_raised=[], weak_slices=[], next_steps=[],
                    build_s=t1 - t0, analyze_s=time.perf_counter() - t1)
         return row
     t2 = time.perf_counter()
@@ -122,28 +123,41 @@ def print_row(row: dict) -> None:
     else:
         mark = "-" if row["expected_first"] is None else ("✓" if row["hit"] else "✗")
         first = f"{row['first']} ({row['first_severity']})" if row["first"] else "-"
+        then = [s["problem"] for s in row["next_steps"][1:3]]
         print(f"  {mark}  {row['name']:42s} seed {row['seed']}  expected {row['expected_first'] or '(not scored)'}"
-              f"  first {first}  missing: {', '.join(row['missing']) or '-'}"
+              f"  first {first}{' then ' + ', '.join(then) if then else ''}"
+              f"  missing: {', '.join(row['missing']) or '-'}"
               f"  must-not present: {', '.join(row['violations']) or '-'}")
     base = row.get("majority") or {}
     print(f"       {row['effect']}" + (f"; majority class: {' '.join(f'{s} {e:.1%}' for s, e in base.items())}"
                                        if base else ""))
 
 
+def _numeric(cells) -> bool:
+    return all(re.fullmatch(r"[\d/ ().%-]*", str(c)) for c in cells)
+
+
 def table(title: str, header: list[str], rows: list[list], markdown: bool) -> None:
+    """A table with a title; columns of counts and rates right-aligned, text left-aligned."""
+    right = [i > 0 and _numeric(r[i] for r in rows) for i in range(len(header))]
     print()
     if markdown:
         print(f"**{title}**\n")
         print("| " + " | ".join(header) + " |")
-        print("| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |")
+        print("| " + " | ".join("---:" if r else "---" for r in right) + " |")
         for r in rows:
             print("| " + " | ".join(str(c) for c in r) + " |")
         return
     print(title)
     widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(header)]
-    print("  " + "  ".join(str(h).ljust(w) if i == 0 else str(h).rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
+
+    def line(cells):
+        return "  " + "  ".join(str(c).rjust(w) if r else str(c).ljust(w)
+                                for c, w, r in zip(cells, widths, right)).rstrip()
+
+    print(line(header))
     for r in rows:
-        print("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print(line(r))
 
 
 def pct(a: int, b: int) -> str:
@@ -155,38 +169,45 @@ def summary(rows: list[dict], markdown: bool) -> None:
     nulls = [r for r in rows if r["kind"] == "null"]
 
     scored = [r for r in planted if r["expected_first"] is not None]
-    per = collections.defaultdict(list)
-    for r in scored:
-        per[r["expected_first"]].append(r)
-    out = [[k, pct(sum(r["hit"] for r in v), len(v)),
-            ", ".join(f"{a or 'none'} x{n}" for a, n in collections.Counter(
-                r["first"] for r in v if not r["hit"]).most_common()) or "-"]
-           for k, v in per.items()]
-    out.append(["all", pct(sum(r["hit"] for r in scored), len(scored)), ""])
-    table("First next step = planted problem (not-scored scenarios excluded)",
-          ["expected first", "right", "first step instead"], out, markdown)
+    if planted:
+        per = collections.defaultdict(list)
+        for r in scored:
+            per[r["expected_first"]].append(r)
+        out = [[k, pct(sum(r["hit"] for r in v), len(v)),
+                ", ".join(f"{a or 'none'} x{n}" for a, n in collections.Counter(
+                    r["first"] for r in v if not r["hit"]).most_common()) or "-"]
+               for k, v in per.items()]
+        out.append(["all", pct(sum(r["hit"] for r in scored), len(scored)), ""])
+        table("First next step = planted problem (not-scored scenarios excluded)",
+              ["expected first", "right", "first step instead"], out, markdown)
+        for key, label in (("dataset", "data set"), ("family", "family")):
+            groups = collections.defaultdict(list)
+            for r in scored:
+                groups[r[key]].append(r["hit"])
+            table(f"First next step right, per {label}", [label, "right"],
+                  [[k, pct(sum(v), len(v))] for k, v in sorted(groups.items())], markdown)
 
-    recall = collections.defaultdict(lambda: [0, 0, 0])
-    for r in planted:
-        for k in r["must_find"]:
-            recall[k][0] += 1
-            recall[k][1] += k in r["found_any"]
-            recall[k][2] += k in r["found_raised"]
-    table("Must-find recall (weak_slice must name the planted column and value)",
-          ["kind", "found (any severity)", "found (high/medium)"],
-          [[k, pct(a, n), pct(b, n)] for k, (n, a, b) in recall.items()], markdown)
+        recall = collections.defaultdict(lambda: [0, 0, 0])
+        for r in planted:
+            for k in r["must_find"]:
+                recall[k][0] += 1
+                recall[k][1] += k in r["found_any"]
+                recall[k][2] += k in r["found_raised"]
+        table("Must-find recall (weak_slice must name the planted column and value)",
+              ["kind", "found (any severity)", "found (high/medium)"],
+              [[k, pct(a, n), pct(b, n)] for k, (n, a, b) in recall.items()], markdown)
 
-    viol = collections.defaultdict(lambda: [0, 0, []])
-    for r in planted:
-        for k in r["must_not_find"]:
-            viol[k][0] += 1
-            if k in r["violations"]:
-                viol[k][1] += 1
-                viol[k][2].append(f"{r['name']}#{r['seed']}")
-    table("Must-not kinds raised at high/medium severity",
-          ["kind", "violations / runs where wrong", "where"],
-          [[k, pct(b, n), ", ".join(w[:6]) + (" ..." if len(w) > 6 else "") or "-"]
-           for k, (n, b, w) in sorted(viol.items())], markdown)
+        viol = collections.defaultdict(lambda: [0, 0, []])
+        for r in planted:
+            for k in r["must_not_find"]:
+                viol[k][0] += 1
+                if k in r["violations"]:
+                    viol[k][1] += 1
+                    viol[k][2].append(f"{r['name']}#{r['seed']}")
+        table("Must-not kinds raised at high/medium severity",
+              ["kind", "violations / runs where wrong", "where"],
+              [[k, pct(b, n), ", ".join(w[:6]) + (" ..." if len(w) > 6 else "") or "-"]
+               for k, (n, b, w) in sorted(viol.items())], markdown)
 
     if nulls:
         hi, med = collections.Counter(), collections.Counter()
