@@ -19,9 +19,14 @@ The order (SPEC, "Findings and next steps"):
 
 A finding explained by another joins its step instead of competing with it: val loss
 rising in the training history becomes the first action of the overfitting step, a
-loss still falling at the end (or one that does not fall) that of underfitting, and
-label errors that sit in a weak slice join that slice, and class imbalance joins a
-threshold fix for its rare classes.
+loss still falling at the end (or one that does not fall) that of underfitting;
+label errors that sit in a weak slice join that slice; class imbalance and classes
+never predicted join a threshold fix for them (never-predicted classes else join
+underfitting); and with a material distribution shift, label shift, threshold
+problems that train_val does not show and likely label errors (a model is confidently
+wrong on shifted rows, whatever their labels) join the shift; a pair of confused classes whose
+labels are not ambiguous joins the term it falls in (confused everywhere: underfitting;
+on held-out rows only: overfitting; only after the shift: distribution shift).
 """
 
 from __future__ import annotations
@@ -92,14 +97,16 @@ ACTIONS = {
         "As a last resort, make the model smaller.",
     ],
     "distribution_shift": [
-        "Analyse the val errors that train_val does not have: what differs in those inputs?",
+        "Analyse the held-out errors that train_val does not have: what differs in those inputs?",
         "Collect, or synthesize, training data that looks like val/test.",
         "Adapt to the target domain, e.g. fine-tune a pretrained model on data from it.",
     ],
     "val_overfitting": [
-        "Collect a fresh validation set: the current one has been used for too many decisions.",
-        "Use a larger validation set or cross-validation for model selection.",
-        "Check that val and test are drawn the same way, from the same distribution.",
+        "Check that no val rows reached training (a refit on train + val, a shared id) and that val and test "
+        "are drawn the same way.",
+        "If val chose the model, its hyperparameters or its threshold, it has become optimistic: make those "
+        "choices on a larger or fresh validation set, or by cross-validation.",
+        "Re-measure on test only once those choices are final.",
     ],
     "data_quality": [
         "Check that pred and the probabilities come from the same model, run and threshold.",
@@ -140,8 +147,10 @@ ACTIONS = {
         "Collect more examples of the rare classes.",
     ],
     "label_shift": [
-        "Check how the splits were drawn; make val and test match the deployment population.",
-        "If deployment priors differ from train, reweight training or adjust the outputs to the new priors.",
+        "Check how the splits were drawn: random splits keep the class frequencies, so a difference points to "
+        "a split by time, source or filter.",
+        "If the later splits show the frequencies of deployment, reweight training to them or adjust the "
+        "predicted probabilities to the new priors (prior-shift correction).",
     ],
     "poor_calibration": [
         "Fit temperature scaling or isotonic regression on a held-out split (scikit-learn's CalibratedClassifierCV).",
@@ -244,7 +253,8 @@ def _why(f: Finding, confidence: float = 0.95) -> str:
                 "predicting the most frequent class; the model is significantly better on no held-out split.")
     if k == "confused_pair":
         if e["both_directions"]:
-            where = {"everywhere": " on every split", "eval_only": " only on val/test"}.get(e["pattern"], "")
+            where = {"everywhere": " on every split", "eval_only": " only after the shift to val/test",
+                     "held_out": " on held-out rows (train_val too) but not on train"}.get(e["pattern"], "")
             return (f"{e['actual']!r} and {e['predicted']!r} are mistaken for each other{where}, "
                     f"{e['share_of_errors']:.0%} of all errors on {f.split}.")
         return (f"{e['rate']:.0%} of {e['actual']!r} rows are predicted as {e['predicted']!r} on {f.split}, "
@@ -285,18 +295,39 @@ def _tier(f: Finding) -> int:
     return 1 if _established(f) else 2
 
 
+#: The decomposition term a pair of classes' errors fall in, from where the pair shows.
+_PAIR_TERM = {"everywhere": "underfitting", "held_out": "overfitting", "eval_only": "distribution_shift"}
+#: The decomposition term a weak slice explains, from the slice's own decomposition.
+_SLICE_TERM = {"bias": "underfitting", "variance": "overfitting", "shift": "distribution_shift",
+               "val_overfitting": "val_overfitting"}
+
+
+def explains(g: Finding) -> tuple[str, ...]:
+    """The decomposition terms (finding kinds) part of whose error ``g`` accounts for."""
+    e = g.evidence
+    if g.kind == "threshold" and e.get("improves_error"):
+        return ("underfitting",)  # a better threshold lowers the train error too
+    if g.kind == "confused_pair" and e.get("label_ambiguity"):
+        # Labels swapped between two classes: a model that fits them anyway memorises
+        # noise (the pair shows on held-out rows only); one that does not, cannot fit them.
+        return ("overfitting",) if e.get("pattern") == "held_out" else ("underfitting",)
+    if g.kind == "weak_slice" and _SLICE_TERM.get(e.get("pattern")):
+        return (_SLICE_TERM[e["pattern"]],)
+    if g.kind == "label_errors":
+        return ("underfitting", "overfitting")  # wrong labels raise train or held-out error
+    return ()
+
+
 def _explained(f: Finding, findings: list[Finding]) -> float:
-    if f.kind != "underfitting":
+    if f.kind not in DECOMPOSITION:
         return 0.0
-    return sum(g.impact for g in findings
-               if (g.kind == "threshold" and g.evidence.get("improves_error"))
-               or (g.kind == "confused_pair" and g.evidence.get("label_ambiguity")))
+    return sum(g.impact for g in findings if g is not f and f.kind in explains(g))
 
 
 def rank_impact(f: Finding, findings: list[Finding]) -> float:
     """The error ``f`` explains once the findings that explain part of it are counted:
-    the avoidable bias less the gain of threshold fixes and the errors of ambiguous
-    label pairs (both lower the train error as well)."""
+    a decomposition term less what the findings that explain it account for (see
+    :func:`explains`)."""
     return f.impact - _explained(f, findings)
 
 
@@ -347,6 +378,25 @@ def _joined_action(f: Finding) -> str:
     return f"First make training work: {f.title[0].lower()}{f.title[1:]}."
 
 
+def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
+    """The step ``f`` joins instead of standing on its own (None: its own step)."""
+    e = f.evidence
+    if f.kind == "label_errors" and e.get("in_weak_slice"):
+        s = e["in_weak_slice"]
+        return "weak_slice" if (s["column"], s["value"]) in weak else None
+    if f.kind == "never_predicted":  # a symptom: of a wrong threshold, else of underfitting
+        return next((k for k in ("threshold", "underfitting") if k in kinds), None)
+    if "distribution_shift" in kinds and (
+            f.kind in ("label_shift", "label_errors")
+            or (f.kind == "threshold" and e.get("shift_induced"))):
+        return "distribution_shift"  # what changed with the shift is the shift's evidence
+    if f.kind == "confused_pair" and not e.get("label_ambiguity"):
+        # Where the errors of a term live, not a cause of its own: it joins that term.
+        term = _PAIR_TERM.get(e.get("pattern"))
+        return term if term in kinds else None
+    return JOINS.get(f.kind)
+
+
 def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
     """One next step per problem kind, in the order documented in this module."""
     kinds = {f.kind for f in findings}
@@ -354,12 +404,8 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
     weak = {(f.evidence.get("column"), f.evidence.get("value")) for f in findings if f.kind == "weak_slice"}
     kept = []
     for f in findings:
-        target = JOINS.get(f.kind)
-        if f.kind == "label_errors" and f.evidence.get("in_weak_slice"):
-            slice_ = f.evidence["in_weak_slice"]
-            if (slice_["column"], slice_["value"]) in weak:
-                target = "weak_slice"
-        if target in kinds:
+        target = _join_target(f, kinds, weak)
+        if target in kinds and target != f.kind:
             joined.setdefault(target, []).append(f)
         else:
             kept.append(f)

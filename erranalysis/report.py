@@ -72,7 +72,8 @@ GLOSSARY = [
     ("train_val", "A held-out split drawn from the training distribution. It separates variance from "
      "distribution shift."),
     ("Confidence interval", "The range of values consistent with the data at 95% confidence. An interval "
-     "that spans zero means the sign of a difference is not settled."),
+     "that spans zero means the sign of a difference is not settled. The intervals of the decomposition's "
+     "terms hold together (simultaneous intervals), so chance rarely makes any of them look material."),
     ("Material / negligible / too noisy to tell", "A term is material when its interval lies above zero "
      "and it is at least 10% of the gap to the goal; too noisy when its interval spans zero but could be "
      "material; negligible otherwise."),
@@ -250,7 +251,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
                     "rate": pct(p.rate),
                     "share": pct(p.share_of_errors),
                     "both": p.both_directions,
-                    "pattern": {"everywhere": "every split", "eval_only": "val/test only"}.get(p.pattern, "—"),
+                    "pattern": {"everywhere": "every split", "eval_only": "after the shift",
+                                "held_out": "held-out rows"}.get(p.pattern, "—"),
                     "train_rate": pct(p.rates_by_split.get("train")) if "train" in p.rates_by_split else "—",
                 }
                 for p in c.most_confused
@@ -351,8 +353,10 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         ("Created", created),
     ]
 
+    level = f"{result.provenance.settings.get('confidence', 0.95) * 100:g}%" if result.provenance else "95%"
     return {
         "title": title,
+        "level": level,
         "model_name": model,
         "source": source,
         "created": created,
@@ -387,7 +391,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "history": hist_ctx,
         "slices": slices_ctx,
         "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY],
-        "glossary": [{"term": t, "meaning": m} for t, m in GLOSSARY],
+        "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY],
         "provenance": [{"key": k, "value": v} for k, v in provenance],
     }
 

@@ -129,7 +129,7 @@ class ConfusedPair:
     rate: float  # share of the actual class predicted as `predicted`
     share_of_errors: float
     both_directions: bool = False
-    pattern: str = "unknown"  # "everywhere" | "eval_only" | "unknown"
+    pattern: str = "unknown"  # "everywhere" | "eval_only" | "held_out" | "unknown"
     rates_by_split: dict = field(default_factory=dict)
 
 
@@ -237,7 +237,7 @@ class Finding:
             "split": self.split,
             "impact": plain(self.impact),
             "impact_ci": plain(self.impact_ci),
-            "blocking": self.blocking,
+            "blocking": bool(self.blocking),
         }
 
 

@@ -48,10 +48,16 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
         console.print(f"JSON written to {_t(json_path)}", soft_wrap=True)
 
 
+def _level(result: Result) -> str:
+    """The confidence level of the intervals, as "95%"."""
+    settings = result.provenance.settings if result.provenance else {}
+    return f"{settings.get('confidence', 0.95) * 100:g}%"
+
+
 def _print_errors(result: Result, console: Console) -> None:
     errors = Table(title="Error per split" + ("" if result.decomposition.metric == "error" else " (balanced)"),
                    title_justify="left", show_edge=False)
-    for col, justify in (("split", "left"), ("error", "right"), ("95% interval", "right"), ("rows", "right")):
+    for col, justify in (("split", "left"), ("error", "right"), (_level(result) + " interval", "right"), ("rows", "right")):
         errors.add_column(col, justify=justify)
     for name, e in result.errors.items():
         errors.add_row(_t(name), pct(e.error), ci_pct(e.ci), "—" if e.n is None else f"{e.n:,}")
@@ -61,7 +67,7 @@ def _print_errors(result: Result, console: Console) -> None:
 
     dec = result.decomposition
     table = Table(title="Decomposition", title_justify="left", show_edge=False)
-    for col, justify in (("term", "left"), ("value", "right"), ("95% interval", "right"), ("verdict", "left")):
+    for col, justify in (("term", "left"), ("value", "right"), (_level(result) + " interval", "right"), ("verdict", "left")):
         table.add_column(col, justify=justify)
     notes = []
     for name, comp in dec.components.items():

@@ -103,6 +103,31 @@ def test_never_predicted_and_confused_both_ways():
     assert f.evidence["label_ambiguity"]
 
 
+def test_pair_confused_on_train_val_too_is_not_a_shift():
+    # Only train is near 0% error on the pair: train_val shows the same rate as val/test,
+    # so the pair is the model failing on unseen rows, not a shift.
+    rng = np.random.default_rng(5)
+    n = 8000
+    y = rng.choice(3, n)
+    split = rng.choice(["train", "train_val", "val", "test"], n)
+    pred = y.copy()
+    pred[(split != "train") & (y == 1) & (rng.random(n) < 0.5)] = 2
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred, "split": split}))
+    top = r.confusion.most_confused[0]
+    assert (top.actual, top.predicted, top.pattern) == ("1", "2", "held_out")
+    step = next(s for s in r.next_steps if s.problem == "confused_pair")
+    assert "shift" not in step.why
+
+
+def test_binary_problems_get_no_confused_pair_finding():
+    rng = np.random.default_rng(1)
+    n = 4000
+    y = rng.choice(2, n)
+    pred = np.where(rng.random(n) < 0.3, 1 - y, y)
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred, "split": rng.choice(["train", "test"], n)}))
+    assert r.confusion.most_confused and "confused_pair" not in kinds(r)
+
+
 def test_pair_confused_only_on_test_points_to_shift():
     rng = np.random.default_rng(5)
     n = 6000

@@ -11,7 +11,8 @@ from scipy.stats import false_discovery_control
 import erranalysis
 
 
-def table(seed=0, n=8000, weak=False, shift=False, noise=0.0, fail_only_on_test=False):
+def table(seed=0, n=8000, weak=False, shift=False, noise=0.0, fail_only_on_test=False, calibrated=False,
+          boost=2.5):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 4, n)
     split = rng.choice(["train", "train_val", "val", "test"], n, p=[0.55, 0.15, 0.15, 0.15])
@@ -20,13 +21,15 @@ def table(seed=0, n=8000, weak=False, shift=False, noise=0.0, fail_only_on_test=
     if shift:
         age = np.where(np.isin(split, ["val", "test"]), age + 8, age)
     logits = rng.normal(size=(n, 4))
-    logits[np.arange(n), y] += 2.5
+    logits[np.arange(n), y] += boost
     if weak:
         bad = (region == "north") & (np.isin(split, ["val", "test"]) if fail_only_on_test else True)
         logits[bad] = rng.normal(size=(bad.sum(), 4))
         logits[bad, y[bad]] += 0.8
     p = np.exp(logits)
     p /= p.sum(1, keepdims=True)
+    if calibrated:  # labels drawn from the probabilities: a calibrated model of clean labels
+        y = (p.cumsum(1) < rng.random(n)[:, None]).sum(1).clip(max=3)
     label = y.copy()
     flip = (rng.random(n) < noise) & (split != "train")
     label[flip] = (y[flip] + 1 + rng.integers(0, 3, flip.sum())) % 4
@@ -99,7 +102,7 @@ def test_planted_feature_shift_is_named():
 
 
 def test_planted_label_noise_is_found_with_reasonable_precision():
-    frame, flipped = table(noise=0.06, n=12000)
+    frame, flipped = table(noise=0.06, n=12000, calibrated=True, boost=5.0)
     r = erranalysis.analyze(frame, goal=0.01)
     le = r.slices.label_errors
     assert "label_errors" in kinds(r)
@@ -114,6 +117,26 @@ def test_planted_label_noise_is_found_with_reasonable_precision():
     recall = (found & flipped[held]).sum() / flipped[held].sum()
     assert precision > 0.6 and recall > 0.6
     assert all(ex["label"] != ex["suggested"] for ex in le["examples"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clean_labels_of_a_calibrated_weak_model_are_not_label_errors(seed):
+    # Labels drawn from the model's own probabilities are clean, however weak the model
+    # (here about 30% error): its confident mistakes are not label errors.
+    rng = np.random.default_rng(seed)
+    n = 8000
+    logits = rng.normal(size=(n, 4)) * 1.6
+    p = np.exp(logits)
+    p /= p.sum(1, keepdims=True)
+    label = (p.cumsum(1) < rng.random(n)[:, None]).sum(1).clip(max=3)
+    frame = pd.DataFrame({"label": label, "split": rng.choice(["train", "train_val", "val", "test"], n)})
+    for k in range(4):
+        frame[f"proba_{k}"] = p[:, k]
+    r = erranalysis.analyze(frame, goal=0.01)
+    le = r.slices.label_errors
+    assert le["count"] > 100  # confident learning flags many rows ...
+    assert le["expected_if_clean"] > 0.5 * le["count"]  # ... about as many as clean labels give
+    assert "label_errors" not in kinds(r)
 
 
 def test_duplicate_ids_and_repeated_metadata_are_leakage():

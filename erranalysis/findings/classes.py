@@ -33,6 +33,15 @@ def threshold(ev: Evidence) -> list[Finding]:
         else:
             title = found + "; a new threshold helps where it was chosen, but not on " + "/".join(t.measured_on)
         measured = "/".join(t.measured_on)
+        # After a material shift, a class that train_val still finds lost its recall with
+        # the shift: the threshold is the shift's symptom.
+        shift = ev.decomposition.components.get("distribution_shift") if ev.decomposition else None
+        tv = None
+        if ev.confusion is not None and "train_val" in ev.confusion.per_class:
+            tv = next((m for m in ev.confusion.per_class["train_val"] if m.label == t.label), None)
+        shift_induced = bool(shift is not None and shift.verdict == "material" and tv is not None
+                             and tv.support >= ev.settings.min_support
+                             and tv.recall > ev.settings.threshold_max_recall)
         severity = "low"
         if fix:
             severity = severity_for(ev, t.gain, ci)
@@ -57,6 +66,7 @@ def threshold(ev: Evidence) -> list[Finding]:
                 "after": t.after,
                 "optimistic": t.optimistic,
                 "improves_error": bool(fix),
+                "shift_induced": shift_induced,
                 "metric": ev.metric,
             },
             split=measured,
@@ -74,8 +84,23 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
     s = ev.settings
     out = []
     seen = set()
+    index = {name: i for i, name in enumerate(conf.labels)}
+
+    def pooled_rows(a: str, b: str) -> float:
+        """Rows of the pair over the pooled held-out splits (weights rescaled to rows)."""
+        total = 0.0
+        for sp in ev.pool:
+            m = conf.by_split.get(sp)
+            n = ev.errors[sp].n if sp in ev.errors else None
+            if m is None or not n:
+                continue
+            size = sum(map(sum, m))
+            total += m[index[a]][index[b]] * n / size if size else 0.0
+        return total
+
     for p in conf.most_confused:
-        if p.rows < s.confused_min_count:
+        rows = max(p.rows, pooled_rows(p.actual, p.predicted))
+        if rows < s.confused_min_count:
             continue
         if p.share_of_errors < s.confused_min_share and p.rate < s.confused_min_rate:
             continue
@@ -90,9 +115,11 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
         # share is 2 / (K(K-1))): in a binary problem every error is in the one pair.
         k = len(conf.labels)
         even_share = 2.0 / (k * (k - 1)) if k > 1 else 1.0
+        # A pair that every held-out split shows (train too, or train alone spared because
+        # the model memorised the swapped labels) is ambiguity in the labels themselves.
         ambiguity = (
             p.both_directions
-            and p.pattern == "everywhere"
+            and p.pattern in ("everywhere", "held_out")
             and share >= max(s.ambiguity_priority_share, 3 * even_share)
         )
         if p.both_directions:
@@ -112,10 +139,15 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
                 "both_directions": p.both_directions,
                 "pattern": p.pattern,
                 "rates_by_split": p.rates_by_split,
+                "pooled_rows": rows,
                 "label_ambiguity": ambiguity,
             },
             split=conf.split,
-            impact=share * ev.errors[conf.split].error,
+            # Ambiguous labels explain error the model cannot remove: only the pair's errors
+            # beyond what the goal allows for count (a goal set at a strong model's error
+            # already holds the ambiguity of the data).
+            impact=max(share * ev.errors[conf.split].error - (ev.goal or 0.0), 0.0) if ambiguity
+            else share * ev.errors[conf.split].error,
         ))
     return out
 
@@ -136,7 +168,7 @@ def never_predicted(ev: Evidence) -> list[Finding]:
         title=f"{len(names)} class{'es are' if len(names) > 1 else ' is'} never predicted on {conf.split}: {listed}",
         evidence={"classes": names, "rows": support, "share_of_rows": share},
         split=conf.split,
-        impact=share,
+        impact=0.0,  # a symptom (of a threshold or of underfitting): no effect of its own
     )]
 
 
@@ -185,11 +217,12 @@ def label_shift(ev: Evidence) -> list[Finding]:
         return []
     s = ev.settings
     out = []
+    alpha = s.label_shift_alpha / max(len(bal.tests), 1)  # Bonferroni over the splits compared
     for t in bal.tests:
-        if t.p_value < s.label_shift_alpha and t.tvd >= s.label_shift_tvd:
+        if t.p_value < alpha and t.tvd >= s.label_shift_tvd:
             out.append(Finding(
                 kind="label_shift",
-                severity="medium",
+                severity="medium" if t.tvd >= 2 * s.label_shift_tvd else "low",
                 title=f"Class frequencies differ between {t.reference} and {t.split} "
                       f"(total variation {t.tvd:.1%})",
                 evidence={"reference": t.reference, "tvd": t.tvd, "chi2": t.chi2, "p_value": t.p_value,

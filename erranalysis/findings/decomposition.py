@@ -84,7 +84,7 @@ def _learned(ev: Evidence, split: str) -> float | None:
     return sum(w * a for w, a in rows) / total if total else None
 
 
-def constant_comparison(matrix) -> dict:
+def constant_comparison(matrix, rows: float | None = None) -> dict:
     """The model against the best constant prediction on one split's confusion matrix.
 
     The constant is the split's own most frequent class (the strongest input-independent
@@ -95,6 +95,8 @@ def constant_comparison(matrix) -> dict:
     import numpy as np
 
     cm = np.asarray(matrix, dtype=float)
+    if rows and cm.sum() > 0:  # weighted counts, in (effective) rows
+        cm = cm * (rows / cm.sum())
     n = float(cm.sum())
     support = cm.sum(axis=1)
     c = int(np.argmax(support))
@@ -128,7 +130,7 @@ def below_baseline(ev: Evidence, threshold_findings: list) -> list[Finding]:
     if not held:
         return []
     family = 1 - (1 - s.confidence) / len(held)
-    comps = {sp: constant_comparison(conf.by_split[sp]) for sp in held}
+    comps = {sp: constant_comparison(conf.by_split[sp], ev.errors[sp].n_effective) for sp in held}
     for sp, c in comps.items():
         _, ci = paired_difference(c["better"], c["worse"], c["rows"], family)
         if ci[0] > 0:

@@ -63,7 +63,7 @@ def leak_move(ev: Evidence, split: str, rows: float) -> tuple[float, bool] | Non
     if err.ci is None:
         return move, move >= ev.settings.materiality_floor
     half = max(e - err.ci[0], err.ci[1] - e)
-    return move, move > half
+    return move, bool(move > half)
 
 
 def _leak_finding(ev: Evidence, rows: float, split: str, title: str, evidence: dict, train: bool) -> Finding:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..result import Finding
+from ..stats.intervals import z_value
 from . import Evidence, severity_for
 
 
@@ -76,10 +77,24 @@ def shifted_features(ev: Evidence, found: list[Finding]) -> list[Finding]:
     return found
 
 
+#: One-sided z (1% level) the flagged count must exceed the clean-label count by.
+LABEL_ERROR_Z = 2.33
+
+
 def label_errors(ev: Evidence) -> list[Finding]:
     sa = ev.slices
     le = {} if sa is None else sa.label_errors
     if not le or le["count"] < 10 or le["share"] < ev.settings.label_error_share:
+        return []
+    # Confident learning tells wrong labels from the model's mistakes only beyond what the
+    # model's own uncertainty gives (labels drawn from its probabilities flag
+    # ``expected_if_clean`` rows), and not at all when nearly every probability is 0 or 1.
+    expected = le.get("expected_if_clean")
+    if expected is None or le.get("sharp_share", 0.0) >= 0.5:
+        return []
+    excess = le["count"] - expected
+    z = z_value(ev.settings.confidence)
+    if excess / max(le["count"] + expected, 1) ** 0.5 < LABEL_ERROR_Z or excess / le["examined"] < ev.settings.label_error_share:
         return []
     # Confidently wrong predictions in one weak slice point to bad inputs there (a
     # degraded source), not to wrong labels: say so, and let the slice lead.
@@ -91,21 +106,25 @@ def label_errors(ev: Evidence) -> list[Finding]:
             crowded = s
             break
     title = (f"{le['count']:,} rows ({le['share']:.1%} of {le['examined']:,} held-out rows) look mislabelled: "
-             "the model is confident in another class")
+             f"the model is confident in another class (about {expected:,} would on clean labels)")
     if crowded is not None:
         title += (f"; most are in the weak slice {crowded.column} = {crowded.value}, so check that slice's inputs "
                   "before the labels")
     return [Finding(
         kind="label_errors",
-        severity="low" if crowded is not None or le["share"] < 0.05 else "medium",
+        severity="low" if crowded is not None or excess / le["examined"] < 0.05 else "medium",
         title=title,
         evidence={"count": le["count"], "share": le["share"], "examined": le["examined"],
+                  "expected_if_clean": expected, "excess": excess,
                   "examples": examples[:5], "in_weak_slice": None if crowded is None else
                   {"column": crowded.column, "value": crowded.value}},
         split="held-out",
-        # Wrong labels inflate the measured error rather than cause the model's: the
-        # finding has no effect in points of the model's error and ranks after those that do.
-        impact=0.0,
+        # The flagged rows beyond what clean labels give: error that relabelling removes
+        # from the measured figures (none of its own when the rows sit in a weak slice).
+        impact=0.0 if crowded is not None else excess / le["examined"],
+        impact_ci=None if crowded is not None else (
+            max(excess - z * (le["count"] + expected) ** 0.5, 0.0) / le["examined"],
+            (excess + z * (le["count"] + expected) ** 0.5) / le["examined"]),
     )]
 
 

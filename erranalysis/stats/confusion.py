@@ -15,9 +15,11 @@ def most_confused(
     """The ``top_confused`` off-diagonal cells of ``eval_split``, largest first (with ties).
 
     Each pair carries its rate on every split. ``pattern`` is ``everywhere`` when the
-    pair is at least half as frequent on train as on the evaluated split (the classes
-    are hard or ambiguous in themselves) and ``eval_only`` when it is not (the pair
-    appears with the shift to val/test); ``unknown`` without a train split.
+    pair is at least half as frequent on every other split as on the evaluated one (the
+    classes are hard or ambiguous in themselves); ``eval_only`` when it is less than half
+    as frequent on train_val (or on train without a train_val): the pair appears with
+    the shift to val/test; ``held_out`` when train_val shows it but train does not (the
+    model fails on unseen rows: variance); ``unknown`` without a reference split.
     """
     cm = aggs[eval_split].confusion
     k = cm.shape[0]
@@ -57,12 +59,17 @@ def most_confused(
             if name != eval_split and agg.confusion[a].sum() * agg.row_scale >= settings.min_support
         }
         pattern = "unknown"
+        # train_val is held out from the training distribution: a pair as frequent there as
+        # on the evaluated split is the model failing on unseen rows (held_out), not a shift.
+        reference = "train_val" if others.get("train_val") is not None else "train"
         if count * scale < settings.confused_min_count / 2:
             pass  # too few errors to say where the pair happens
         elif others and all(r >= 0.5 * rate for r in others.values()):
             pattern = "everywhere"
-        elif others.get("train") is not None and others["train"] < 0.5 * rate:
+        elif others.get(reference) is not None and others[reference] < 0.5 * rate:
             pattern = "eval_only"
+        elif reference == "train_val" and others.get("train") is not None and others["train"] < 0.5 * rate:
+            pattern = "held_out"
         pairs.append(ConfusedPair(
             actual=labels[a],
             predicted=labels[b],

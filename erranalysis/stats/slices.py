@@ -17,7 +17,7 @@ from ..io.validate import SPLITS, Predictions, class_text
 from ..settings import Settings
 from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
                       time_text, time_values)
-from .intervals import difference_interval, wilson, wilson_array
+from .intervals import difference_interval, wilson, wilson_array, z_value
 
 #: Rows of the sample given to the methods that fit a model.
 SAMPLE_ROWS = 100_000
@@ -464,7 +464,7 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
         if n_h < settings.cohort_min_rows:
             continue
         err_h = float(wrong[~fit][in_hold].mean())
-        lo, hi = wilson(err_h, n_h)
+        lo, hi = wilson(err_h, n_h, settings.confidence)
         # The leaf against the other held-out rows (both rates are estimates): Newcombe's
         # interval of the difference, at the Bonferroni-adjusted level, must exclude zero.
         n_rest = int(n_hold - n_h)
@@ -575,7 +575,8 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     n1, n2 = a_rows.size, b_rows.size
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
     se = math.sqrt(max((auc * (1 - auc) + (n2 - 1) * (q1 - auc * auc) + (n1 - 1) * (q2 - auc * auc)) / (n1 * n2), 0.0))
-    ci = (max(0.0, auc - 1.96 * se), min(1.0, auc + 1.96 * se))
+    z = z_value(settings.confidence)
+    ci = (max(0.0, auc - z * se), min(1.0, auc + z * se))
     return out, auc, ci, int(rows.size)
 
 
@@ -616,11 +617,24 @@ def top_losses(top: Predictions) -> dict:
     return out
 
 
+#: Seed of the labels drawn from the model's probabilities (the same on every run).
+LABEL_DRAW_SEED = 20_240_601
+
+
+def _draw_labels(probs: np.ndarray, rng) -> np.ndarray:
+    """One label per row drawn from its probabilities (vectorised inverse CDF)."""
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(probs.shape[0])[:, None] * cum[:, -1:]
+    return np.minimum((cum < u).sum(axis=1), probs.shape[1] - 1)
+
+
 def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dict:
     """Likely label errors by confident learning (cleanlab) on the held-out splits.
 
     Only rows the model did not train on (train_val, val, test) are examined: on
     training rows the probabilities are fitted to the very labels being checked.
+    ``expected_if_clean`` is the count flagged when the same rows get labels drawn from
+    the model's own probabilities: what a calibrated model on clean labels shows.
     ``preds`` is the sample; ``held_out_rows`` the held-out rows of the whole table.
     """
     if preds.proba is None:
@@ -645,6 +659,11 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ranked = find_label_issues(remap[labels], probs, return_indices_ranked_by="self_confidence", n_jobs=1)
+        # What the model's own uncertainty gives: labels drawn from its probabilities are
+        # clean by construction, so the rows flagged among them are its confident mistakes.
+        drawn = _draw_labels(probs, np.random.default_rng(LABEL_DRAW_SEED))
+        expected = int(find_label_issues(drawn, probs, n_jobs=1).sum()) if np.unique(drawn).size == present.size \
+            else None
     flagged = rows[ranked]
     from .aggregates import cross_entropy
 
@@ -656,6 +675,8 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
         examples.append(d)
     return {
         "count": int(flagged.size),
+        "expected_if_clean": expected,
+        "sharp_share": float((probs.max(axis=1) >= 0.999).mean()),
         "examined": int(rows.size),
         "share": float(flagged.size / rows.size),
         "sampled": bool(rows.size < held_out_rows),
