@@ -43,6 +43,7 @@ from .stats.metrics import (
     calibration,
     class_scores,
     label_shift_test,
+    per_class_auc,
     roc_auc_from_hist,
     split_error,
     total_variation,
@@ -339,15 +340,16 @@ def analyze_state(
 
     # Confusion and per-class metrics.
     per_class = {}
+    # Exact ROC AUC where the row sample holds the whole split, the histograms otherwise.
+    aucs = per_class_auc(aggs, acc.sample_predictions(base), present)
     for s in present:
         sc = class_scores(aggs[s].confusion)
-        hist = aggs[s].hist
         rows = []
         for k, name in enumerate(labels):
-            auc = roc_auc_from_hist(hist[k, 1], hist[k, 0]) if hist is not None else float("nan")
+            auc = aucs[s][k] if aucs.get(s) else None
             rows.append(ClassMetrics(
                 name, float(sc.precision[k]), float(sc.recall[k]), float(sc.f1[k]),
-                float(sc.support[k]), float(sc.predicted[k]), None if math.isnan(auc) else auc,
+                float(sc.support[k]), float(sc.predicted[k]), auc,
             ))
         per_class[s] = rows
     ev_cm = aggs[eval_split].confusion
@@ -526,7 +528,7 @@ def _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, pr
         wanted.insert(0, base.positive)
     wanted = [k for k in wanted if aggs[chosen_on].hist[k, 1].sum() > 0]
     picks = {k: recommended(aggs, k, chosen_on) for k in wanted}
-    splits = dict.fromkeys([chosen_on, eval_split, *measured])
+    splits = dict.fromkeys([chosen_on, eval_split, *measured, *(s for s in ("train_val",) if s in aggs)])
     if base.n_classes == 2:
         after = {k: {s: binary_override(aggs[s], k, j) for s in splits} for k, (_, j) in picks.items()}
     elif picks:

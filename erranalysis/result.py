@@ -180,6 +180,7 @@ class ThresholdAnalysis:
     gain: float = 0.0
     gain_ci: tuple | None = None
     changed: dict = field(default_factory=dict)
+    gain_by_split: dict = field(default_factory=dict)  # split -> the error it removes there
     #: The class's recall, ROC AUC and rows on the pooled held-out splits (the flag's evidence).
     pooled: dict = field(default_factory=dict)
 

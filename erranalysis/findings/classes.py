@@ -39,9 +39,13 @@ def threshold(ev: Evidence) -> list[Finding]:
         tv = None
         if ev.confusion is not None and "train_val" in ev.confusion.per_class:
             tv = next((m for m in ev.confusion.per_class["train_val"] if m.label == t.label), None)
+        # So is a fix that removes little error on train_val: it adapts to the shift
+        # (a class grown frequent after it) rather than repairing the model.
+        tv_gain = t.gain_by_split.get("train_val")
         shift_induced = bool(shift is not None and shift.verdict == "material" and tv is not None
                              and tv.support >= ev.settings.min_support
-                             and tv.recall > ev.settings.threshold_max_recall)
+                             and (tv.recall > ev.settings.threshold_max_recall
+                                  or (tv_gain is not None and tv_gain < 0.5 * t.gain)))
         severity = "low"
         if fix:
             severity = severity_for(ev, t.gain, ci)
@@ -98,6 +102,13 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
             total += m[index[a]][index[b]] * n / size if size else 0.0
         return total
 
+    support = {m.label: m.support for m in conf.per_class.get(conf.split, [])}
+    total = sum(support.values())
+
+    def pair_rows(p) -> float:
+        """Share of the evaluated rows in the pair's two classes."""
+        return (support.get(p.actual, 0) + support.get(p.predicted, 0)) / total if total else 1.0
+
     for p in conf.most_confused:
         rows = max(p.rows, pooled_rows(p.actual, p.predicted))
         if rows < s.confused_min_count:
@@ -144,10 +155,11 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
             },
             split=conf.split,
             # Ambiguous labels explain error the model cannot remove: only the pair's errors
-            # beyond what the goal allows for count (a goal set at a strong model's error
-            # already holds the ambiguity of the data).
-            impact=max(share * ev.errors[conf.split].error - (ev.goal or 0.0), 0.0) if ambiguity
-            else share * ev.errors[conf.split].error,
+            # beyond the goal's allowance for its two classes count (a goal set at a strong
+            # model's error already holds the data's own ambiguity), the goal's errors taken
+            # as spread over the classes in proportion to their rows.
+            impact=max(share * ev.errors[conf.split].error - (ev.goal or 0.0) * pair_rows(p), 0.0)
+            if ambiguity else share * ev.errors[conf.split].error,
         ))
     return out
 

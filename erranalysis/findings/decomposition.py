@@ -99,8 +99,11 @@ def constant_comparison(matrix, rows: float | None = None) -> dict:
         cm = cm * (rows / cm.sum())
     n = float(cm.sum())
     support = cm.sum(axis=1)
-    c = int(np.argmax(support))
     diag = np.diag(cm)
+    # Among classes tied for the most rows, the one the model gets most right: the
+    # comparison then does not depend on the classes' names or order.
+    tied = np.flatnonzero(support == support.max())
+    c = int(tied[np.argmax(diag[tied])])
     return {"better": float(diag.sum() - diag[c]), "worse": float(support[c] - diag[c]), "rows": n,
             "model_error": 1 - diag.sum() / n if n else float("nan"),
             "constant_error": 1 - support[c] / n if n else float("nan")}

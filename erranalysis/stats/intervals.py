@@ -19,7 +19,7 @@ def wilson(p: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
 
     Unlike the normal approximation it stays inside [0, 1] and is honest at p = 0 or 1.
     """
-    if not n * n > 0 or not math.isfinite(p):  # no rows, or so few (weighted) that n² underflows
+    if not (n > 0 and n * n > 0) or not math.isfinite(p):  # no rows, or so few (weighted) that n² underflows
         return (0.0, 1.0)
     z = z_value(confidence)
     z2 = z * z

@@ -163,5 +163,7 @@ def analyse_threshold(
         gain=gain["gain"],
         gain_ci=gain["ci"],
         changed={"fixed": gain["fixed"], "broken": gain["broken"], "rows": gain["rows"]},
+        gain_by_split={s: paired_gain(aggs[s].confusion, after[s], settings.confidence)["gain"]
+                       for s in after if s in aggs},
         pooled=pooled or {},
     )
