@@ -72,6 +72,9 @@ def severity_for(ev: Evidence, impact: float, ci: tuple[float, float] | None) ->
     scale = ev.scale
     if lo <= 0 or impact <= 0:
         return "low"
+    dec = ev.decomposition
+    if ev.goal is not None and dec is not None and dec.gap is not None and dec.gap <= 0:
+        return "low"  # the goal is met: nothing is material
     floor = ev.settings.materiality_floor
     if scale is None or scale <= 0:
         return "medium" if impact >= floor else "low"

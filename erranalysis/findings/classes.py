@@ -133,13 +133,17 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
             and p.pattern in ("everywhere", "held_out")
             and share >= max(s.ambiguity_priority_share, 3 * even_share)
         )
+        # Only the pair's errors beyond the goal's allowance for its two classes count (a
+        # goal set at a strong model's error already holds the data's own ambiguity), the
+        # goal's errors taken as spread over the classes in proportion to their rows.
+        impact = max(share * ev.errors[conf.split].error - (ev.goal or 0.0) * pair_rows(p), 0.0)
         if p.both_directions:
             title = f"{p.actual!r} and {p.predicted!r} are confused both ways ({share:.0%} of errors on {conf.split})"
         else:
             title = f"{p.actual!r} is predicted as {p.predicted!r} in {p.rate:.0%} of its rows on {conf.split}"
         out.append(Finding(
             kind="confused_pair",
-            severity="high" if ambiguity else ("medium" if share >= 0.25 else "low"),
+            severity=severity_for(ev, impact, None),
             title=title,
             evidence={
                 "actual": p.actual,
@@ -154,12 +158,7 @@ def confused_pairs(ev: Evidence) -> list[Finding]:
                 "label_ambiguity": ambiguity,
             },
             split=conf.split,
-            # Ambiguous labels explain error the model cannot remove: only the pair's errors
-            # beyond the goal's allowance for its two classes count (a goal set at a strong
-            # model's error already holds the data's own ambiguity), the goal's errors taken
-            # as spread over the classes in proportion to their rows.
-            impact=max(share * ev.errors[conf.split].error - (ev.goal or 0.0) * pair_rows(p), 0.0)
-            if ambiguity else share * ev.errors[conf.split].error,
+            impact=impact,
         ))
     return out
 
