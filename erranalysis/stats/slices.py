@@ -622,10 +622,13 @@ LABEL_DRAW_SEED = 20_240_601
 
 
 def _draw_labels(probs: np.ndarray, rng) -> np.ndarray:
-    """One label per row drawn from its probabilities (vectorised inverse CDF)."""
-    cum = np.cumsum(probs, axis=1)
+    """One label per row drawn from its probabilities (vectorised inverse CDF over the
+    classes from most to least probable, so the draw does not depend on class order)."""
+    order = np.argsort(-probs, axis=1, kind="stable")
+    cum = np.cumsum(np.take_along_axis(probs, order, axis=1), axis=1)
     u = rng.random(probs.shape[0])[:, None] * cum[:, -1:]
-    return np.minimum((cum < u).sum(axis=1), probs.shape[1] - 1)
+    pick = np.minimum((cum < u).sum(axis=1), probs.shape[1] - 1)
+    return order[np.arange(probs.shape[0]), pick]
 
 
 def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dict:
