@@ -11,9 +11,10 @@ The order (SPEC, "Findings and next steps"):
    metric on the evaluation split). A term of the decomposition that another finding
    explains is ranked by what is left of it: a threshold fix or a pair of classes
    whose labels are ambiguous lowers the train error too, so the avoidable bias is
-   ranked by its value minus their effect. Where the intervals of two effects overlap,
-   a measured threshold fix comes first, then Full Stack Deep Learning's order
-   (underfitting, overfitting, distribution shift, val overfitting).
+   ranked by its value minus their effect. Where two effects cannot be told apart (the
+   interval of their difference holds zero), a measured threshold fix comes first, then
+   Full Stack Deep Learning's order (underfitting, overfitting, distribution shift, val
+   overfitting).
 3. Findings without a measured effect (calibration, training-curve shapes that no
    decomposition term takes up), then the terms too noisy to tell, by severity.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 from .fmt import pct as _pct
 from .fmt import pts as _pts
 from .result import SEVERITIES, Finding, NextStep
+from .stats.intervals import difference_interval
 
 BLOCKING_ORDER = ("data_quality", "leakage", "below_baseline", "loss_exploding")
 DECOMPOSITION = ("underfitting", "overfitting", "distribution_shift", "val_overfitting")
@@ -337,10 +339,14 @@ TIE_ORDER = ("threshold",) + DECOMPOSITION
 
 
 def _overlap(a: Finding, b: Finding, findings: list[Finding]) -> bool:
+    """Whether the two effects (net of what explains them) cannot be told apart: the
+    interval of their difference, from the two intervals (Newcombe's MOVER), holds 0."""
     if a.impact_ci is None or b.impact_ci is None:
         return False
     da, db = _explained(a, findings), _explained(b, findings)
-    return a.impact_ci[0] - da <= b.impact_ci[1] - db and b.impact_ci[0] - db <= a.impact_ci[1] - da
+    lo, hi = difference_interval(b.impact - db, (b.impact_ci[0] - db, b.impact_ci[1] - db),
+                                 a.impact - da, (a.impact_ci[0] - da, a.impact_ci[1] - da))
+    return lo <= 0 <= hi
 
 
 def order(findings: list[Finding]) -> list[Finding]:

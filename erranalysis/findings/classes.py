@@ -24,8 +24,9 @@ def threshold(ev: Evidence) -> list[Finding]:
                  f"ranks it well (ROC AUC {auc:.2f})")
         ci = t.gain_ci
         # The claim (rare recall, good ranking) stands on the pooled rows; it is a fix when
-        # the threshold also lowers the error where it was chosen and where it was not.
-        fix = t.improves and t.gain > 0
+        # the threshold lowers the error where it was chosen and where it was not, or
+        # beyond chance where it was not (a small val can hide a real gain).
+        fix = (t.improves and t.gain > 0) or (ci is not None and ci[0] > 0)
         if fix:
             title = found + ": the threshold is wrong, not the model"
         elif not t.improves:
