@@ -21,7 +21,8 @@ The order (SPEC, "Findings and next steps"):
 A finding explained by another joins its step instead of competing with it: val loss
 rising in the training history becomes the first action of the overfitting step, a
 loss still falling at the end (or one that does not fall) that of underfitting;
-label errors that sit in a weak slice join that slice; class imbalance and classes
+label errors that sit in a weak slice, in the class of a threshold fix or in a pair of
+ambiguous classes join that step; class imbalance and classes
 never predicted join a threshold fix for them (never-predicted classes else join
 underfitting); and with a material distribution shift, label shift, threshold
 problems that train_val does not show and likely label errors (a model is confidently
@@ -390,6 +391,8 @@ def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
     if f.kind == "label_errors" and e.get("in_weak_slice"):
         s = e["in_weak_slice"]
         return "weak_slice" if (s["column"], s["value"]) in weak else None
+    if f.kind == "label_errors" and e.get("explained_by") and e["explained_by"]["kind"] in kinds:
+        return e["explained_by"]["kind"]
     if f.kind == "never_predicted":  # a symptom: of a wrong threshold, else of underfitting
         return next((k for k in ("threshold", "underfitting") if k in kinds), None)
     if "distribution_shift" in kinds and (

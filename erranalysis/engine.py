@@ -462,7 +462,7 @@ def _slices(acc: Accumulator, base: Predictions, pool: list[str], goal, metric: 
             analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(sample, settings)
         features, auc, ci, rows = sl.feature_shift(tables, sample, settings)
         analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
-        analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT)
+        analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
         analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
         if not analysis.duplicates.get("exact", True):
             analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "

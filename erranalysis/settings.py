@@ -71,9 +71,21 @@ class Settings:
     #: lies above this.
     shift_min_psi: float = 0.1
     shift_min_auc: float = 0.55
-    #: Likely label errors become a finding from this share of the examined rows (a
-    #: model's confident mistakes on clean labels stay below it).
+    #: Likely label errors become a finding from this share of the examined rows beyond
+    #: what labels drawn from the model's own probabilities give ...
     label_error_share: float = 0.02
+    #: ... when that excess is significant at this one-sided level ...
+    label_error_alpha: float = 0.01
+    #: ... and the model is not overconfident (confidence above accuracy by more than this,
+    #: on the rows not flagged) ...
+    overconfidence_margin: float = 0.02
+    #: ... nor mostly certain (this share of rows with a probability within 1e-9 of 1).
+    sharp_share: float = 0.5
+    #: Val/test rows repeating a train row's metadata are leakage when chance gives that
+    #: many with probability below this (Poisson), and at least twice as many as chance.
+    duplicate_alpha: float = 1e-3
+    #: Severity: high from this share of the gap to the goal (medium from materiality_share).
+    severity_high_share: float = 0.3
 
     def __post_init__(self):
         from .errors import UsageError
@@ -88,6 +100,10 @@ class Settings:
             "max_classes": self.max_classes >= 2,
             "proba_sum_tolerance": self.proba_sum_tolerance >= 0,
             "cohort_alpha": 0 < self.cohort_alpha < 1,
+            "label_error_alpha": 0 < self.label_error_alpha < 1,
+            "duplicate_alpha": 0 < self.duplicate_alpha < 1,
+            "severity_high_share": 0 < self.severity_high_share <= 1,
+            "baseline_margin": 0 <= self.baseline_margin <= 1,
         }
         for name, ok in checks.items():
             if not ok:

@@ -57,14 +57,12 @@ def evaluation_pool(errors: dict, decomposition) -> list[str]:
     return held or list(errors)[-1:]
 
 
-SEVERITY_HIGH_SHARE = 0.3
-
-
 def severity_for(ev: Evidence, impact: float, ci: tuple[float, float] | None) -> str:
     """Severity from the size of an effect and how sure it is.
 
-    high: the interval lies above zero and the effect is at least 30% of the gap to the
-    goal (of the error without a goal); medium: the interval lies above zero and the
+    Low whenever the final error's interval reaches down to the goal (it is met, or may
+    be). Otherwise high: the interval lies above zero and the effect is at least
+    ``severity_high_share`` (30%) of the gap to the goal (of the error without a goal); medium: the interval lies above zero and the
     effect is material (``materiality_share`` of that scale, at least
     ``materiality_floor``); low: anything smaller or less certain.
     """
@@ -73,12 +71,15 @@ def severity_for(ev: Evidence, impact: float, ci: tuple[float, float] | None) ->
     if lo <= 0 or impact <= 0:
         return "low"
     dec = ev.decomposition
-    if ev.goal is not None and dec is not None and dec.gap is not None and dec.gap <= 0:
-        return "low"  # the goal is met: nothing is material
+    if ev.goal is not None and dec is not None and dec.gap is not None:
+        final = ev.errors.get(dec.final_split)
+        reached = final.ci[0] if final is not None and final.ci is not None else dec.final_error
+        if dec.gap <= 0 or reached <= ev.goal:
+            return "low"  # the goal is met, or may be: nothing is material
     floor = ev.settings.materiality_floor
     if scale is None or scale <= 0:
         return "medium" if impact >= floor else "low"
-    if impact >= max(SEVERITY_HIGH_SHARE * scale, floor):
+    if impact >= max(ev.settings.severity_high_share * scale, floor):
         return "high"
     if impact >= max(ev.settings.materiality_share * scale, floor):
         return "medium"

@@ -234,7 +234,11 @@ def label_shift(ev: Evidence) -> list[Finding]:
         if t.p_value < alpha and t.tvd >= s.label_shift_tvd:
             out.append(Finding(
                 kind="label_shift",
-                severity="medium" if t.tvd >= 2 * s.label_shift_tvd else "low",
+                # Medium at most (a shift of frequencies, not an error by itself), and only
+                # when large and when the error it comes with matters (the goal is not met).
+                severity="medium" if t.tvd >= 2 * s.label_shift_tvd and severity_for(
+                    ev, t.tvd * (ev.errors[t.split].error if t.split in ev.errors else 0.0), None) != "low"
+                else "low",
                 title=f"Class frequencies differ between {t.reference} and {t.split} "
                       f"(total variation {t.tvd:.1%})",
                 evidence={"reference": t.reference, "tvd": t.tvd, "chi2": t.chi2, "p_value": t.p_value,

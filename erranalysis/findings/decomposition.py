@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..fmt import pts
-from ..result import Finding
+from ..result import SEVERITIES, Finding
 from ..stats.intervals import paired_difference
-from . import SEVERITY_HIGH_SHARE, Evidence, severity_for
+from . import Evidence, severity_for
 
 KIND_OF_COMPONENT = {
     "avoidable_bias": "underfitting",
@@ -37,8 +37,10 @@ def components(ev: Evidence) -> list[Finding]:
         share = comp.share_of_gap
         out.append(Finding(
             kind=kind,
-            severity=severity_for(ev, comp.value, comp.ci) if comp.ci is not None else
-            ("high" if share is None or share >= SEVERITY_HIGH_SHARE else "medium"),
+            # A material term is at least medium: materiality already weighs it against the gap.
+            severity=min(severity_for(ev, comp.value, comp.ci), "medium", key=SEVERITIES.index)
+            if comp.ci is not None else
+            ("high" if share is None or share >= ev.settings.severity_high_share else "medium"),
             title=_TITLES[kind].format(v=pts(comp.value), earlier=comp.earlier, later=comp.later),
             evidence={
                 "component": name,

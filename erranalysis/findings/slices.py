@@ -77,8 +77,6 @@ def shifted_features(ev: Evidence, found: list[Finding]) -> list[Finding]:
     return found
 
 
-#: One-sided z (1% level) the flagged count must exceed the clean-label count by.
-LABEL_ERROR_Z = 2.33
 
 
 def label_errors(ev: Evidence) -> list[Finding]:
@@ -90,11 +88,18 @@ def label_errors(ev: Evidence) -> list[Finding]:
     # model's own uncertainty gives (labels drawn from its probabilities flag
     # ``expected_if_clean`` rows), and not at all when nearly every probability is 0 or 1.
     expected = le.get("expected_if_clean")
-    if expected is None or le.get("sharp_share", 0.0) >= 0.5:
+    settings = ev.settings
+    if expected is None or le.get("sharp_share", 0.0) >= settings.sharp_share:
         return []
+    # A model overconfident on the rows whose labels are not in question explains its
+    # confident mistakes by itself: the clean-label draw then understates them.
+    over = le.get("overconfidence")
+    if over is None or over["gap"] > max(settings.overconfidence_margin, 3 * over["se"]):
+        return []  # overconfident, or too few unflagged rows to tell
     excess = le["count"] - expected
     z = z_value(ev.settings.confidence)
-    if excess / max(le["count"] + expected, 1) ** 0.5 < LABEL_ERROR_Z or excess / le["examined"] < ev.settings.label_error_share:
+    significant = excess / max(le["count"] + expected, 1) ** 0.5 >= z_value(1 - 2 * settings.label_error_alpha)
+    if not significant or excess / le["examined"] < settings.label_error_share:
         return []
     # Confidently wrong predictions in one weak slice point to bad inputs there (a
     # degraded source), not to wrong labels: say so, and let the slice lead.
@@ -105,6 +110,19 @@ def label_errors(ev: Evidence) -> list[Finding]:
         if examples and inside >= 0.5 * len(examples):
             crowded = s
             break
+    # Confident mistakes on one class that a threshold fix finds, or inside a pair of
+    # classes whose labels are ambiguous, are that problem's symptom.
+    explained_by = None
+    for f in ev.thresholds:
+        if f.flagged and examples and sum(str(ex.get("label")) == f.label for ex in examples) >= 0.5 * len(examples):
+            explained_by = {"kind": "threshold", "class": f.label}
+    conf = ev.confusion
+    for p in (conf.most_confused if conf is not None else []):
+        pair = {p.actual, p.predicted}
+        if p.both_directions and examples and sum(
+                str(ex.get("label")) in pair and str(ex.get("suggested")) in pair for ex in examples) >= 0.5 * len(examples):
+            explained_by = explained_by or {"kind": "confused_pair", "classes": sorted(pair)}
+            break
     title = (f"{le['count']:,} rows ({le['share']:.1%} of {le['examined']:,} held-out rows) look mislabelled: "
              f"the model is confident in another class (about {expected:,} would on clean labels)")
     if crowded is not None:
@@ -112,12 +130,13 @@ def label_errors(ev: Evidence) -> list[Finding]:
                   "before the labels")
     return [Finding(
         kind="label_errors",
-        severity="low" if crowded is not None or excess / le["examined"] < 0.05 else "medium",
+        severity="low" if crowded is not None else severity_for(ev, excess / le["examined"], (
+            max(excess - z * (le["count"] + expected) ** 0.5, 0.0) / le["examined"], 1.0)),
         title=title,
         evidence={"count": le["count"], "share": le["share"], "examined": le["examined"],
                   "expected_if_clean": expected, "excess": excess,
                   "examples": examples[:5], "in_weak_slice": None if crowded is None else
-                  {"column": crowded.column, "value": crowded.value}},
+                  {"column": crowded.column, "value": crowded.value}, "explained_by": explained_by},
         split="held-out",
         # The flagged rows beyond what clean labels give: error that relabelling removes
         # from the measured figures (none of its own when the rows sit in a weak slice).

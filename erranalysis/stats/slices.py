@@ -680,6 +680,18 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
         drawn = _draw_labels(probs)
         expected = int(find_label_issues(drawn, probs, n_jobs=1).sum()) if np.unique(drawn).size == present.size \
             else None
+    # Overconfidence where labels are not in question: on the rows confident learning
+    # does not flag, wrong labels are rare, so confidence above accuracy there is the
+    # model's own (and its confident mistakes elsewhere are no evidence of wrong labels).
+    kept = np.ones(rows.size, dtype=bool)
+    kept[ranked] = False
+    over = None
+    if kept.sum() >= 50:
+        confidence = probs[kept].max(axis=1)
+        right = (probs[kept].argmax(axis=1) == remap[labels][kept])
+        acc = float(right.mean())
+        over = {"gap": float(confidence.mean() - acc),
+                "se": float(math.sqrt(max(acc * (1 - acc), 1.0 / kept.sum()) / kept.sum()))}
     flagged = rows[ranked]
     from .aggregates import cross_entropy
 
@@ -692,6 +704,7 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
     return {
         "count": int(flagged.size),
         "expected_if_clean": expected,
+        "overconfidence": over,
         "sharp_share": float((probs.max(axis=1) >= 1 - 1e-9).mean()),
         "examined": int(rows.size),
         "share": float(flagged.size / rows.size),
@@ -700,11 +713,7 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
     }
 
 
-#: Metadata repeats count as leakage only beyond this chance probability.
-DUPLICATE_ALPHA = 1e-3
-
-
-def duplicate_metadata(sketch, held_out: int) -> dict:
+def duplicate_metadata(sketch, held_out: int, alpha: float = 1e-3) -> dict:
     """Distinct val/test metadata rows that repeat a train row exactly, against chance.
 
     Returns ``{rows, expected, p_value, beyond_chance, exact}``. Held-out rows drawn
@@ -713,7 +722,7 @@ def duplicate_metadata(sketch, held_out: int) -> dict:
     one with probability about 2(c − D)/c while repeats are sparse (the birthday
     regime). ``expected`` is that probability times the distinct held-out rows; the
     repeats are beyond chance when a Poisson count with that mean reaches the observed
-    one with probability below ``DUPLICATE_ALPHA``. Beyond the sketch's capacity the
+    one with probability below ``alpha`` (``Settings.duplicate_alpha``). Beyond the sketch's capacity the
     counts are estimated from the hashes it kept.
     """
     from scipy.special import pdtrc
@@ -730,5 +739,5 @@ def duplicate_metadata(sketch, held_out: int) -> dict:
     count = int(round(count))
     p_value = float(pdtrc(count - 1, expected)) if count > 0 and expected > 0 else (0.0 if count > 0 else 1.0)
     return {"rows": count, "expected": float(expected), "p_value": p_value,
-            "beyond_chance": bool(count > 0 and p_value < DUPLICATE_ALPHA and count >= 2 * expected),
+            "beyond_chance": bool(count > 0 and p_value < alpha and count >= 2 * expected),
             "exact": bool(exact and exact_train and exact_held)}
