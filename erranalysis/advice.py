@@ -1,34 +1,38 @@
 """Findings → an ordered plan of next steps. All advice wording lives here.
 
-The order (SPEC, "Findings and next steps"):
+The order (SPEC, "Findings and next steps"), implemented by :func:`order`:
 
-1. **Blocking** findings first, those that make every other figure untrustworthy and
-   are established beyond chance (``Finding.blocking``: input data that contradict
+1. **Blocking** findings first: those that make every other figure untrustworthy and
+   are established beyond chance (``Finding.blocking``): input data that contradict
    themselves, leakage that can move a held-out error beyond its interval, a model
-   that beats no input-independent baseline on any held-out split, a training run
-   that blew up), in that order.
+   that beats no constant prediction on any held-out split, a training run that blew
+   up; in ``BLOCKING_ORDER``.
 2. **Everything else by the error it explains** (``Finding.impact``, points of the
-   metric on the evaluation split). A term of the decomposition that another finding
-   explains is ranked by what is left of it: a threshold fix or a pair of classes
-   whose labels are ambiguous lowers the train error too, so the avoidable bias is
-   ranked by its value minus their effect. Where two effects cannot be told apart (the
-   interval of their difference holds zero), a measured threshold fix comes first, then
-   Full Stack Deep Learning's order (underfitting, overfitting, distribution shift, val
+   metric on the evaluation split). A decomposition term is ranked net of what the
+   findings that explain it account for (:func:`explains`): a threshold fix and the
+   errors of an ambiguous pair lower the train error; likely label errors raise the
+   train or held-out error; a weak slice explains the term its own decomposition
+   points to. Where two effects cannot be told apart (the interval of their
+   difference holds zero), ``TIE_ORDER`` decides: a measured threshold fix, then Full
+   Stack Deep Learning's order (underfitting, overfitting, distribution shift, val
    overfitting).
-3. Findings without a measured effect (calibration, training-curve shapes that no
-   decomposition term takes up), then the terms too noisy to tell, by severity.
+3. Findings without an effect of their own (calibration, imbalance, curve shapes no
+   term takes up), then the terms too noisy to tell, by severity.
 
-A finding explained by another joins its step instead of competing with it: val loss
-rising in the training history becomes the first action of the overfitting step, a
-loss still falling at the end (or one that does not fall) that of underfitting;
-label errors that sit in a weak slice, in the class of a threshold fix or in a pair of
-ambiguous classes join that step; class imbalance and classes
-never predicted join a threshold fix for them (never-predicted classes else join
-underfitting); and with a material distribution shift, label shift, threshold
-problems that train_val does not show and likely label errors (a model is confidently
-wrong on shifted rows, whatever their labels) join the shift; a pair of confused classes whose
-labels are not ambiguous joins the term it falls in (confused everywhere: underfitting;
-on held-out rows only: overfitting; only after the shift: distribution shift).
+A finding explained by another joins that step instead of competing with it
+(:func:`_join_target`):
+
+- val loss rising in the training history: the first action of overfitting; a loss
+  still falling at the end, flat or oscillating: of underfitting;
+- class imbalance and classes never predicted: a threshold fix for them (never
+  predicted, else underfitting);
+- label errors that sit in a weak slice, in the class of a threshold fix or in an
+  ambiguous pair: that step;
+- with a material distribution shift: label shift, threshold problems that train_val
+  does not show and likely label errors (a model is confidently wrong on shifted rows,
+  whatever their labels);
+- a confused pair whose labels are not ambiguous: the term it falls in (everywhere:
+  underfitting; held-out rows only: overfitting; only after the shift: the shift).
 """
 
 from __future__ import annotations
