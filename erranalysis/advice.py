@@ -354,14 +354,18 @@ def _overlap(a: Finding, b: Finding, findings: list[Finding]) -> bool:
     return lo <= 0 <= hi
 
 
-def order(findings: list[Finding]) -> list[Finding]:
-    """The findings in the order of the plan (see the module docstring)."""
+def order(findings: list[Finding], explainers: list[Finding] | None = None) -> list[Finding]:
+    """The findings in the order of the plan (see the module docstring). ``explainers``
+    (default: ``findings``) are the findings whose effects count against the terms they
+    explain, joined ones included."""
+    explainers = findings if explainers is None else explainers
+
     def key(f):
         tier = _tier(f)
         if tier == 0:
             return (0, BLOCKING_ORDER.index(f.kind) if f.kind in BLOCKING_ORDER else len(BLOCKING_ORDER), -f.impact)
         if tier == 1:
-            return (1, -rank_impact(f, findings), 0)
+            return (1, -rank_impact(f, explainers), 0)
         return (tier, SEVERITIES.index(f.severity), -f.impact)
 
     ranked = sorted(findings, key=key)
@@ -372,7 +376,7 @@ def order(findings: list[Finding]) -> list[Finding]:
         for i in range(len(ranked) - 1):
             a, b = ranked[i], ranked[i + 1]
             if (a.kind in TIE_ORDER and b.kind in TIE_ORDER and _tier(a) == _tier(b) == 1
-                    and TIE_ORDER.index(b.kind) < TIE_ORDER.index(a.kind) and _overlap(a, b, findings)):
+                    and TIE_ORDER.index(b.kind) < TIE_ORDER.index(a.kind) and _overlap(a, b, explainers)):
                 ranked[i], ranked[i + 1] = b, a
                 changed = True
     return ranked
@@ -422,8 +426,11 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
             joined.setdefault(target, []).append(f)
         else:
             kept.append(f)
+    # Label errors inside an ambiguous pair are that pair's swapped labels: they still
+    # account for the train or held-out error they add.
+    explainers = kept + [f for f in joined.get("confused_pair", []) if f.kind == "label_errors"]
     by_kind: dict[str, list[Finding]] = {}
-    for f in order(kept):
+    for f in order(kept, explainers):
         by_kind.setdefault(f.kind, []).append(f)
     steps: list[NextStep] = []
     for kind, group in by_kind.items():
