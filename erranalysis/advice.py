@@ -10,8 +10,8 @@ The order (SPEC, "Findings and next steps"), implemented by :func:`order`:
 2. **Everything else by the error it explains** (``Finding.impact``, points of the
    metric on the evaluation split). A decomposition term is ranked net of what the
    findings that explain it account for (:func:`explains`): a threshold fix and the
-   errors of an ambiguous pair lower the train error; likely label errors raise the
-   train or held-out error; a weak slice explains the term its own decomposition
+   errors of an ambiguous pair lower the train error; likely label errors (found on
+   held-out rows) raise the held-out error; a weak slice explains the term its own decomposition
    points to. Where two effects cannot be told apart (the interval of their
    difference holds zero), ``TIE_ORDER`` decides: a measured threshold fix, then Full
    Stack Deep Learning's order (underfitting, overfitting, distribution shift, val
@@ -36,6 +36,8 @@ A finding explained by another joins that step instead of competing with it
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from .fmt import pct as _pct
 from .fmt import pts as _pts
@@ -321,7 +323,7 @@ def explains(g: Finding) -> tuple[str, ...]:
     if g.kind == "weak_slice" and _SLICE_TERM.get(e.get("pattern")):
         return (_SLICE_TERM[e["pattern"]],)
     if g.kind == "label_errors":
-        return ("underfitting", "overfitting")  # wrong labels raise train or held-out error
+        return ("overfitting",)  # found on held-out rows: wrong labels there raise the held-out error
     return ()
 
 
@@ -417,20 +419,34 @@ def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
 def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
     """One next step per problem kind, in the order documented in this module."""
     kinds = {f.kind for f in findings}
-    joined: dict[str, list[Finding]] = {}
     weak = {(f.evidence.get("column"), f.evidence.get("value")) for f in findings if f.kind == "weak_slice"}
+    # A finding joins a step only if that step stands: when every finding of the target
+    # kind has joined another step itself, the finding keeps a step of its own.
+    targets = {id(f): _join_target(f, kinds, weak) for f in findings}
+    standing = {f.kind for f in findings if targets[id(f)] not in kinds or targets[id(f)] == f.kind}
+    while True:
+        more = {f.kind for f in findings if f.kind not in standing and targets[id(f)] not in standing}
+        if not more:
+            break
+        standing |= more
+    joined: dict[str, list[Finding]] = {}
     kept = []
     for f in findings:
-        target = _join_target(f, kinds, weak)
-        if target in kinds and target != f.kind:
+        target = targets[id(f)]
+        if target in standing and target != f.kind:
             joined.setdefault(target, []).append(f)
         else:
             kept.append(f)
-    # Label errors inside an ambiguous pair are that pair's swapped labels: they still
-    # account for the train or held-out error they add.
-    explainers = kept + [f for f in joined.get("confused_pair", []) if f.kind == "label_errors"]
+    # Label errors inside an ambiguous pair are that pair's swapped labels: the pair then
+    # accounts for the larger of the two effects (the same errors, counted once).
+    inside = [f for f in joined.get("confused_pair", []) if f.kind == "label_errors"]
+    if inside:
+        top = max(inside, key=lambda f: f.impact)
+        kept = [replace(f, impact=top.impact, impact_ci=top.impact_ci)
+                if f.kind == "confused_pair" and f.evidence.get("label_ambiguity") and top.impact > f.impact else f
+                for f in kept]
     by_kind: dict[str, list[Finding]] = {}
-    for f in order(kept, explainers):
+    for f in order(kept):
         by_kind.setdefault(f.kind, []).append(f)
     steps: list[NextStep] = []
     for kind, group in by_kind.items():

@@ -135,6 +135,8 @@ def _impact_text(step) -> str:
     """ "explains 6.9 pts (3.2 to 12.4)" for a step with a measured effect, else ""."""
     if not step.impact or step.impact <= 0:
         return ""
+    if step.problem == "leakage":  # a bound on how far the leak can move the error
+        return f"moves the error by up to {pts(step.impact)}"
     text = f"explains {pts(step.impact)}"
     if step.impact_ci is not None:
         text += f" ({ci_pts(step.impact_ci)})"

@@ -221,8 +221,10 @@ class Finding:
     title: str
     evidence: dict
     split: str | None = None
-    #: Points of the metric on the evaluation split that fixing it would recover (or by
-    #: which it moves a held-out figure), with its interval when one can be given.
+    #: Points of the error rate that fixing it would recover (or by which it can move a
+    #: held-out figure), on the rows it is measured on: the evaluation split for the
+    #: decomposition terms, the pooled held-out rows for thresholds, slices and label
+    #: errors; with its interval when one can be given.
     impact: float = 0.0
     impact_ci: tuple[float, float] | None = None
     #: Established beyond chance and making every other figure untrustworthy: such

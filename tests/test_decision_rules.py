@@ -144,3 +144,32 @@ def test_every_interval_follows_the_confidence_setting():
     assert w[0] < n[0] and w[1] > n[1]
     html = wide.to_html()
     assert "99% interval" in html and "95% interval" not in html
+
+
+def test_a_finding_never_drops_out_of_the_plan_when_its_target_joined_elsewhere():
+    from erranalysis.advice import plan
+    from erranalysis.result import Finding
+
+    def F(kind, impact=0.0, **evidence):
+        return Finding(kind=kind, severity="medium", title=kind, evidence=evidence, impact=impact,
+                       impact_ci=(impact * 0.8, impact * 1.2) if impact else None)
+
+    # The threshold joins the shift; the imbalance and the never-predicted class that
+    # would join the threshold keep steps of their own instead of vanishing.
+    findings = [F("distribution_shift", 0.2, component="distribution_shift"),
+                F("threshold", 0.05, improves_error=True, shift_induced=True),
+                F("class_imbalance"), F("never_predicted")]
+    steps = plan(findings)
+    listed = [t for s in steps for t in s.findings]
+    assert sorted(listed) == sorted(f.title for f in findings)
+
+
+def test_labels_drawn_for_the_clean_null_follow_the_probabilities_of_identical_rows():
+    from erranalysis.stats.slices import _draw_labels
+
+    drawn = _draw_labels(np.tile([0.7, 0.3], (1000, 1)))
+    assert np.bincount(drawn).tolist() == [700, 300]
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet([1, 1, 1], 20000)
+    perm = [2, 0, 1]
+    assert (np.array(perm)[_draw_labels(p[:, perm])] == _draw_labels(p)).all()  # blind to class order

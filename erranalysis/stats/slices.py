@@ -621,27 +621,47 @@ def top_losses(top: Predictions) -> dict:
 LABEL_DRAW_SEED = 20_240_601
 
 
-def _draw_labels(probs: np.ndarray) -> np.ndarray:
-    """One label per row drawn from its probabilities (vectorised inverse CDF).
-
-    The draw depends only on the row's own probabilities: the classes are walked from
-    most to least probable, and the uniform number comes from a hash of the sorted
-    probabilities. The same rows get the same labels whatever the class names, the
-    class order or the row order.
-    """
+def _prob_hash(probs: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's probabilities, sorted (blind to the class order) and
+    quantised to 2^-32."""
     from .rows import fmix64
 
-    order = np.argsort(-probs, axis=1, kind="stable")
-    ranked = np.take_along_axis(probs, order, axis=1)
-    bits = np.ascontiguousarray(ranked, dtype=np.float64).view(np.uint64)
+    ranked = -np.sort(-probs, axis=1)
+    # Quantised to 2^-32 first: the same probabilities read in another column order may
+    # differ in their last bits after normalisation.
+    bits = np.round(np.clip(ranked, 0.0, 1.0) * 2.0 ** 32).astype(np.uint64)
     h = np.full(probs.shape[0], np.uint64(LABEL_DRAW_SEED), dtype=np.uint64)
     for j in range(bits.shape[1]):
         h ^= bits[:, j]
         h = fmix64(h)
-    u = (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    return h
+
+
+def _draw_labels(probs: np.ndarray) -> np.ndarray:
+    """One label per row drawn from its probabilities (vectorised inverse CDF).
+
+    The draw depends only on the rows' probabilities, not on class names, class order
+    or row order: the classes are walked from most to least probable, and the uniform
+    numbers come from a hash of each row's sorted probabilities. Rows that share a
+    vector (a tree's leaves, a kNN's fractions) are stratified: the m rows of a group
+    get the m evenly spaced numbers (r + 0.5)/m shifted by the group's hash, so their
+    labels follow the probabilities instead of all drawing the same one.
+    """
+    n = probs.shape[0]
+    order = np.argsort(-probs, axis=1, kind="stable")
+    ranked = np.take_along_axis(probs, order, axis=1)
+    h = _prob_hash(probs)
+    by_hash = np.argsort(h, kind="stable")
+    sorted_h = h[by_hash]
+    starts = np.flatnonzero(np.r_[True, sorted_h[1:] != sorted_h[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    shift = (sorted_h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    u = np.empty(n)
+    u[by_hash] = np.mod(shift + (rank + 0.5) / np.repeat(sizes, sizes), 1.0)
     cum = np.cumsum(ranked, axis=1)
     pick = np.minimum((cum < u[:, None] * cum[:, -1:]).sum(axis=1), probs.shape[1] - 1)
-    return order[np.arange(probs.shape[0]), pick]
+    return order[np.arange(n), pick]
 
 
 def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dict:
@@ -668,6 +688,19 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
     remap[present] = np.arange(present.size)
     probs = preds.proba[rows][:, present]
     probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+    # A row order that depends on neither class names nor input order (cleanlab breaks
+    # ties by position): by the hash of each row's sorted probabilities, then by the
+    # probability of its given label.
+    by_content = np.lexsort((probs[np.arange(rows.size), remap[labels]], _prob_hash(probs)))
+    rows, labels, probs = rows[by_content], labels[by_content], probs[by_content]
+    # cleanlab also breaks rounding ties by class index: put the classes in an order
+    # that depends on their rows, not their names (most frequent first, then by mass).
+    given = remap[labels]
+    canon = np.lexsort((-probs.sum(axis=0), -np.bincount(given, minlength=present.size)))
+    to_canon = np.empty_like(canon)
+    to_canon[canon] = np.arange(canon.size)
+    probs = probs[:, canon]
+    remap[present] = to_canon
     import warnings
 
     from cleanlab.filter import find_label_issues
