@@ -341,7 +341,8 @@ def analyze_state(
     # Confusion and per-class metrics.
     per_class = {}
     # Exact ROC AUC where the row sample holds the whole split, the histograms otherwise.
-    aucs = per_class_auc(aggs, acc.sample_predictions(base), present)
+    sample = acc.sample_predictions(base)  # built once: the AUCs, cohorts, shift and label errors read it
+    aucs = per_class_auc(aggs, sample, present)
     for s in present:
         sc = class_scores(aggs[s].confusion)
         rows = []
@@ -386,7 +387,7 @@ def analyze_state(
     curves = _diagnose_history(history, num_classes or preds.n_classes)
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
-    slices = _slices(acc, base, pool, goal, metric, settings)
+    slices = _slices(acc, base, sample, pool, goal, metric, settings)
 
     ev = Evidence(
         settings=settings,
@@ -442,14 +443,14 @@ def _conclude(ev: Evidence) -> tuple[list, list, str]:
                                             confidence=ev.settings.confidence)
 
 
-def _slices(acc: Accumulator, base: Predictions, pool: list[str], goal, metric: str, settings: Settings):
+def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal, metric: str,
+            settings: Settings):
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
     examples to look at, label errors."""
     from .stats import slices as sl
 
     analysis = sl.SliceAnalysis(split="/".join(pool), overall_error=None)
     analysis.splits = list(pool)
-    sample = acc.sample_predictions(base)
     tables = acc.tables
     if tables:
         stats, columns, overall = sl.weak_slices(tables, [SPLITS.index(s) for s in pool], settings)

@@ -62,9 +62,10 @@ def severity_for(ev: Evidence, impact: float, ci: tuple[float, float] | None) ->
 
     Low whenever the final error's interval reaches down to the goal (it is met, or may
     be). Otherwise high: the interval lies above zero and the effect is at least
-    ``severity_high_share`` (30%) of the gap to the goal (of the error without a goal); medium: the interval lies above zero and the
-    effect is material (``materiality_share`` of that scale, at least
-    ``materiality_floor``); low: anything smaller or less certain.
+    ``severity_high_share`` (30%) of the gap to the goal (of the error without a goal);
+    medium: the interval lies above zero and the effect is material
+    (``materiality_share`` of that scale, at least ``materiality_floor``); low: anything
+    smaller or less certain.
     """
     lo = impact if ci is None else ci[0]
     scale = ev.scale

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..fmt import pts
 from ..result import SEVERITIES, Finding
 from ..stats.intervals import paired_difference
@@ -94,8 +96,6 @@ def constant_comparison(matrix, rows: float | None = None) -> dict:
     a model that learned nothing look better). Returns the rows where only the model is
     right (``better``), only the constant is (``worse``), the rows and both errors.
     """
-    import numpy as np
-
     cm = np.asarray(matrix, dtype=float)
     if rows and cm.sum() > 0:  # weighted counts, in (effective) rows
         cm = cm * (rows / cm.sum())

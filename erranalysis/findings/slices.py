@@ -97,7 +97,8 @@ def label_errors(ev: Evidence) -> list[Finding]:
     if over is None or over["gap"] > max(settings.overconfidence_margin, 3 * over["se"]):
         return []  # overconfident, or too few unflagged rows to tell
     excess = le["count"] - expected
-    z = z_value(ev.settings.confidence)
+    spread = z_value(settings.confidence) * (le["count"] + expected) ** 0.5
+    ci = (max(excess - spread, 0.0) / le["examined"], (excess + spread) / le["examined"])
     significant = excess / max(le["count"] + expected, 1) ** 0.5 >= z_value(1 - 2 * settings.label_error_alpha)
     if not significant or excess / le["examined"] < settings.label_error_share:
         return []
@@ -130,8 +131,7 @@ def label_errors(ev: Evidence) -> list[Finding]:
                   "before the labels")
     return [Finding(
         kind="label_errors",
-        severity="low" if crowded is not None else severity_for(ev, excess / le["examined"], (
-            max(excess - z * (le["count"] + expected) ** 0.5, 0.0) / le["examined"], 1.0)),
+        severity="low" if crowded is not None else severity_for(ev, excess / le["examined"], ci),
         title=title,
         evidence={"count": le["count"], "share": le["share"], "examined": le["examined"],
                   "expected_if_clean": expected, "excess": excess,
@@ -141,9 +141,7 @@ def label_errors(ev: Evidence) -> list[Finding]:
         # The flagged rows beyond what clean labels give: error that relabelling removes
         # from the measured figures (none of its own when the rows sit in a weak slice).
         impact=0.0 if crowded is not None else excess / le["examined"],
-        impact_ci=None if crowded is not None else (
-            max(excess - z * (le["count"] + expected) ** 0.5, 0.0) / le["examined"],
-            (excess + z * (le["count"] + expected) ** 0.5) / le["examined"]),
+        impact_ci=None if crowded is not None else ci,
     )]
 
 

@@ -172,8 +172,9 @@ def slice_p_values(e: np.ndarray, n_eff: np.ndarray, rest_rate: np.ndarray, z_p:
     """One-sided p-values of "the slice's error exceeds the rest's".
 
     The larger of two: the exact binomial tail P(X >= e) for X ~ Bin(n, rest rate)
-    (the normal approximation understates it for slices of tens of rows: 2.5e-4 where
-    z gives 3e-5), and the two-proportion z test (which accounts for the uncertainty of
+    (the normal approximation understates it for slices of tens of rows: 9 errors in
+    16 rows against a 7.7% rate give 6.6e-7 exactly, 1.6e-13 by z), and the
+    two-proportion z test (which accounts for the uncertainty of
     the rest's rate when the slice is a large part of the split). Counts may be
     fractional (Kish effective rows): the tail is the regularised incomplete beta.
     """
