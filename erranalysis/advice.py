@@ -12,8 +12,9 @@ The order (SPEC, "Findings and next steps"), implemented by :func:`order`:
    findings that explain it account for (:func:`explains`): a threshold fix and the
    errors of an ambiguous pair lower the train error; likely label errors (found on
    held-out rows) raise the held-out error; a weak slice explains the term its own decomposition
-   points to. Where two effects cannot be told apart (the interval of their
-   difference holds zero), ``TIE_ORDER`` decides: a measured threshold fix, then Full
+   points to. Where the step ranked first cannot be shown to explain more error than
+   the next (the one-sided bound of their difference at ``Settings.confidence`` does
+   not exceed zero), ``TIE_ORDER`` decides: a measured threshold fix, then Full
    Stack Deep Learning's order (underfitting, overfitting, distribution shift, val
    overfitting).
 3. Findings without an effect of their own (calibration, imbalance, curve shapes no
@@ -42,7 +43,7 @@ from dataclasses import replace
 from .fmt import pct as _pct
 from .fmt import pts as _pts
 from .result import SEVERITIES, Finding, NextStep
-from .stats.intervals import difference_interval
+from .stats.intervals import difference_interval, z_value
 
 BLOCKING_ORDER = ("data_quality", "leakage", "below_baseline", "loss_exploding")
 DECOMPOSITION = ("underfitting", "overfitting", "distribution_shift", "val_overfitting")
@@ -340,23 +341,37 @@ def rank_impact(f: Finding, findings: list[Finding]) -> float:
     return f.impact - _explained(f, findings)
 
 
-#: Among findings whose effects' intervals overlap: a measured threshold fix first (a
+#: Among findings whose effects cannot be told apart: a measured threshold fix first (a
 #: one-line change that also lowers the train error), then Full Stack Deep Learning's order.
 TIE_ORDER = ("threshold",) + DECOMPOSITION
 
 
-def _overlap(a: Finding, b: Finding, findings: list[Finding]) -> bool:
-    """Whether the two effects (net of what explains them) cannot be told apart: the
-    interval of their difference, from the two intervals (Newcombe's MOVER), holds 0."""
+def _scaled(f: Finding, shift: float, z: float, confidence: float) -> tuple[float, float, float]:
+    """``f``'s effect less ``shift``, with its interval's half-widths rescaled to the
+    two-sided quantile ``z`` (the interval was computed at ``evidence["ci_level"]``,
+    else at ``confidence``)."""
+    zf = z_value(f.evidence.get("ci_level", confidence))
+    lo, hi = f.impact_ci
+    v = f.impact - shift
+    return v, v - (f.impact - lo) * z / zf, v + (hi - f.impact) * z / zf
+
+
+def _tied(a: Finding, b: Finding, findings: list[Finding], confidence: float) -> bool:
+    """Whether ``a``, ranked above ``b``, cannot be shown to explain more error: the
+    one-sided lower bound at ``confidence`` of their difference (net of what explains
+    them; Newcombe's MOVER from the two intervals) does not exceed 0. The question is
+    directional (is the step ranked first the larger one?), so the bound is one-sided."""
     if a.impact_ci is None or b.impact_ci is None:
         return False
-    da, db = _explained(a, findings), _explained(b, findings)
-    lo, hi = difference_interval(b.impact - db, (b.impact_ci[0] - db, b.impact_ci[1] - db),
-                                 a.impact - da, (a.impact_ci[0] - da, a.impact_ci[1] - da))
-    return lo <= 0 <= hi
+    z = z_value(2 * confidence - 1)  # a two-sided interval at 2c - 1 has one-sided bounds at c
+    va, la, _ = _scaled(a, _explained(a, findings), z, confidence)
+    vb, _, ub = _scaled(b, _explained(b, findings), z, confidence)
+    lower, _ = difference_interval(vb, (vb, ub), va, (la, va))
+    return lower <= 0
 
 
-def order(findings: list[Finding], explainers: list[Finding] | None = None) -> list[Finding]:
+def order(findings: list[Finding], explainers: list[Finding] | None = None,
+          confidence: float = 0.95) -> list[Finding]:
     """The findings in the order of the plan (see the module docstring). ``explainers``
     (default: ``findings``) are the findings whose effects count against the terms they
     explain, joined ones included."""
@@ -371,14 +386,14 @@ def order(findings: list[Finding], explainers: list[Finding] | None = None) -> l
         return (tier, SEVERITIES.index(f.severity), -f.impact)
 
     ranked = sorted(findings, key=key)
-    # Neighbours whose intervals overlap keep TIE_ORDER.
+    # Neighbours that cannot be told apart keep TIE_ORDER.
     changed = True
     while changed:
         changed = False
         for i in range(len(ranked) - 1):
             a, b = ranked[i], ranked[i + 1]
             if (a.kind in TIE_ORDER and b.kind in TIE_ORDER and _tier(a) == _tier(b) == 1
-                    and TIE_ORDER.index(b.kind) < TIE_ORDER.index(a.kind) and _overlap(a, b, explainers)):
+                    and TIE_ORDER.index(b.kind) < TIE_ORDER.index(a.kind) and _tied(a, b, explainers, confidence)):
                 ranked[i], ranked[i + 1] = b, a
                 changed = True
     return ranked
@@ -446,7 +461,7 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
                 if f.kind == "confused_pair" and f.evidence.get("label_ambiguity") and top.impact > f.impact else f
                 for f in kept]
     by_kind: dict[str, list[Finding]] = {}
-    for f in order(kept):
+    for f in order(kept, confidence=confidence):
         by_kind.setdefault(f.kind, []).append(f)
     steps: list[NextStep] = []
     for kind, group in by_kind.items():

@@ -240,6 +240,22 @@ def test_plan_explains_underfitting_by_a_threshold_fix_and_breaks_ties_in_fsdl_o
     assert order == ["overfitting", "underfitting"]
 
 
+def test_ties_are_one_sided_at_the_confidence_of_each_interval():
+    # Shift 0.215 (0.112 to 0.311) against bias 0.128 (0.077 to 0.183), both simultaneous
+    # 98.75% intervals: the interval of the difference at that level holds 0, but the
+    # order asks a one-sided question (is the step ranked first the larger?), and the
+    # one-sided 95% bound of the difference is +1.0 pts.
+    shift = F("distribution_shift", 0.215, (0.112, 0.311), component="distribution_shift", ci_level=0.9875)
+    bias = F("underfitting", 0.128, (0.077, 0.183), component="avoidable_bias", ci_level=0.9875)
+    assert [s.problem for s in plan([shift, bias])] == ["distribution_shift", "underfitting"]
+    # The same intervals read as 95% ones: the bound is -1.1 pts, a tie, so FSDL order.
+    wide = [F("distribution_shift", 0.215, (0.112, 0.311), component="distribution_shift"),
+            F("underfitting", 0.128, (0.077, 0.183), component="avoidable_bias")]
+    assert [s.problem for s in plan(wide)] == ["underfitting", "distribution_shift"]
+    # A lower confidence narrows every comparison: at 80% the 95% intervals separate.
+    assert [s.problem for s in plan(wide, confidence=0.8)] == ["distribution_shift", "underfitting"]
+
+
 def test_history_overfitting_joins_the_overfitting_step():
     hist = Finding(kind="loss_overfitting", severity="medium", title="Val loss rose after epoch 16",
                    evidence={"began": 16, "best_checkpoint": 15, "best_val_loss": 0.41, "x_name": "epoch"})

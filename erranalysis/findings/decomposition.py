@@ -6,6 +6,7 @@ import numpy as np
 
 from ..fmt import pts
 from ..result import SEVERITIES, Finding
+from ..stats.decomposition import family_confidence
 from ..stats.intervals import paired_difference
 from . import Evidence, severity_for
 
@@ -27,6 +28,8 @@ def components(ev: Evidence) -> list[Finding]:
     dec = ev.decomposition
     out = []
     noisy = []
+    # The terms' intervals are simultaneous: each holds at this level.
+    level = family_confidence(ev.settings.confidence, sum(c is not None for c in dec.components.values()))
     for name, comp in dec.components.items():
         if comp is None:
             continue
@@ -48,6 +51,7 @@ def components(ev: Evidence) -> list[Finding]:
                 "component": name,
                 "value": comp.value,
                 "ci": comp.ci,
+                "ci_level": level,
                 "share_of_gap": share,
                 "earlier": comp.earlier,
                 "later": comp.later,
