@@ -473,6 +473,17 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
                     "otherwise keep the usual prediction")
             actions[0] = (f"Set the threshold of class {t['class']!r} to {t['recommended_threshold']:.3g} "
                           f"(best F1 on {t['chosen_on']}): {rule}; then re-measure on test.")
+        if kind == "loss_exploding" and top.evidence.get("first_suspect") == "learning_rate":
+            # A climb over several steps (or after the learning rate rose) is the optimiser
+            # diverging: the learning rate first, the inputs after.
+            lr = next(a for a in actions if a.startswith("Lower the learning rate"))
+            why_lr = (f"the learning rate rose at {top.evidence.get('x_name', 'step')} {top.evidence['lr_rose_at']} "
+                      "just before" if top.evidence.get("lr_rose_at") is not None else
+                      "the loss climbed over several steps rather than jumping in one")
+            actions.remove(lr)
+            actions.insert(0, f"{lr[:-1]}: {why_lr}.")
+        if kind == "loss_plateau" and top.evidence.get("lr_logged"):
+            actions = [a for a in actions if not a.startswith("Check the learning-rate schedule")]
         if kind == "data_quality" and top.evidence.get("positive_guessed"):
             actions.insert(0, "Check which class the score column is the probability of, and pass "
                               "--positive-label (positive_label=) if it is not the one assumed.")

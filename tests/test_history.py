@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,8 @@ def test_keras_csvlogger(tmp_path):
     pd.DataFrame({"epoch": np.arange(N), "accuracy": 1 - train / 3, "loss": train, "val_accuracy": 0.5,
                   "val_loss": val}).to_csv(path, index=False)
     h = read_history(path)
-    assert (h.format, h.x_name, h.columns) == ("keras", "epoch", {"x": "epoch", "train": "loss", "val": "val_loss"})
+    assert (h.format, h.x_name, h.columns) == ("keras", "epoch", {"x": "epoch", "train": "loss", "val": "val_loss",
+                                                                  "lr": None})
     np.testing.assert_allclose(h.train, train)
     _check_overfitting(h, 0.4 * N)
 
@@ -138,7 +140,7 @@ def test_plain_tables_with_named_columns(tmp_path):
     with pytest.raises(InputError, match=r"cannot read the training history: no train column found"):
         read_history(csv)
     h = read_history(csv, x="it", train="tr", val="va")
-    assert (h.format, h.columns) == ("table", {"x": "it", "train": "tr", "val": "va"})
+    assert (h.format, h.columns) == ("table", {"x": "it", "train": "tr", "val": "va", "lr": None})
     _check_overfitting(h, 0.4 * N * 10)
     js = tmp_path / "h.json"
     js.write_text(json.dumps({"tr": train.tolist(), "va": val.tolist()}))  # Keras history.history style
@@ -492,3 +494,146 @@ def test_analyze_reads_a_tensorboard_log_folder(tmp_path):
     _write_events(blown, "train", "epoch_loss", list(train[:20]) + [float("nan")] * 5)
     r = erranalysis.analyze(history=f"{blown}/")
     assert r.findings[0].kind == "loss_exploding" and r.next_steps[0].problem == "loss_exploding"
+
+
+# ----------------------------------------------------------------------- scale, periods, schedules
+
+def _regimes(n, seed=0):
+    """A loss that switches between 0.6-0.9 and 1.5-1.8 in runs of 2-3 points."""
+    rng = np.random.default_rng(seed)
+    y, high = [], False
+    while len(y) < n:
+        lo, hi = (1.5, 1.8) if high else (0.6, 0.9)
+        y += list(rng.uniform(lo, hi, int(rng.integers(2, 4))))
+        high = not high
+    return np.array(y[:n])
+
+
+def test_a_loss_switching_levels_in_runs_of_epochs_oscillates():
+    for seed in range(10):
+        a = diagnose(H(_regimes(60, seed)), 10)
+        assert kinds(a) == ["loss_oscillating"], (seed, a.diagnoses)
+        assert a.diagnoses[0].evidence["whole_run"]
+
+
+def test_a_loss_converging_towards_zero_is_not_exploding():
+    t = np.arange(80)
+    rng = np.random.default_rng(0)
+    for noise in (0.0, 0.05, 0.1):
+        y = 0.1 * np.exp(-t / 80 * np.log(1e5)) * (1 + noise * rng.normal(size=80))  # 0.1 -> 1e-6
+        assert kinds(diagnose(H(y), 10)) == [], noise
+        assert kinds(diagnose(H(y * 1e3), None)) == [], noise  # the same shape at another scale
+
+
+def test_the_mlp_example_is_unstable_then_overfits_and_never_exploded():
+    a = diagnose(read_history(Path(__file__).parents[1] / "examples" / "digits_mlp" / "history.csv"), 10)
+    assert kinds(a) == ["loss_oscillating", "loss_overfitting"]
+    osc = a.diagnoses[0].evidence
+    assert not osc["whole_run"] and osc["settled"] and osc["period"][0] >= 8 and osc["period"][1] <= 25
+    assert a.diagnoses[1].evidence["began"] == 2
+
+
+def test_one_high_early_point_does_not_make_a_flat_curve_fall():
+    rng = np.random.default_rng(3)
+    for n in (30, 100, 1000):
+        y = 2.3 * (1 + 0.03 * rng.normal(size=n))
+        y[1] *= 1.3
+        assert kinds(diagnose(H(y), 10)) == ["loss_not_decreasing"], n
+
+
+def _schedule(n=600, milestones=(150, 300, 450, 525)):
+    t = np.arange(n)
+    lr = np.full(n, 0.1)
+    y = np.full(n, 2.0)
+    for m in milestones:
+        lr[m:] *= 0.1
+        y[m:] *= 0.7
+    return (y + np.exp(-t / 20)) * (1 + 0.01 * np.random.default_rng(0).normal(size=n)), lr
+
+
+def test_steps_at_learning_rate_drops_are_the_schedule():
+    y, lr = _schedule()
+    x = np.arange(1, y.size + 1, dtype=float)
+    h = History("t", "table", "epoch", x, y, lr_x=x, lr=lr)
+    a = diagnose(h, None)
+    assert kinds(a) == [] and "learning rate drops (4 of 4 steps)" in a.summary
+    # Without the learning rate the same curve is a plateau, and the title gives both readings.
+    r = erranalysis.analyze(history=pd.DataFrame({"epoch": x, "loss": y}))
+    f = next(f for f in r.findings if f.kind == "loss_plateau")
+    assert "schedule, or a data order that repeats" in f.title and f.evidence["lr_logged"] is False
+    # With a learning rate that did not drop there, the steps are the data's.
+    flat = History("t", "table", "epoch", x, y, lr_x=x, lr=np.full(y.size, 0.1))
+    d = diagnose(flat, None).diagnoses
+    assert [k.kind for k in d] == ["loss_plateau"] and d[0].evidence["at_lr_drops"] == 0
+
+
+def test_a_pattern_repeating_every_epoch_of_steps_is_the_data_order():
+    rng = np.random.default_rng(1)
+    period, epochs = 120, 8
+    t = np.arange(period * epochs)
+    y = (1 + np.exp(-t / 400)) * (1 + 0.4 * (t % period) / period) * (1 + 0.03 * rng.normal(size=t.size))
+    a = diagnose(History("t", "lightning", "step", t + 1.0, y), None)
+    assert kinds(a) == ["loss_plateau"]
+    e = a.diagnoses[0].evidence
+    assert e["pattern"] == "periodic" and abs(e["period"] - period) <= 2
+    r = erranalysis.analyze(history=pd.DataFrame({"step": t + 1, "train_loss": y}))
+    assert "repeats the same pattern every" in next(f.title for f in r.findings if f.kind == "loss_plateau")
+    # Noise alone repeats nothing.
+    flat = (1 + np.exp(-t / 400)) * (1 + 0.1 * rng.normal(size=t.size))
+    assert kinds(diagnose(History("t", "lightning", "step", t + 1.0, flat), None)) == []
+
+
+def _explode(kind):
+    t = np.arange(100)
+    y = 0.3 + 2.0 * np.exp(-t / 10)
+    if kind == "jump":
+        y[60:] = 40.0
+    elif kind == "run_up":
+        y[60:] = y[59] * np.exp(np.arange(40) * 0.15)
+    elif kind == "nan_jump":
+        y[60:] = np.nan
+    elif kind == "nan_run_up":
+        y[55:60] = y[54] * np.exp(np.arange(1, 6) * 0.8)
+        y[60:] = np.inf
+    return np.arange(1.0, 101.0), y
+
+
+@pytest.mark.parametrize("kind, suspect", [("jump", "data"), ("run_up", "learning_rate"),
+                                           ("nan_jump", "data"), ("nan_run_up", "learning_rate")])
+def test_the_first_action_of_an_explosion_follows_how_it_began(kind, suspect):
+    x, y = _explode(kind)
+    a = diagnose(History("t", "table", "epoch", x, y), None)
+    d = a.diagnoses[0]
+    assert d.kind == "loss_exploding" and d.evidence["first_suspect"] == suspect
+    # As text, nan and inf in a table are logged values (an empty cell is not).
+    r = erranalysis.analyze(history=pd.DataFrame({"epoch": x, "loss": [str(v) for v in y]}))
+    first = r.next_steps[0]
+    assert first.problem == "loss_exploding"
+    assert first.actions[0].startswith("Lower the learning rate" if suspect == "learning_rate" else "Look for anomalous")
+
+
+def test_a_jump_right_after_the_learning_rate_rose_points_to_the_learning_rate():
+    x, y = _explode("jump")
+    lr = np.where(x >= 58, 1.0, 0.01)
+    d = diagnose(History("t", "table", "epoch", x, y, lr_x=x, lr=lr), None).diagnoses[0]
+    assert d.evidence["lr_rose_at"] == 58 and d.evidence["first_suspect"] == "learning_rate"
+
+
+def test_learning_rate_columns_are_read_from_each_layout(tmp_path):
+    train, val = _curves()
+    lr = np.where(np.arange(N) < N // 2, 1e-3, 1e-4)
+    pd.DataFrame({"epoch": np.arange(N), "loss": train, "val_loss": val, "lr": lr}).to_csv(tmp_path / "k.csv",
+                                                                                            index=False)
+    h = read_history(tmp_path / "k.csv")
+    assert h.columns["lr"] == "lr" and np.allclose(h.lr, lr)
+    rows = []
+    for i in range(N):
+        rows.append({"step": i * 10, "epoch": i, "train_loss_step": train[i], "val_loss": np.nan, "lr-Adam": np.nan})
+        rows.append({"step": i * 10, "epoch": i, "train_loss_step": np.nan, "val_loss": val[i], "lr-Adam": lr[i]})
+    pd.DataFrame(rows).to_csv(tmp_path / "metrics.csv", index=False)
+    h = read_history(tmp_path / "metrics.csv")
+    assert h.format == "lightning" and h.columns["lr"] == "lr-Adam" and np.allclose(h.lr, lr)
+    logs = [{"loss": float(train[i]), "learning_rate": float(lr[i]), "step": i * 10, "epoch": i} for i in range(N)]
+    (tmp_path / "trainer_state.json").write_text(json.dumps({"log_history": logs}))
+    h = read_history(tmp_path / "trainer_state.json")
+    assert np.allclose(h.lr, lr) and np.allclose(h.lr_x, np.arange(N) * 10)

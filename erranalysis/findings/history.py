@@ -27,6 +27,11 @@ def _title(d, a) -> str:
             return f"The loss became {e['value']} at {_x(a, d.at)}: the run blew up"
         return (f"The loss exploded: it rose from {e['lowest']:.3g} at {_x(a, d.at)} "
                 f"to {e['peak']:.3g} at {_x(a, e['at_peak'])}")
+    if d.kind == "loss_oscillating" and not e.get("whole_run", True):
+        p0, p1 = e["period"]
+        end = "then settled" if e["settled"] else "until the end of the run"
+        return (f"The train loss swung between {e['low']:.3g} and {e['high']:.3g} from {_x(a, p0)} to "
+                f"{_x(a, p1)}, {end}: training was unstable")
     if d.kind == "loss_oscillating":
         return (f"The train loss oscillates without a downward trend (swings of about {e['swing']:.3g} "
                 f"on a level of {e['last_quarter']:.3g}): training is not converging")
@@ -42,8 +47,14 @@ def _title(d, a) -> str:
     if d.kind == "loss_still_decreasing":
         return (f"The {e['curve']} loss was still falling when training stopped "
                 f"({e['share_of_drop']:.0%} of its fall came in the last fifth of the run)")
+    if d.kind == "loss_plateau" and e.get("pattern") == "periodic":
+        return (f"The train loss repeats the same pattern every {e['period']} {a.x_name}s "
+                f"({e['repeats']} times): the data order repeats (one pattern per epoch)")
     if d.kind == "loss_plateau":
-        return f"The loss falls in {e['drops']} sudden steps between flat stretches (first at {_x(a, d.at)})"
+        text = f"The loss falls in {e['drops']} sudden steps between flat stretches (first at {_x(a, d.at)})"
+        if e.get("lr_logged"):
+            return text + ", not where the learning rate dropped: the data order repeats"
+        return text + ": a step learning-rate schedule, or a data order that repeats (the log has no learning rate)"
     if d.kind == "loss_overfitting":
         return (f"Val loss rose after {_x(a, e['began'])} while train loss kept falling; "
                 f"the best checkpoint is at {_x(a, e['best_checkpoint'])} (val loss {e['best_val_loss']:.3g})")
@@ -56,9 +67,12 @@ def history(ev: Evidence) -> list[Finding]:
         return []
     out = []
     for d in a.diagnoses:
+        severity = _SEVERITY.get(d.kind, "medium")
+        if d.kind == "loss_oscillating" and d.evidence.get("settled"):
+            severity = "medium"  # unstable for a while, then converged
         out.append(Finding(
             kind=d.kind,
-            severity=_SEVERITY.get(d.kind, "medium"),
+            severity=severity,
             title=_title(d, a),
             evidence={**d.evidence, "at": d.at, "x_name": a.x_name},
             split=None,

@@ -20,6 +20,9 @@ KNOWN_FORMATS = (
 _X_NAMES = ("step", "global_step", "iteration", "iter", "epoch")
 _TRAIN_NAMES = ("train_loss", "training_loss", "loss", "train_loss_epoch", "train_loss_step", "trn_loss")
 _VAL_NAMES = ("val_loss", "validation_loss", "valid_loss", "eval_loss", "val_loss_epoch", "test_loss", "dev_loss")
+# Learning-rate columns: Keras (ReduceLROnPlateau and schedules) writes lr or
+# learning_rate, Hugging Face learning_rate, Lightning's LearningRateMonitor lr-<optimizer>.
+_LR_NAMES = ("lr", "learning_rate", "learning-rate", "learningrate")
 # Cell texts that mean "not logged here" (compared stripped and lower-cased). A literal
 # nan or inf is not among them: a training library wrote it as the loss, and it means
 # the run blew up.
@@ -40,10 +43,32 @@ class History:
     val_x: np.ndarray = field(default_factory=lambda: np.empty(0))
     val: np.ndarray = field(default_factory=lambda: np.empty(0))
     columns: dict = field(default_factory=dict)
+    #: The learning rate where the log has it (empty otherwise), on its own x values.
+    lr_x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    lr: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def has_val(self) -> bool:
         return self.val.size > 0
+
+    @property
+    def has_lr(self) -> bool:
+        return self.lr.size > 0
+
+
+def _lr_column(columns) -> str | None:
+    """The learning-rate column among ``columns`` (None when there is none)."""
+    for c in columns:
+        low = str(c).lower()
+        if low in _LR_NAMES or low.rsplit("/", 1)[-1] in _LR_NAMES or low.startswith("lr-") or low.startswith("lr_"):
+            return c
+    return None
+
+
+def _lr_curve(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A learning-rate curve kept only when it is usable: finite and non-negative."""
+    ok = np.isfinite(ys) & (ys >= 0)
+    return xs[ok], ys[ok]
 
 
 def _fail(name: str, why: str) -> InputError:
@@ -246,8 +271,25 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
     if not np.isfinite(ty).any():
         raise _fail(name, f"column {ycol!r} holds no loss values")
     vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _columns(frame, name, xcol, vcol)
+    lcol = _lr_column([c for c in cols if c not in (xcol, ycol, vcol)])
+    lx, ly = (np.empty(0), np.empty(0)) if lcol is None else _lr_curve(*_optional_columns(frame, xcol, lcol))
     x_name = "epoch" if xcol.lower() == "epoch" else ("step" if xcol != "_index" else "row")
-    return History(name, fmt, x_name, tx, ty, vx, vy, {"x": xcol, "train": ycol, "val": vcol})
+    return History(name, fmt, x_name, tx, ty, vx, vy, {"x": xcol, "train": ycol, "val": vcol, "lr": lcol}, lx, ly)
+
+
+def _optional_columns(frame: pd.DataFrame, xcol: str, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """A curve the analysis can do without (the learning rate): cells that are not
+    numbers are left out rather than refused."""
+    xs = pd.to_numeric(frame[xcol], errors="coerce").to_numpy(dtype=float)
+    ys = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+    keep = np.isfinite(xs) & ~np.isnan(ys)
+    xs, ys = xs[keep], ys[keep]
+    order = np.argsort(xs, kind="stable")
+    xs, ys = xs[order], ys[order]
+    if xs.size:
+        ux, first = np.unique(xs, return_index=True)
+        xs, ys = ux, ys[first]  # one value per x: the first logged
+    return xs, ys
 
 
 def _from_trainer_state(doc: dict, name: str, x, train, val, *, table: bool = False) -> History:
@@ -289,9 +331,19 @@ def _from_trainer_state(doc: dict, name: str, x, train, val, *, table: bool = Fa
     if not np.isfinite(ty).any():
         raise _fail(name, f"log_history has no {ycol!r} values")
     vx, vy = (np.empty(0), np.empty(0)) if vcol is None else curve(vcol)
+    lx, ly = np.empty(0), np.empty(0)
+    lcol = "learning_rate" if any("learning_rate" in e for e in logs) else None
+    if lcol is not None:
+        rows = [i for i, e in enumerate(logs) if isinstance(e.get(lcol), (int, float)) and not isinstance(e.get(lcol), bool)
+                and (xcol is None or isinstance(e.get(xcol), (int, float)))]
+        lx = np.array([float(i if xcol is None else logs[i][xcol]) for i in rows])
+        ly = np.array([float(logs[i][lcol]) for i in rows])
+        lx, ly = _lr_curve(lx, ly)
+        order = np.argsort(lx, kind="stable")
+        lx, ly = lx[order], ly[order]
     x_name = "entry" if xcol is None else ("epoch" if xcol.lower() == "epoch" else "step")
     return History(name, "huggingface", x_name, tx, ty, vx, vy,
-                   {"x": xcol or "entry", "train": ycol, "val": vcol})
+                   {"x": xcol or "entry", "train": ycol, "val": vcol, "lr": lcol}, lx, ly)
 
 
 def _from_tensorboard(path: Path, name: str, x, train, val) -> History:
@@ -339,4 +391,10 @@ def _from_tensorboard(path: Path, name: str, x, train, val) -> History:
 
     tx, ty = curve(tkey)
     vx, vy = (np.empty(0), np.empty(0)) if vkey is None else curve(vkey)
-    return History(name, "tensorboard", "step", tx, ty, vx, vy, {"x": "step", "train": tkey, "val": vkey})
+    lkey = _lr_column([k for k in keys if k not in (tkey, vkey)])
+    lx, ly = np.empty(0), np.empty(0)
+    if lkey is not None:
+        sub = scalars[scalars["key"] == lkey]
+        lx, ly = _lr_curve(*_optional_columns(sub, "step", "value"))
+    return History(name, "tensorboard", "step", tx, ty, vx, vy, {"x": "step", "train": tkey, "val": vkey, "lr": lkey},
+                   lx, ly)

@@ -4,6 +4,12 @@ Every test compares a change in the curve with the curve's own noise, estimated
 robustly from first differences (median absolute deviation), so a noisy but healthy
 curve raises nothing. Curves are smoothed with a centred rolling median, which keeps
 steps and jumps sharp where a moving average would blur them.
+
+Rises and swings are judged on the curve's own scale: in log space for a positive loss
+(a fall from 1e-3 to 1e-6 is as large as one from 1 to 1e-3, and noise is proportional
+to the level), so a loss that approaches zero is converging, not exploding. Falls that
+decide whether training is worth continuing (still decreasing, not decreasing) are
+judged in the loss itself, where a fall from 1e-5 to 1e-6 is worth nothing.
 """
 
 from __future__ import annotations
@@ -78,57 +84,221 @@ def _fmt_x(x: float) -> float | int:
     return int(x) if float(x).is_integer() else float(x)
 
 
-def _exploding(x, y) -> Diagnosis | None:
+#: Swings in log space (natural log: about the relative size) beyond which a curve with
+#: no downward trend oscillates rather than sits flat with noise.
+OSCILLATION_SWING = 0.15
+#: A rise that is an explosion at least doubles the loss (log 2) from its lowest value.
+EXPLOSION_RISE = math.log(2.0)
+#: Local swings that mark an unstable period: about a factor of 1.5 each way.
+UNSTABLE_SWING = math.log(1.5)
+#: A learning rate that falls to at most this share of its value dropped (a step schedule).
+LR_DROP = 0.7
+
+
+def on_scale(y: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The curve on the scale its rises and swings are judged: natural log for a
+    positive loss, else the loss over its median absolute level."""
+    if y.size and np.all(y > 0):
+        return np.log(y), True
+    level = float(np.median(np.abs(y))) if y.size else 1.0
+    return y / (level or 1.0), False
+
+
+def trend(u: np.ndarray) -> np.ndarray:
+    """The slow course of a curve: a centred rolling median over a tenth of the run (at
+    least 7 points), wide enough to span runs of a few high or low points."""
+    window = int(np.clip(u.size // 10, 7, 201)) | 1
+    return smooth(u, min(window, u.size if u.size % 2 else u.size - 1))
+
+
+def _robust_sd(v: np.ndarray) -> float:
+    v = v[np.isfinite(v)]
+    return float(1.4826 * np.median(np.abs(v - np.median(v)))) if v.size else 0.0
+
+
+def lr_changes(history, factor: float = LR_DROP) -> tuple[np.ndarray, np.ndarray]:
+    """Where the learning rate dropped to at most ``factor`` of its value, and where it
+    rose by at least 1/``factor`` (x values at the first point with the new rate)."""
+    lr, lx = getattr(history, "lr", np.empty(0)), getattr(history, "lr_x", np.empty(0))
+    if lr.size < 2:
+        return np.empty(0), np.empty(0)
+    prev, nxt = lr[:-1], lr[1:]
+    drops = lx[1:][(nxt <= factor * prev) & (prev > 0)]
+    rises = lx[1:][(nxt * factor >= prev) & (nxt > prev)]
+    return drops, rises
+
+
+def _exploding(x, y, history=None) -> Diagnosis | None:
+    """A loss that became NaN/inf, or rose far above its lowest value and stayed there.
+
+    The rise is judged in log space (at least a doubling, beyond the noise and more than
+    half the fall before it), and the run must end without recovering: a loss that
+    swings up and comes back down is unstable, not exploded (see :func:`_unstable`).
+    """
     finite = np.isfinite(y)
+    _, rises = lr_changes(history) if history is not None else (None, np.empty(0))
     if not finite.all():
         first_bad = int(np.flatnonzero(~finite)[0])
-        last_good = y[:first_bad][np.isfinite(y[:first_bad])]
+        good = y[:first_bad][np.isfinite(y[:first_bad])]
+        # A loss that climbed before it overflowed was driven there by the optimiser (the
+        # learning rate); one that jumped from a normal value in one step, by an input.
+        climbed = False
+        if good.size >= 4:
+            g, _ = on_scale(np.abs(good) + 1e-300)
+            climbed = bool(g[-1] - np.min(g) > EXPLOSION_RISE and g[-1] > g[-2])
         return Diagnosis("loss_exploding", _fmt_x(x[first_bad]), {
             "reason": "non_finite",
             "value": "nan" if np.isnan(y[first_bad]) else "inf",
-            "last_finite": float(last_good[-1]) if last_good.size else None,
+            "last_finite": float(good[-1]) if good.size else None,
             "non_finite_points": int((~finite).sum()),
+            "onset": "run_up" if climbed else "jump",
+            "lr_rose_at": _lr_rise_before(rises, x, first_bad),
+            "first_suspect": "learning_rate" if climbed or _lr_rise_before(rises, x, first_bad) is not None
+            else "data",
         })
     if y.size < 6:
         return None
-    sigma = noise_scale(y)
-    sm = smooth(y, 3 if y.size < 30 else None)
+    u, _ = on_scale(y)
+    sigma = noise_scale(u)
+    sm = smooth(u, 3 if y.size < 30 else None)
     run_min = np.minimum.accumulate(sm)
-    start = sm[0]
+    fell = sm[0] - run_min
     rise = sm - run_min
-    fell = start - run_min
-    limit = np.maximum(0.5 * fell, 6 * sigma)
-    cond = (fell > 3 * sigma) & (rise > limit) & (sm > run_min + np.maximum(0.5 * np.abs(run_min), 1e-12))
+    limit = np.maximum(np.maximum(0.5 * fell, 6 * sigma), EXPLOSION_RISE)
+    cond = (fell > 3 * sigma) & (rise > limit)
     if not cond.any():
         return None
     t = int(np.flatnonzero(cond)[0])
+    # Stayed up: the end of the run is still above the lowest value by half the rise.
+    end = float(np.median(u[-max(2, y.size // 20):]))
+    if end - run_min[t] < 0.5 * rise[t]:
+        return None
     began = int(np.argmin(y[: t + 1]))  # the lowest logged value before the rise
+    peak_at = t + int(np.argmax(y[t:]))
+    # One step from the lowest value to most of the peak is a jump (an input); a climb
+    # over several steps is the optimiser diverging (the learning rate).
+    half = run_min[t] + 0.5 * (u[peak_at] - run_min[t])
+    reached = began + 1 + int(np.argmax(u[began + 1: peak_at + 1] >= half)) if peak_at > began else began
+    onset = "jump" if reached - began <= 1 else "run_up"
+    lr_rose = _lr_rise_before(rises, x, began + 1)
     return Diagnosis("loss_exploding", _fmt_x(x[began]), {
         "reason": "sudden_rise",
         "lowest": float(y[began]),
         "peak": float(np.max(y[t:])),
-        "at_peak": _fmt_x(x[t + int(np.argmax(y[t:]))]),
+        "at_peak": _fmt_x(x[peak_at]),
         "noise": sigma,
+        "onset": onset,
+        "lr_rose_at": lr_rose,
+        "first_suspect": "data" if onset == "jump" and lr_rose is None else "learning_rate",
     })
 
 
+def _lr_rise_before(rises: np.ndarray, x: np.ndarray, i: int) -> float | int | None:
+    """The last learning-rate rise within the tenth of the run before point ``i``."""
+    if rises is None or rises.size == 0 or x.size == 0:
+        return None
+    at = x[min(i, x.size - 1)]
+    window = max(0.1 * (x[-1] - x[0]), float(np.median(np.diff(x))) if x.size > 1 else 0.0)
+    near = rises[(rises <= at) & (rises >= at - window)]
+    return _fmt_x(near[-1]) if near.size else None
+
+
 def _oscillating(x, y) -> Diagnosis | None:
+    """Large swings and no downward trend over the whole run.
+
+    Swings are measured around the curve's slow course (:func:`trend`), so a loss that
+    switches between two levels in runs of a few epochs swings as much as one that
+    alternates every point; in log space, so they are relative to the level.
+    """
     if y.size < 8:
         return None
+    u, _ = on_scale(y)
     q = max(2, y.size // 4)
     head = max(3, y.size // 20)
     # The start (first 5%) against the end (last quarter): a fast fall early on is a fall.
-    first, last = float(np.median(y[:head])), float(np.median(y[-q:]))
+    first, last = float(np.median(u[:head])), float(np.median(u[-q:]))
     decrease = first - last
-    resid = y - smooth(y)
-    spread = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
-    swings = max(spread, noise_scale(y))
-    level = float(np.median(np.abs(y))) or 1.0
-    if decrease < 2 * swings and swings > 0.05 * level:
+    swings = max(_robust_sd(u - trend(u)), noise_scale(u))
+    if decrease < 2 * swings and swings > OSCILLATION_SWING:
         return Diagnosis("loss_oscillating", None, {
-            "start": first, "last_quarter": last, "swing": swings, "relative_swing": swings / level,
+            "start": float(np.median(y[:head])), "last_quarter": float(np.median(y[-q:])),
+            "swing": _robust_sd(y - trend(y)) or noise_scale(y), "relative_swing": swings, "whole_run": True,
         })
     return None
+
+
+def _unstable(x, y) -> Diagnosis | None:
+    """A period of large swings inside a run that otherwise falls: the loss jumps up and
+    down by a factor of 1.5 or more between neighbouring points for a tenth of the run or
+    longer, far more than it swings elsewhere, and by a quarter of its starting level
+    or more within a tenth of the run (large log swings near zero are noise)."""
+    n = y.size
+    if n < 16 or not np.all(y > 0):
+        return None
+    u = np.log(y)
+    resid = u - trend(u)
+    window = int(np.clip(n // 10, 5, 201)) | 1
+    local = pd.Series(np.abs(resid)).rolling(window, center=True, min_periods=3).median().to_numpy() * 1.4826
+    roll = pd.Series(y).rolling(window, center=True, min_periods=3)
+    lin = (roll.max() - roll.min()).to_numpy()  # the swings' size in the loss itself
+    calm = float(np.median(local))
+    start = float(max(y[0], np.median(y[:3])))
+    big = (local > max(3 * calm, UNSTABLE_SWING)) & (lin > 0.25 * start)
+    if not big.any():
+        return None
+    # The longest stretch of such swings.
+    edges = np.diff(np.concatenate([[0], big.astype(int), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    i = int(np.argmax(ends - starts))
+    a, b = int(starts[i]), int(ends[i])  # [a, b)
+    if b - a < max(5, 0.1 * n):
+        return None
+    settled = b < n - max(3, window // 2)
+    return Diagnosis("loss_oscillating", _fmt_x(x[a]), {
+        "start": float(y[a]), "last_quarter": float(np.median(y[-max(2, n // 4):])),
+        "swing": float(np.median(lin[a:b])) / 2, "relative_swing": float(np.median(local[a:b])),
+        "whole_run": False, "period": [_fmt_x(x[a]), _fmt_x(x[b - 1])], "settled": bool(settled),
+        "low": float(np.min(y[a:b])), "high": float(np.max(y[a:b])),
+    })
+
+
+def _periodic(x, y) -> Diagnosis | None:
+    """The same pattern repeating at a fixed period in a per-step log: what a data order
+    that repeats every epoch (e.g. rows sorted by class) gives.
+
+    The curve less its slow course (a rolling median over a fifth of the run) must
+    correlate with itself at one lag L and again at 2L (autocorrelation at least 0.3 and
+    0.2; white noise gives about 1/sqrt(n)), over at least three periods.
+    """
+    n = y.size
+    if n < 60:
+        return None
+    u, _ = on_scale(y)
+    slow = smooth(u, int(np.clip(n // 5, 7, 4001)) | 1)
+    r = u - slow
+    r = r - r.mean()
+    if not np.any(r):
+        return None
+    size = 1 << int(2 * n - 1).bit_length()
+    f = np.fft.rfft(r, size)
+    acf = np.fft.irfft(f * np.conj(f), size)[:n]
+    acf = acf / acf[0]
+    lags = np.arange(5, n // 3)
+    if lags.size < 3:
+        return None
+    a = acf[lags]
+    peaks = lags[1:-1][(a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])]
+    if peaks.size == 0:
+        return None
+    lag = int(peaks[np.argmax(acf[peaks])])
+    second = float(acf[2 * lag]) if 2 * lag < n else -1.0
+    if acf[lag] < 0.3 or second < 0.2:
+        return None
+    dx = float(np.median(np.diff(x)))
+    return Diagnosis("loss_plateau", _fmt_x(x[0]), {
+        "pattern": "periodic", "period": _fmt_x(lag * dx), "autocorrelation": float(acf[lag]),
+        "repeats": int(n // lag), "amplitude": float(np.ptp(np.percentile(r, [10, 90]))),
+    })
 
 
 def _tail_trend(x, y) -> tuple[float, float, float, int]:
@@ -152,7 +322,9 @@ def _still_decreasing(x, y) -> Diagnosis | None:
     tail_drop = -slope * span
     sm = smooth(y)
     total_drop = float(sm[0] - np.min(sm))
-    if hi < 0 and total_drop > 0 and tail_drop >= 0.05 * total_drop:
+    # The run must have fallen beyond its noise: a flat noisy curve has no fall to continue.
+    fell = total_drop > max(3 * noise_scale(y), 0.02 * abs(float(np.median(y))))
+    if hi < 0 and fell and tail_drop >= 0.05 * total_drop:
         return Diagnosis("loss_still_decreasing", _fmt_x(x[-1]), {
             "slope": slope, "slope_ci": (lo, hi), "drop_over_last_fifth": tail_drop, "total_drop": total_drop,
             "share_of_drop": tail_drop / total_drop, "last": float(sm[-1]),
@@ -160,13 +332,15 @@ def _still_decreasing(x, y) -> Diagnosis | None:
     return None
 
 
-def _plateaus(x, y) -> Diagnosis | None:
+def _plateaus(x, y, history=None) -> Diagnosis | None:
     """Repeated flat stretches separated by sudden drops (a step-like curve).
 
     A drop is a shift of level: the median of the ``k`` points after a point against
     the median of the ``k`` points before it, less the local trend of such shifts, and
     large against their local spread. Single noisy points do not shift medians,
-    and the steep start of a healthy curve is trend, so neither counts.
+    and the steep start of a healthy curve is trend, so neither counts. When the log
+    has the learning rate and most steps sit where it dropped, the steps are the
+    schedule's: the result is an ``lr_schedule`` note, not a finding.
     """
     n = y.size
     if n < 20:
@@ -206,7 +380,7 @@ def _plateaus(x, y) -> Diagnosis | None:
     events = [e for e in events if e[0] >= 0.1 * n]
     # A step learning-rate schedule has a few milestones (ResNet: 3); a repeating data
     # order steps again and again.
-    if len(events) < 5:
+    if len(events) < 4:
         return None
     sizes = [float(np.nanmax(shift[e])) for e in events]
     in_jumps = float(sum(sizes))
@@ -214,8 +388,42 @@ def _plateaus(x, y) -> Diagnosis | None:
     if in_jumps < 0.6 * total:
         return None
     steps = [_fmt_x(x[e[int(np.nanargmax(shift[e]))] + 1]) for e in events]
-    return Diagnosis("loss_plateau", steps[0], {"drops": len(events), "at": steps[:20],
-                                                "share_of_fall_in_drops": min(in_jumps / total, 1.0)})
+    evidence = {"pattern": "steps", "drops": len(events), "at": steps[:20],
+                "share_of_fall_in_drops": min(in_jumps / total, 1.0), "lr_logged": False}
+    if history is not None and getattr(history, "lr", np.empty(0)).size >= 2:
+        # Steps where the learning rate dropped are the schedule at work, not a data order.
+        lr_drops, _ = lr_changes(history)
+        tol = max(k * float(np.median(np.diff(x))), 0.01 * float(x[-1] - x[0]))
+        at_drop = [st for st in steps if lr_drops.size and np.min(np.abs(lr_drops - st)) <= tol]
+        evidence.update(lr_logged=True, at_lr_drops=len(at_drop))
+        if len(at_drop) >= 0.75 * len(steps):
+            return Diagnosis("lr_schedule", steps[0], evidence)
+    return Diagnosis("loss_plateau", steps[0], evidence)
+
+
+def _not_decreasing(y: np.ndarray) -> Diagnosis | None:
+    """No fall over the run: the start (the first value, or the median of the first
+    three when that is higher: one early swing does not make a fall) is within the
+    noise of the end (median of the last quarter), and the run as a whole has no
+    significant downward trend (Theil–Sen slope, 95% interval)."""
+    from scipy.stats import theilslopes
+
+    n = y.size
+    start = float(max(y[0], np.median(y[:3])))
+    end = float(np.median(y[-max(2, n // 4):]))
+    noise = noise_scale(y)
+    if start - end > max(3 * noise, 0.02 * abs(end)):
+        return None
+    if n >= 8:
+        xs = np.arange(n, dtype=float)
+        ys = y
+        if n > 400:
+            pick = np.linspace(0, n - 1, 400).astype(int)
+            xs, ys = xs[pick], y[pick]
+        _, _, _, hi = theilslopes(ys, xs, alpha=0.95)
+        if hi < 0 and -hi * n > max(2 * noise, 0.02 * abs(end)):
+            return None  # a slow but steady fall
+    return Diagnosis("loss_not_decreasing", None, {"first": float(y[0]), "last": float(y[-1]), "noise": noise})
 
 
 def _overfitting(tx, ty, vx, vy) -> Diagnosis | None:
@@ -287,33 +495,48 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     vx, vy = history.val_x, history.val
     found: list[Diagnosis] = []
 
-    exploding = _exploding(tx, ty)
+    notes: list[str] = []
+    finite = np.isfinite(ty)
+    fx, fy = tx[finite], ty[finite]
+    # Swings with no downward trend over the whole run are oscillation, even when the
+    # run happens to end on a high swing.
+    periodic = _periodic(fx, fy) if history.x_name == "step" and finite.all() else None
+    osc = _oscillating(fx, fy) if periodic is None and finite.all() else None
+    exploding = _exploding(tx, ty, history) if osc is None else None
     if exploding is None and vy.size and not np.isfinite(vy).all():
         # A rising val loss is overfitting, not a blow-up; only NaN/inf in val counts here.
-        exploding = _exploding(vx, vy)
+        exploding = _exploding(vx, vy, history)
     if exploding is not None:
         found.append(exploding)
     initial = _initial(tx, ty, n_classes)
     if initial is not None:
         found.append(initial)
 
-    finite = np.isfinite(ty)
-    fx, fy = tx[finite], ty[finite]
     # A blow-up disrupts the shape of the train curve, but not what val loss says.
     over = _overfitting(tx, ty, vx, vy) if vy.size else None
     if exploding is not None and over is not None:
         found.append(over)
     if exploding is None:
-        osc = _oscillating(fx, fy)
-        if osc is not None:
+        if periodic is not None:
+            found.append(periodic)
+        elif osc is not None:
             found.append(osc)
         else:
-            plateau = _plateaus(fx, fy)
+            plateau = _plateaus(fx, fy, history)
+            stepped = plateau is not None  # a last step would read as "still falling"
+            if plateau is not None and plateau.kind == "lr_schedule":
+                notes.append(f"The loss falls in steps where the learning rate drops "
+                             f"({plateau.evidence['at_lr_drops']} of {plateau.evidence['drops']} steps): "
+                             "the schedule at work, not a repeating data order.")
+                plateau = None
             if plateau is not None:
                 found.append(plateau)
+            unstable = _unstable(fx, fy)
+            if unstable is not None:
+                found.append(unstable)
             if over is not None:
                 found.append(over)
-            elif plateau is None:  # a last step would read as "still falling"
+            elif not stepped and (unstable is None or unstable.evidence["settled"]):
                 curve_x, curve_y = (vx[np.isfinite(vy)], vy[np.isfinite(vy)]) if vy.size >= 8 else (fx, fy)
                 still = _still_decreasing(curve_x, curve_y)
                 if still is not None:
@@ -321,12 +544,9 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
                     found.append(still)
 
     if not found and fy.size >= 4:
-        sm = smooth(fy, 3 if fy.size < 30 else None)
-        fall = float(np.max(sm[: max(2, fy.size // 10)]) - np.median(fy[-max(2, fy.size // 4):]))
-        if fall <= max(3 * noise_scale(fy), 0.02 * abs(float(np.median(fy)))):
-            found.append(Diagnosis("loss_not_decreasing", None, {
-                "first": float(fy[0]), "last": float(fy[-1]), "noise": noise_scale(fy),
-            }))
+        flat = _not_decreasing(fy)
+        if flat is not None:
+            found.append(flat)
         elif fy.size < 8 and (fy[-2] - fy[-1]) > 0.1 * (fy[0] - np.min(fy)):
             found.append(Diagnosis("loss_still_decreasing", _fmt_x(fx[-1]), {
                 "curve": "train", "share_of_drop": float((fy[-2] - fy[-1]) / (fy[0] - np.min(fy))),
@@ -340,10 +560,19 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     elif fy.size < 4 and not found:
         summary = f"Only {fy.size} train-loss values: too few to judge the curve."
     else:
-        names = {"loss_not_decreasing": "a loss that does not fall", "loss_exploding": "an exploding loss", "loss_oscillating": "an oscillating loss",
+        names = {"loss_not_decreasing": "a loss that does not fall", "loss_exploding": "an exploding loss",
+                 "loss_oscillating": "an oscillating loss",
                  "loss_initial": "a wrong initial loss", "loss_still_decreasing": "a loss still falling at the end",
                  "loss_plateau": "step-like plateaus", "loss_overfitting": "val loss rising while train loss falls"}
-        summary = "The training curves show " + ", ".join(names.get(d.kind, d.kind) for d in found) + "."
+        def name(d):
+            if d.kind == "loss_plateau" and d.evidence.get("pattern") == "periodic":
+                return "a pattern that repeats at a fixed period"
+            if d.kind == "loss_oscillating" and not d.evidence.get("whole_run", True):
+                return "a period of unstable training"
+            return names.get(d.kind, d.kind)
+        summary = "The training curves show " + ", ".join(name(d) for d in found) + "."
+    if notes:
+        summary += " " + " ".join(notes)
     keep = [d.at for d in found if isinstance(d.at, (int, float))]
     ptx, pty = _downsample(tx, ty, keep)
     pvx, pvy = _downsample(vx, vy, keep) if vy.size else ([], [])
