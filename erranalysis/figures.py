@@ -346,8 +346,14 @@ def loss_curves(result: Result) -> str | None:
     marks = []
     for d in h.diagnoses:
         label = _SHORT.get(d.kind, d.kind)
+        if d.kind == "loss_plateau" and d.evidence.get("pattern") == "periodic":
+            continue  # a pattern over the whole run: nothing to mark at one point
         if d.kind == "loss_plateau":
             marks += [(x, label) for x in d.evidence.get("at", [])]
+        elif d.kind == "loss_oscillating" and d.evidence.get("period"):
+            a, b = d.evidence["period"]
+            ax.axvspan(a, b, color=OKABE_ITO["vermillion"], alpha=0.12, linewidth=0)
+            marks.append((a, "unstable"))
         elif d.kind == "loss_overfitting":
             marks.append((d.evidence["began"], "val turns up"))
             if d.evidence["best_checkpoint"] != d.evidence["began"]:
