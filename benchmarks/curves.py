@@ -97,6 +97,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import collections  # noqa: E402
+import dataclasses  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -445,8 +446,11 @@ def make_curve(shape: str, seed: int) -> dict:
 
 
 def history_of(c: dict) -> History:
+    # Releases whose History has no learning-rate fields are measured without them (to
+    # compare with an earlier release).
+    lr = {"lr_x": c["lr_x"], "lr": c["lr"]} if "lr" in {f.name for f in dataclasses.fields(History)} else {}
     return History(source="gen", format="table", x_name=c["x_name"], train_x=c["train_x"], train=c["train"],
-                   val_x=c["val_x"], val=c["val"], columns={}, lr_x=c["lr_x"], lr=c["lr"])
+                   val_x=c["val_x"], val=c["val"], columns={}, **lr)
 
 
 def score(shape: str, kinds: list[str]) -> bool:

@@ -25,6 +25,9 @@ def _title(d, a) -> str:
     if d.kind == "loss_exploding":
         if e["reason"] == "non_finite":
             return f"The loss became {e['value']} at {_x(a, d.at)}: the run blew up"
+        if e["reason"] == "diverged":
+            return (f"The loss diverged: it climbed from {e['lowest']:.3g} at {_x(a, d.at)} "
+                    f"to {e['peak']:.3g} at {_x(a, e['at_peak'])} instead of falling")
         return (f"The loss exploded: it rose from {e['lowest']:.3g} at {_x(a, d.at)} "
                 f"to {e['peak']:.3g} at {_x(a, e['at_peak'])}")
     if d.kind == "loss_oscillating" and not e.get("whole_run", True):

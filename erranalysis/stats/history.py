@@ -91,6 +91,9 @@ OSCILLATION_SWING = 0.15
 EXPLOSION_RISE = math.log(2.0)
 #: Local swings that mark an unstable period: about a factor of 1.5 each way.
 UNSTABLE_SWING = math.log(1.5)
+#: A level shift that is a step lies this many robust standard deviations beyond the
+#: local shifts (hundreds of points are compared; four steps are needed besides).
+STEP_Z = 4
 #: A learning rate that falls to at most this share of its value dropped (a step schedule).
 LR_DROP = 0.7
 
@@ -167,7 +170,7 @@ def _exploding(x, y, history=None) -> Diagnosis | None:
     limit = np.maximum(np.maximum(0.5 * fell, 6 * sigma), EXPLOSION_RISE)
     cond = (fell > 3 * sigma) & (rise > limit)
     if not cond.any():
-        return None
+        return _diverged(x, y, u)
     t = int(np.flatnonzero(cond)[0])
     # Stayed up: the end of the run is still above the lowest value by half the rise.
     end = float(np.median(u[-max(2, y.size // 20):]))
@@ -190,6 +193,28 @@ def _exploding(x, y, history=None) -> Diagnosis | None:
         "onset": onset,
         "lr_rose_at": lr_rose,
         "first_suspect": "data" if onset == "jump" and lr_rose is None else "learning_rate",
+    })
+
+
+def _diverged(x, y, u) -> Diagnosis | None:
+    """A loss that climbs from the start of the run: its level over the last quarter is
+    at least twice (log 2) its level over the first 5%, and beyond twice its swings."""
+    n = u.size
+    head, q = max(3, n // 20), max(2, n // 4)
+    start, end = float(np.median(u[:head])), float(np.median(u[-q:]))
+    swings = max(_robust_sd(u - trend(u)), noise_scale(u))
+    if end - start <= max(EXPLOSION_RISE, 2 * swings):
+        return None
+    lowest = int(np.argmin(y[: max(head, n // 2)]))
+    return Diagnosis("loss_exploding", _fmt_x(x[lowest]), {
+        "reason": "diverged",
+        "lowest": float(y[lowest]),
+        "peak": float(np.max(y)),
+        "at_peak": _fmt_x(x[int(np.argmax(y))]),
+        "noise": noise_scale(u),
+        "onset": "run_up",
+        "lr_rose_at": None,
+        "first_suspect": "learning_rate",
     })
 
 
@@ -218,8 +243,12 @@ def _oscillating(x, y) -> Diagnosis | None:
     # The start (first 5%) against the end (last quarter): a fast fall early on is a fall.
     first, last = float(np.median(u[:head])), float(np.median(u[-q:]))
     decrease = first - last
-    swings = max(_robust_sd(u - trend(u)), noise_scale(u))
-    if decrease < 2 * swings and swings > OSCILLATION_SWING:
+    # Around the slow course over a tenth and over a quarter of the run: a slow swing
+    # (a period of a fifth of the run) hides from the shorter window.
+    slow = smooth(u, min(int(np.clip(u.size // 4, 7, 2001)) | 1, u.size if u.size % 2 else u.size - 1))
+    swings = max(_robust_sd(u - trend(u)), _robust_sd(u - slow), noise_scale(u))
+    # No trend either way: a loss that climbs over the run diverges (see _exploding).
+    if abs(decrease) < 2 * swings and swings > OSCILLATION_SWING:
         return Diagnosis("loss_oscillating", None, {
             "start": float(np.median(y[:head])), "last_quarter": float(np.median(y[-q:])),
             "swing": _robust_sd(y - trend(y)) or noise_scale(y), "relative_swing": swings, "whole_run": True,
@@ -268,11 +297,17 @@ def _periodic(x, y) -> Diagnosis | None:
 
     The curve less its slow course (a rolling median over a fifth of the run) must
     correlate with itself at one lag L and again at 2L (autocorrelation at least 0.3 and
-    0.2; white noise gives about 1/sqrt(n)), over at least three periods.
+    0.2; white noise gives about 1/sqrt(n)), over at least three periods, and fall by
+    0.3 or more in between (a smooth residual correlates at every short lag). The first
+    15% of the run, the initial fall, is left out.
     """
-    n = y.size
-    if n < 60:
+    if y.size < 70:
         return None
+    # After the initial fall (the first 15% of the run), whose curvature a rolling median
+    # cannot follow and which would correlate with itself at every lag.
+    skip = int(0.15 * y.size)
+    x, y = x[skip:], y[skip:]
+    n = y.size
     u, _ = on_scale(y)
     slow = smooth(u, int(np.clip(n // 5, 7, 4001)) | 1)
     r = u - slow
@@ -294,6 +329,9 @@ def _periodic(x, y) -> Diagnosis | None:
     second = float(acf[2 * lag]) if 2 * lag < n else -1.0
     if acf[lag] < 0.3 or second < 0.2:
         return None
+    # A repeat, not a slowly fading correlation: the curve must decorrelate in between.
+    if float(np.min(acf[1:lag])) > acf[lag] - 0.3:
+        return None
     dx = float(np.median(np.diff(x)))
     return Diagnosis("loss_plateau", _fmt_x(x[0]), {
         "pattern": "periodic", "period": _fmt_x(lag * dx), "autocorrelation": float(acf[lag]),
@@ -301,11 +339,15 @@ def _periodic(x, y) -> Diagnosis | None:
     })
 
 
-def _tail_trend(x, y) -> tuple[float, float, float, int]:
-    """Theil–Sen slope of the last fifth of a curve: (slope, lower, upper, points)."""
+TAIL_SHARE = 0.6
+
+
+def _tail_trend(x, y, share: float = TAIL_SHARE) -> tuple[float, float, float, int]:
+    """Theil–Sen slope of the end of a curve (its last ``share``): (slope, lower,
+    upper, points)."""
     from scipy.stats import theilslopes
 
-    m = max(4, y.size // 5)
+    m = max(4, int(y.size * share))
     xs, ys = x[-m:], y[-m:]
     if m > 400:  # Theil–Sen takes all pairs: an even subsample keeps it fast
         pick = np.linspace(0, m - 1, 400).astype(int)
@@ -315,10 +357,15 @@ def _tail_trend(x, y) -> tuple[float, float, float, int]:
 
 
 def _still_decreasing(x, y) -> Diagnosis | None:
+    """The end of the run still falls: the slope over the last 60% is significantly
+    negative (Theil–Sen, 95% interval), and at the slope of the last fifth alone the
+    last fifth takes off at least 5% of the curve's fall (so a curve that stepped down
+    and then stayed flat is not still falling)."""
     if y.size < 8:
         return None
-    slope, lo, hi, m = _tail_trend(x, y)
-    span = float(x[-1] - x[-m])
+    _, lo, hi, _ = _tail_trend(x, y)
+    slope = _tail_trend(x, y, 0.2)[0]
+    span = float(x[-1] - x[-max(2, y.size // 5)])
     tail_drop = -slope * span
     sm = smooth(y)
     total_drop = float(sm[0] - np.min(sm))
@@ -345,11 +392,12 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     n = y.size
     if n < 20:
         return None
-    total = float(smooth(y)[0] - np.min(smooth(y)))
+    u, _ = on_scale(y)  # log space: a drop of 30% is as large at any level
+    total = float(smooth(u)[0] - np.min(smooth(u)))
     if total <= 0:
         return None
     k = int(np.clip(n // 40, 3, 25))
-    series = pd.Series(y)
+    series = pd.Series(u)
     before = series.rolling(k, min_periods=k).median().to_numpy()  # ends at i
     after = series[::-1].rolling(k, min_periods=k).median().to_numpy()[::-1]  # starts at i
     shift = np.full(n, np.nan)
@@ -364,7 +412,12 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     spread = (shifts - trend).abs().rolling(w, center=True, min_periods=w).median().bfill().ffill() * 1.4826
     excess = (shifts - trend).to_numpy()
     floor = float(np.nanmedian(spread)) if np.isfinite(spread).any() else 0.0
-    limit = np.maximum(6 * np.maximum(spread.to_numpy(), floor * 0.25), 0.03 * total)
+    # The noise of one shift (two medians of k points) from the point-to-point noise;
+    # the local spread of the shifts counts only where it is lower (steps close together
+    # inflate it).
+    se_shift = 1.2533 * noise_scale(u) * math.sqrt(2.0 / k)
+    local = np.minimum(np.maximum(spread.to_numpy(), floor * 0.25), max(se_shift, 1e-12))
+    limit = np.maximum(STEP_Z * local, 0.03 * total)
     drops = np.flatnonzero(np.nan_to_num(excess - limit, nan=-1.0) > 0)
     if drops.size == 0:
         return None
@@ -376,11 +429,10 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
             events.append(current)
             current = [i]
     events.append(current)
-    # Drops during the initial fall (the first 10% of the run) are the normal steep start.
-    events = [e for e in events if e[0] >= 0.1 * n]
     # A step learning-rate schedule has a few milestones (ResNet: 3); a repeating data
-    # order steps again and again.
-    if len(events) < 4:
+    # order steps again and again. Drops during the initial fall (the first 10% of the
+    # run) may be the normal steep start: at least three must come later.
+    if len(events) < 4 or sum(e[0] >= 0.1 * n for e in events) < 3:
         return None
     sizes = [float(np.nanmax(shift[e])) for e in events]
     in_jumps = float(sum(sizes))
@@ -426,6 +478,20 @@ def _not_decreasing(y: np.ndarray) -> Diagnosis | None:
     return Diagnosis("loss_not_decreasing", None, {"first": float(y[0]), "last": float(y[-1]), "noise": noise})
 
 
+def _trend_sign(x: np.ndarray, y: np.ndarray, alpha: float = 0.99) -> int:
+    """+1 or -1 when the Theil–Sen slope's ``alpha`` interval lies above or below zero
+    (0 otherwise, or with fewer than 5 points)."""
+    from scipy.stats import theilslopes
+
+    if y.size < 5:
+        return 0
+    if y.size > 400:
+        pick = np.linspace(0, y.size - 1, 400).astype(int)
+        x, y = x[pick], y[pick]
+    _, _, lo, hi = theilslopes(y, x, alpha=alpha)
+    return 1 if lo > 0 else (-1 if hi < 0 else 0)
+
+
 def _overfitting(tx, ty, vx, vy) -> Diagnosis | None:
     ok = np.isfinite(vy)
     vx, vy = vx[ok], vy[ok]
@@ -440,7 +506,11 @@ def _overfitting(tx, ty, vx, vy) -> Diagnosis | None:
     tail = float(np.median(vy[-max(2, vy.size // 10):]))
     rise = tail - v_min
     fall_before = float(sm[0] - v_min)
-    if rise <= max(3 * sigma, 0.05 * max(fall_before, 0.0), 0.01 * abs(v_min)):
+    material = max(0.05 * max(fall_before, 0.0), 0.01 * abs(v_min))
+    # A rise beyond the noise of single points, or a steady one: every val point after
+    # the turn rises (Theil–Sen slope, 99% interval above zero).
+    if rise <= max(3 * sigma, material) and not (
+            rise > max(sigma, material) and _trend_sign(vx[t:], vy[t:]) > 0):
         return None
     # Train loss still falls after val turned.
     okt = np.isfinite(ty)
@@ -451,7 +521,7 @@ def _overfitting(tx, ty, vx, vy) -> Diagnosis | None:
     tsm = smooth(ty)
     train_at_turn = float(np.interp(vx[t], tx, tsm))
     train_end = float(tsm[-1])
-    if train_end >= train_at_turn - max(2 * noise_scale(ty), 1e-12):
+    if train_end >= train_at_turn - max(2 * noise_scale(ty), 1e-12) and _trend_sign(tx[after], ty[after]) >= 0:
         return None
     best = int(np.argmin(vy))
     # Onset: the lowest logged val loss near the smoothed minimum (within the smoothing window).
@@ -501,7 +571,9 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     # Swings with no downward trend over the whole run are oscillation, even when the
     # run happens to end on a high swing.
     periodic = _periodic(fx, fy) if history.x_name == "step" and finite.all() else None
-    osc = _oscillating(fx, fy) if periodic is None and finite.all() else None
+    # A periodic curve with no downward trend is both: the data order repeats, and the
+    # run does not converge.
+    osc = _oscillating(fx, fy) if finite.all() else None
     exploding = _exploding(tx, ty, history) if osc is None else None
     if exploding is None and vy.size and not np.isfinite(vy).all():
         # A rising val loss is overfitting, not a blow-up; only NaN/inf in val counts here.
@@ -519,9 +591,9 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     if exploding is None:
         if periodic is not None:
             found.append(periodic)
-        elif osc is not None:
+        if osc is not None:
             found.append(osc)
-        else:
+        if periodic is None and osc is None:
             plateau = _plateaus(fx, fy, history)
             stepped = plateau is not None  # a last step would read as "still falling"
             if plateau is not None and plateau.kind == "lr_schedule":
@@ -537,10 +609,16 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
             if over is not None:
                 found.append(over)
             elif not stepped and (unstable is None or unstable.evidence["settled"]):
-                curve_x, curve_y = (vx[np.isfinite(vy)], vy[np.isfinite(vy)]) if vy.size >= 8 else (fx, fy)
-                still = _still_decreasing(curve_x, curve_y)
+                # Val when it is logged; train when val is too sparse to tell (a val loss
+                # that significantly rises at the end is overfitting's business).
+                ok = np.isfinite(vy)
+                still, curve = None, "val"
+                if ok.sum() >= 8:
+                    still = _still_decreasing(vx[ok], vy[ok])
+                if still is None and (ok.sum() < 8 or _tail_trend(vx[ok], vy[ok])[1] <= 0):
+                    still, curve = _still_decreasing(fx, fy), "train"
                 if still is not None:
-                    still.evidence["curve"] = "val" if curve_y is not fy else "train"
+                    still.evidence["curve"] = curve
                     found.append(still)
 
     if not found and fy.size >= 4:
