@@ -93,7 +93,7 @@ EXPLOSION_RISE = math.log(2.0)
 UNSTABLE_SWING = math.log(1.5)
 #: A level shift that is a step lies this many robust standard deviations beyond the
 #: local shifts (hundreds of points are compared; four steps are needed besides).
-STEP_Z = 4
+STEP_Z = 4.0
 #: A learning rate that falls to at most this share of its value dropped (a step schedule).
 LR_DROP = 0.7
 
@@ -416,6 +416,8 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     # the local spread of the shifts counts only where it is lower (steps close together
     # inflate it).
     se_shift = 1.2533 * noise_scale(u) * math.sqrt(2.0 / k)
+    if total <= max(0.05, 8 * se_shift):
+        return None  # no fall worth the name: steps in noise are chance
     local = np.minimum(np.maximum(spread.to_numpy(), floor * 0.25), max(se_shift, 1e-12))
     limit = np.maximum(STEP_Z * local, 0.03 * total)
     drops = np.flatnonzero(np.nan_to_num(excess - limit, nan=-1.0) > 0)
