@@ -97,11 +97,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import collections  # noqa: E402
-import dataclasses  # noqa: E402
 import csv  # noqa: E402
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import re  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -115,6 +114,9 @@ import numpy as np  # noqa: E402
 import erranalysis  # noqa: E402
 from erranalysis.io.history import History, read_history  # noqa: E402
 from erranalysis.stats.history import diagnose  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tables import pct, table  # noqa: E402
 
 KINDS = ("loss_exploding", "loss_oscillating", "loss_not_decreasing", "loss_still_decreasing", "loss_plateau",
          "loss_overfitting", "loss_initial")
@@ -475,38 +477,6 @@ def run_curve(shape: str, seed: int) -> tuple[dict, object]:
 
 
 # ----------------------------------------------------------------------- tables
-
-def _numeric(cells) -> bool:
-    cells = [str(c) for c in cells]
-    return any(re.search(r"\d", c) for c in cells) and all(re.fullmatch(r"[\d/ ().%e+-]*", c) for c in cells)
-
-
-def table(title: str, header: list[str], rows: list[list], markdown: bool) -> None:
-    """A table with a title; columns of counts and rates right-aligned, text left-aligned."""
-    right = [i > 0 and _numeric(r[i] for r in rows) for i in range(len(header))]
-    print()
-    if markdown:
-        print(f"**{title}**\n")
-        print("| " + " | ".join(header) + " |")
-        print("| " + " | ".join("---:" if r else "---" for r in right) + " |")
-        for r in rows:
-            print("| " + " | ".join(str(c) for c in r) + " |")
-        return
-    print(title)
-    widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(header)]
-
-    def line(cells):
-        return "  " + "  ".join(str(c).rjust(w) if r else str(c).ljust(w)
-                                for c, w, r in zip(cells, widths, right)).rstrip()
-
-    print(line(header))
-    for r in rows:
-        print(line(r))
-
-
-def pct(a: int, b: int) -> str:
-    return f"{a}/{b} ({a / b:.0%})" if b else "-"
-
 
 def short(kinds) -> str:
     return ", ".join(SHORT.get(k, k) for k in kinds) or "none"

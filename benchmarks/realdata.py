@@ -35,7 +35,6 @@ import argparse  # noqa: E402
 import collections  # noqa: E402
 import fnmatch  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -46,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import erranalysis  # noqa: E402
 import realdata_cases as rc  # noqa: E402
+from tables import pct, table  # noqa: E402
 
 RAISED = ("high", "medium")
 
@@ -131,37 +131,6 @@ def print_row(row: dict) -> None:
     base = row.get("majority") or {}
     print(f"       {row['effect']}" + (f"; majority class: {' '.join(f'{s} {e:.1%}' for s, e in base.items())}"
                                        if base else ""))
-
-
-def _numeric(cells) -> bool:
-    return all(re.fullmatch(r"[\d/ ().%-]*", str(c)) for c in cells)
-
-
-def table(title: str, header: list[str], rows: list[list], markdown: bool) -> None:
-    """A table with a title; columns of counts and rates right-aligned, text left-aligned."""
-    right = [i > 0 and _numeric(r[i] for r in rows) for i in range(len(header))]
-    print()
-    if markdown:
-        print(f"**{title}**\n")
-        print("| " + " | ".join(header) + " |")
-        print("| " + " | ".join("---:" if r else "---" for r in right) + " |")
-        for r in rows:
-            print("| " + " | ".join(str(c) for c in r) + " |")
-        return
-    print(title)
-    widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(header)]
-
-    def line(cells):
-        return "  " + "  ".join(str(c).rjust(w) if r else str(c).ljust(w)
-                                for c, w, r in zip(cells, widths, right)).rstrip()
-
-    print(line(header))
-    for r in rows:
-        print(line(r))
-
-
-def pct(a: int, b: int) -> str:
-    return f"{a}/{b} ({a / b:.0%})" if b else "-"
 
 
 def summary(rows: list[dict], markdown: bool) -> None:
