@@ -44,9 +44,19 @@ definition.
                                                           milestones of a step learning-rate schedule given as the lr
                                                           curve, flat between drops and after the last (<= 85% of
                                                           the run)
+    noisy_ideal          500       nothing                a healthy per-step run (an exponential fall to 5-40% of the
+                                                          start, or a fine-tune that falls by only 20-50%) with
+                                                          minibatch noise: log-normal or gamma, a coefficient of
+                                                          variation of 20-60% that is even, falls or rises to 5-20%
+                                                          over the run, or drops to it part-way; val (half the
+                                                          curves) smooth, a little above
+    unstable              60       loss_oscillating       a falling run with a period of swings by a factor of 1.5-3
+                                                          (random sign, every point per epoch, runs of 3-20 steps
+                                                          per step: from 2,000 points) starting at 20-60% of the
+                                                          run and lasting 10-25% of it, then settling
 
 A curve is right when the expected kind is among the kinds raised; for ``ideal`` and
-``schedule`` when nothing at all is raised (any kind there is a false alarm, a
+``schedule`` and ``noisy_ideal`` when nothing at all is raised (any kind there is a false alarm, a
 ``loss_plateau`` on a schedule curve above all). The output: a confusion matrix (curves
 of each shape raising each kind; a curve can count in several columns), the share right
 per variant, per length band and per noise band, the false-alarm rates on ideal and
@@ -395,6 +405,61 @@ def schedule(rng) -> dict:
     return out
 
 
+def _minibatch_noise(rng, n: int, level: np.ndarray) -> np.ndarray:
+    """Multiplicative noise of mean 1 and coefficient of variation ``level`` (per point):
+    log-normal or gamma (a minibatch's mean loss is skewed to the right)."""
+    if rng.random() < 0.5:
+        s = np.sqrt(np.log1p(level ** 2))
+        return np.exp(s * rng.normal(size=n) - s * s / 2)
+    shape = 1 / level ** 2
+    return rng.gamma(shape, 1 / shape)
+
+
+def noisy_ideal(rng) -> dict:
+    """A healthy per-step run with heavy minibatch noise (20-60%), even or uneven."""
+    n = loglen(rng, 500)
+    t = np.arange(n, dtype=float)
+    variant = str(rng.choice(["exp", "fine_tune"]))
+    if variant == "exp":
+        start, floor = 1.0, rng.uniform(0.05, 0.4)
+    else:  # a fine-tune: the loss falls only by 20-50%
+        start, floor = 1.0, rng.uniform(0.5, 0.8)
+    clean = floor + (start - floor) * fall(t, rng.uniform(0.05, 0.15) * n)
+    noise = str(rng.choice(["even", "falling", "rising", "two_levels"]))
+    hi, lo = rng.uniform(0.2, 0.6), rng.uniform(0.05, 0.2)
+    level = {"even": np.full(n, hi), "falling": np.linspace(hi, lo, n), "rising": np.linspace(lo, hi, n),
+             "two_levels": np.where(t < rng.uniform(0.3, 0.7) * n, hi, lo)}[noise]
+    out = {"variant": f"{variant}+{noise}_noise", "n": n, "x_name": "step",
+           "train": clean * _minibatch_noise(rng, n, level),
+           "params": {"cv": round(hi, 2), "cv_low": round(lo, 2) if noise != "even" else None}}
+    if rng.random() < 0.5:
+        out["val"] = clean * rng.uniform(1.05, 1.3)  # a val loss over many rows is smooth
+    return out
+
+
+def unstable(rng) -> dict:
+    """A falling run with a period of large swings (a factor of 1.5-3 between neighbouring
+    points) over 10-25% of the run, after which it settles and converges."""
+    n = loglen(rng, 60)
+    t = np.arange(n, dtype=float)
+    floor = rng.uniform(0.05, 0.4)
+    y = floor + (1 - floor) * fall(t, rng.uniform(0.05, 0.15) * n)
+    a = int(rng.uniform(0.2, 0.6) * n)
+    b = a + max(6, int(rng.uniform(0.1, 0.25) * n))
+    swing = rng.uniform(math.log(1.5), math.log(3))
+    # Per epoch every point swings on its own; per step a swing lasts 3-20 steps (a
+    # spike of single steps is minibatch noise).
+    per_step = n >= 2000
+    run = int(rng.integers(3, 21)) if per_step else 1
+    signs = np.repeat(np.where(rng.random((b - a) // run + 1) < 0.5, 1.0, -1.0), run)[: b - a]
+    y[a:b] *= np.exp(signs * swing * rng.uniform(0.6, 1.0, b - a))
+    out = {"variant": "settles", "n": n, "train": y, "x_name": "step" if per_step else "epoch",
+           "params": {"from": a, "to": b, "swing": round(math.exp(swing), 2), "run": run}}
+    if rng.random() < 0.5:
+        out["val"] = follow(rng, floor + (1 - floor) * fall(t, rng.uniform(0.05, 0.15) * n))
+    return out
+
+
 SHAPES = {
     # name: (generator, expected kind; None = nothing at all may be raised, minimum length)
     "ideal": (ideal, None, 10),
@@ -407,6 +472,8 @@ SHAPES = {
     "overfitting": (overfitting, "loss_overfitting", 20),
     "initial": (initial, "loss_initial", 10),
     "schedule": (schedule, None, 50),
+    "noisy_ideal": (noisy_ideal, None, 500),
+    "unstable": (unstable, "loss_oscillating", 60),
 }
 
 
@@ -535,7 +602,8 @@ def synthetic_summary(rows: list[dict], markdown: bool) -> None:
           + [f"scale {b}" for b, _, _ in scales] + [f"per {u}" for u in units], out, markdown)
 
     lines = []
-    for shape, label, forbidden in (("ideal", "any diagnosis", None), ("schedule", "loss_plateau", "loss_plateau"),
+    for shape, label, forbidden in (("ideal", "any diagnosis", None), ("noisy_ideal", "any diagnosis", None),
+                                    ("schedule", "loss_plateau", "loss_plateau"),
                                     ("schedule", "any diagnosis", None)):
         rs = by_shape.get(shape, [])
         if not rs:

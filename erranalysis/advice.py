@@ -84,6 +84,15 @@ PROBLEM_NAMES = {
     "loss_overfitting": "Stop at the best checkpoint and regularise",
 }
 
+_LOWER_LR = "Lower the learning rate (try a factor of 10), or add warm-up."
+_CHECK_SCHEDULE = "Check the learning-rate schedule: scheduled drops also look like steps."
+#: A val loss that became NaN/inf while the train loss stayed finite.
+_VAL_BLOWUP_ACTIONS = [
+    "Check the val inputs for NaN, inf or extreme values, and the val labels for classes the model never saw.",
+    "Check the loss for log of zero: compute it from logits, or clip the probabilities away from 0 and 1.",
+    "Re-run the evaluation on the val rows alone to find the first row whose loss is not finite.",
+]
+
 #: What to try for each problem, most promising first.
 ACTIONS = {
     "underfitting": [
@@ -184,7 +193,7 @@ ACTIONS = {
     ],
     "loss_exploding": [
         "Look for anomalous inputs in the batches around the blow-up: NaNs, huge values, division by zero, log of zero.",
-        "Lower the learning rate (try a factor of 10), or add warm-up.",
+        _LOWER_LR,
         "Clip the gradient norm.",
         "Shuffle the data so that outliers spread across batches.",
     ],
@@ -211,7 +220,7 @@ ACTIONS = {
     ],
     "loss_plateau": [
         "Shuffle the training data every epoch: repeated steps point to a data order that repeats.",
-        "Check the learning-rate schedule: scheduled drops also look like steps.",
+        _CHECK_SCHEDULE,
         "Look for batches sorted by class or source.",
     ],
     "loss_overfitting": [
@@ -223,6 +232,20 @@ ACTIONS = {
 }
 
 
+
+
+def problem_name(kind: str, top: Finding | None = None) -> str:
+    """The short name of a step's problem, as headlines show it: the kind's, or a more
+    exact one where the evidence of the step's first finding tells which case it is."""
+    e = top.evidence if top is not None else {}
+    if kind == "loss_exploding" and e.get("curve") == "val":
+        return f"Fix the evaluation: the val loss became {e.get('value', 'non-finite')}"
+    if kind == "loss_exploding" and e.get("reason") == "diverged":
+        return "Stabilise training: the loss diverged"
+    if kind == "loss_oscillating" and not e.get("whole_run", True):
+        return ("Stabilise training: the loss was unstable for a while" if e.get("settled")
+                else "Stabilise training: the loss swings until the end")
+    return PROBLEM_NAMES.get(kind, kind)
 
 
 def why(f: Finding, confidence: float = 0.95) -> str:
@@ -476,14 +499,15 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
         if kind == "loss_exploding" and top.evidence.get("first_suspect") == "learning_rate":
             # A climb over several steps (or after the learning rate rose) is the optimiser
             # diverging: the learning rate first, the inputs after.
-            lr = next(a for a in actions if a.startswith("Lower the learning rate"))
             why_lr = (f"the learning rate rose at {top.evidence.get('x_name', 'step')} {top.evidence['lr_rose_at']} "
                       "just before" if top.evidence.get("lr_rose_at") is not None else
                       "the loss climbed over several steps rather than jumping in one")
-            actions.remove(lr)
-            actions.insert(0, f"{lr[:-1]}: {why_lr}.")
+            actions.remove(_LOWER_LR)
+            actions.insert(0, f"{_LOWER_LR[:-1]}: {why_lr}.")
+        if kind == "loss_exploding" and top.evidence.get("curve") == "val":
+            actions = list(_VAL_BLOWUP_ACTIONS)
         if kind == "loss_plateau" and top.evidence.get("lr_logged"):
-            actions = [a for a in actions if not a.startswith("Check the learning-rate schedule")]
+            actions.remove(_CHECK_SCHEDULE)
         if kind == "data_quality" and top.evidence.get("positive_guessed"):
             actions.insert(0, "Check which class the score column is the probability of, and pass "
                               "--positive-label (positive_label=) if it is not the one assumed.")
@@ -502,6 +526,7 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
         severity = SEVERITIES[min(SEVERITIES.index(f.severity) for f in group)]
         steps.append(NextStep(
             problem=kind,
+            name=problem_name(kind, top),
             why=why(top, confidence),
             actions=actions,
             severity=severity,
@@ -526,7 +551,7 @@ def headline(steps: list[NextStep], final_split: str | None, final_error: float 
                 "(and val, train_val) to find where the error comes from.")
     if steps:
         s = steps[0]
-        return f"{PROBLEM_NAMES.get(s.problem, s.problem)}. {s.why} First: {s.actions[0][0].lower()}{s.actions[0][1:]}"
+        return f"{s.name or PROBLEM_NAMES.get(s.problem, s.problem)}. {s.why} First: {s.actions[0][0].lower()}{s.actions[0][1:]}"
     if final_error is not None and goal is not None:
         verdict = goal_verdict(final_error, final_ci, goal)
         interval = (f" ({confidence * 100:g}% interval {_pct(final_ci[0])} to {_pct(final_ci[1])})"

@@ -177,7 +177,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     steps = [
         {
             "number": i,
-            "name": PROBLEM_NAMES.get(s.problem, s.problem),
+            "name": s.name or PROBLEM_NAMES.get(s.problem, s.problem),
             "problem": s.problem,
             "why": s.why,
             "actions": list(s.actions),

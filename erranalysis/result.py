@@ -255,6 +255,7 @@ class NextStep:
     findings: list = field(default_factory=list)  # titles of the findings behind it
     impact: float | None = None  # points of the metric the step would recover
     impact_ci: tuple[float, float] | None = None
+    name: str = ""  # the problem's short name, as the headline shows it
 
 
 @dataclass(frozen=True)

@@ -529,7 +529,8 @@ def test_the_mlp_example_is_unstable_then_overfits_and_never_exploded():
     a = diagnose(read_history(Path(__file__).parents[1] / "examples" / "digits_mlp" / "history.csv"), 10)
     assert kinds(a) == ["loss_oscillating", "loss_overfitting"]
     osc = a.diagnoses[0].evidence
-    assert not osc["whole_run"] and osc["settled"] and osc["period"][0] >= 8 and osc["period"][1] <= 25
+    # The loss swings by factors of 2-20 between epochs 1 and 25, then converges to ~1e-7.
+    assert not osc["whole_run"] and osc["settled"] and osc["recovered"] and osc["period"][1] <= 30
     assert a.diagnoses[1].evidence["began"] == 2
 
 
@@ -650,3 +651,150 @@ def test_a_loss_that_climbs_from_the_start_diverged():
     # The same swings with no climb are oscillation, not divergence.
     flat = np.exp(rng.normal(0, 0.5, 60))
     assert kinds(diagnose(H(flat), None)) == ["loss_oscillating"]
+
+
+# ----------------------------------------------------------------------- heavy noise, control flow, columns
+
+def _steps(y, val=None, val_every=None, lr=None):
+    x = np.arange(1, len(y) + 1, dtype=float)
+    vx = x[val_every - 1::val_every] if val is not None else np.empty(0)
+    lx, ly = (x, np.asarray(lr, float)) if lr is not None else (np.empty(0), np.empty(0))
+    return History("t", "lightning", "step", x, np.asarray(y, float), vx,
+                   np.asarray(val, float) if val is not None else np.empty(0), {}, lx, ly)
+
+
+@pytest.mark.parametrize("cv", [0.3, 0.45])
+def test_a_noisy_per_step_fine_tune_that_falls_is_converging(cv):
+    # A fine-tune from 0.8 to 0.45 logged per step with 30-45% minibatch noise falls by
+    # far more than its standard error: neither oscillating nor "does not fall".
+    n, t = 3000, np.arange(3000) / 3000
+    clean = 0.45 + 0.35 * np.exp(-t / 0.2)
+    s = np.sqrt(np.log1p(cv ** 2))
+    for seed in range(5):
+        y = clean * np.exp(s * np.random.default_rng(seed).normal(size=n) - s * s / 2)
+        assert kinds(diagnose(_steps(y), None)) == [], seed
+
+
+@pytest.mark.parametrize("n", [3000, 10000])
+def test_heavy_skewed_noise_on_a_smooth_fall_is_not_a_staircase(n):
+    t = np.arange(n) / n
+    clean = 0.2 + 2.1 * np.exp(-t / 0.15)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        gamma = clean * rng.gamma(1 / 0.45 ** 2, 0.45 ** 2, size=n)
+        uneven = clean * np.exp(np.where(t < 0.5, 0.3, 0.1) * rng.normal(size=n))
+        for y in (gamma, uneven):
+            assert "loss_plateau" not in kinds(diagnose(_steps(y), None)), seed
+
+
+def test_overfitting_is_kept_beside_a_repeating_pattern():
+    period, epochs = 100, 12
+    t = np.arange(period * epochs)
+    y = (0.3 + np.exp(-t / 300)) * (1 + 0.4 * (t % period) / period)
+    ends = np.arange(period - 1, t.size, period)
+    val = 0.5 + 0.5 * np.exp(-ends / 200) + 0.0004 * np.maximum(ends - 400, 0)  # turns at step 400
+    h = History("t", "lightning", "step", t + 1.0, y, ends + 1.0, val)
+    assert set(kinds(diagnose(h, None))) == {"loss_plateau", "loss_overfitting"}
+
+
+def test_a_fall_after_the_last_milestone_is_still_a_fall():
+    n = 600
+    t = np.arange(n)
+    lr, y = np.full(n, 0.1), np.full(n, 2.0)
+    for m in (150, 300, 450, 500):
+        lr[m:] *= 0.1
+        y[m:] *= 0.7
+    y = (y + np.exp(-t / 20))
+    y[500:] *= np.linspace(1, 0.5, 100)  # still falling fast after the last drop
+    y = y * (1 + 0.005 * np.random.default_rng(0).normal(size=n))
+    x = t + 1.0
+    a = diagnose(History("t", "table", "epoch", x, y, lr_x=x, lr=lr), None)
+    assert kinds(a) == ["loss_still_decreasing"]
+    assert a.diagnoses[0].evidence["after_step"] >= 495
+    assert "schedule at work" in a.summary
+
+
+def test_train_still_falling_while_val_is_flat_is_not_a_reason_to_train_longer():
+    t = np.arange(60)
+    r = np.random.default_rng(0)
+    train = (0.05 + 2.2 * np.exp(-t / 40)) * (1 + 0.01 * r.normal(size=60))
+    val = (0.6 + 1.7 * np.exp(-t / 5)) * (1 + 0.01 * r.normal(size=60))
+    assert "loss_still_decreasing" not in kinds(diagnose(H(train, val), None))
+    # Without val the train curve decides.
+    assert kinds(diagnose(H(train), None)) == ["loss_still_decreasing"]
+
+
+def test_a_late_step_then_flat_is_not_still_falling():
+    # Layers unfrozen at 85% of the run: one drop, then flat to the end.
+    n = 400
+    y = np.where(np.arange(n) < 340, 1.0, 0.7) * (1 + 0.01 * np.random.default_rng(2).normal(size=n))
+    y[:40] += np.linspace(1.5, 0, 40)
+    assert "loss_still_decreasing" not in kinds(diagnose(H(y), None))
+
+
+def test_a_significant_slow_fall_is_not_a_flat_curve():
+    n = 3000
+    t = np.arange(n) / n
+    for seed in range(5):
+        y = (0.6 + 0.2 * np.exp(-t / 0.2)) * np.exp(0.1 * np.random.default_rng(seed).normal(size=n) - 0.005)
+        assert "loss_not_decreasing" not in kinds(diagnose(_steps(y), None)), seed
+
+
+def test_a_period_of_swings_that_settles_is_named_as_such():
+    n = 200
+    t = np.arange(n)
+    r = np.random.default_rng(0)
+    y = (0.3 + 2.0 * np.exp(-t / 15)) * (1 + 0.02 * r.normal(size=n))
+    y[60:100] *= np.exp(0.8 * np.where(r.random(40) < 0.5, 1, -1) * r.uniform(0.6, 1, 40))
+    res = erranalysis.analyze(history=pd.DataFrame({"epoch": t, "loss": y, "val_loss": y * 1.1}))
+    f = next(f for f in res.findings if f.kind == "loss_oscillating")
+    assert f.severity == "medium" and "then settled" in f.title and "exploded" not in res.headline
+    assert res.next_steps[0].name == "Stabilise training: the loss was unstable for a while"
+
+
+def test_minibatch_noise_that_is_larger_early_is_not_an_unstable_period():
+    n = 5000
+    t = np.arange(n) / n
+    for seed in range(5):
+        y = (0.2 + 2.1 * np.exp(-t / 0.2)) * np.exp(np.where(t < 0.5, 0.5, 0.1)
+                                                    * np.random.default_rng(seed).normal(size=n))
+        assert kinds(diagnose(_steps(y), None)) == [], seed
+
+
+def test_a_val_loss_that_fails_alone_does_not_block_and_says_so(tmp_path):
+    t = np.arange(20)
+    train = 0.3 + 2 * np.exp(-t / 4)
+    val = (train * 1.1).astype(object)
+    val[12:] = "nan"  # written by the training library: the loss was not finite
+    p = tmp_path / "h.csv"
+    pd.DataFrame({"epoch": t, "loss": train, "val_loss": val}).to_csv(p, index=False)
+    res = erranalysis.analyze(history=p)
+    f = next(f for f in res.findings if f.kind == "loss_exploding")
+    assert not f.blocking and f.title.startswith("The val loss became nan at epoch 12 while the train loss")
+    assert res.headline.startswith("Fix the evaluation: the val loss became nan")
+
+
+def test_a_train_loss_that_is_nan_from_the_start_is_read_as_a_blow_up(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text("epoch,loss\n0,nan\n1,nan\n2,nan\n")
+    res = erranalysis.analyze(history=p)
+    assert [f.kind for f in res.findings] == ["loss_exploding"]
+    one = tmp_path / "one.csv"
+    one.write_text("epoch,loss\n0,1.5\n")
+    assert erranalysis.analyze(history=one).history.summary.startswith("Only 1 finite train-loss value:")
+
+
+@pytest.mark.parametrize("columns, expected", [
+    ({"lr_scheduler_type": ["step"] * 4, "lr": [0.1, 0.1, 0.01, 0.01]}, "lr"),
+    ({"lr_warmup_steps": [100] * 4, "lr-Adam": [0.1, 0.1, 0.01, 0.01]}, "lr-Adam"),
+    ({"lr-Adam": [0.1, 0.1, 0.01, 0.01], "learning_rate": [0.1, 0.1, 0.01, 0.01]}, "learning_rate"),
+    ({"lr_warmup_steps": [100] * 4}, None),
+    ({"lr": [True, False, True, False]}, None),
+    ({"lr": ["high", "high", "low", "low"]}, None),
+    ({"train/epoch_learning_rate": [0.1, 0.1, 0.1, 0.1]}, "train/epoch_learning_rate"),
+])
+def test_the_learning_rate_column_is_the_one_that_holds_it(columns, expected):
+    frame = pd.DataFrame({"epoch": range(4), "loss": [2.0, 1.0, 0.8, 0.7], **columns})
+    h = read_history(frame)
+    assert h.columns["lr"] == expected
+    assert h.has_lr == (expected is not None)

@@ -23,6 +23,9 @@ def _x(analysis, value) -> str:
 def _title(d, a) -> str:
     e = d.evidence
     if d.kind == "loss_exploding":
+        if e["reason"] == "non_finite" and e.get("curve") == "val":
+            return (f"The val loss became {e['value']} at {_x(a, d.at)} while the train loss stayed finite: "
+                    "the evaluation failed (NaN or extreme val inputs, labels the model never saw, or log of zero)")
         if e["reason"] == "non_finite":
             return f"The loss became {e['value']} at {_x(a, d.at)}: the run blew up"
         if e["reason"] == "diverged":
@@ -32,12 +35,15 @@ def _title(d, a) -> str:
                 f"to {e['peak']:.3g} at {_x(a, e['at_peak'])}")
     if d.kind == "loss_oscillating" and not e.get("whole_run", True):
         p0, p1 = e["period"]
-        end = "then settled" if e["settled"] else "until the end of the run"
-        return (f"The train loss swung between {e['low']:.3g} and {e['high']:.3g} from {_x(a, p0)} to "
-                f"{_x(a, p1)}, {end}: training was unstable")
+        if e["settled"]:
+            return (f"The train loss swung between {e['low']:.3g} and {e['high']:.3g} from {_x(a, p0)} to "
+                    f"{_x(a, p1)}, then settled: training was unstable for a while")
+        return (f"The train loss swings between {e['low']:.3g} and {e['high']:.3g} from {_x(a, p0)} to the end "
+                "of the run: training is unstable")
     if d.kind == "loss_oscillating":
-        return (f"The train loss oscillates without a downward trend (swings of about {e['swing']:.3g} "
-                f"on a level of {e['last_quarter']:.3g}): training is not converging")
+        return (f"The train loss swings by about ±{e['relative_swing']:.0%} with no downward trend "
+                f"({e['start']:.3g} over the first 5% of the run, {e['last_quarter']:.3g} over the last quarter): "
+                "training is not converging")
     if d.kind == "loss_not_decreasing":
         return (f"The train loss does not fall: it starts at {e['first']:.3g} and ends at {e['last']:.3g}: "
                 "the model is not learning")
@@ -48,15 +54,18 @@ def _title(d, a) -> str:
         return (f"The {e['curve']} loss was still falling when training stopped "
                 f"(the last step took off {e['share_of_drop']:.0%} of its fall)")
     if d.kind == "loss_still_decreasing":
+        after = f" since the last step at {_x(a, e['after_step'])}" if e.get("after_step") is not None else ""
         return (f"The {e['curve']} loss was still falling when training stopped "
-                f"({e['share_of_drop']:.0%} of its fall came in the last fifth of the run)")
+                f"({e['share_of_drop']:.0%} of its fall{after} came in the last fifth)")
     if d.kind == "loss_plateau" and e.get("pattern") == "periodic":
         return (f"The train loss repeats the same pattern every {e['period']} {a.x_name}s "
                 f"({e['repeats']} times): the data order repeats (one pattern per epoch)")
     if d.kind == "loss_plateau":
         text = f"The loss falls in {e['drops']} sudden steps between flat stretches (first at {_x(a, d.at)})"
-        if e.get("lr_logged"):
+        if e.get("lr_logged") and e.get("lr_drops"):
             return text + ", not where the learning rate dropped: the data order repeats"
+        if e.get("lr_logged"):
+            return text + " while the learning rate stayed the same: the data order repeats"
         return text + ": a step learning-rate schedule, or a data order that repeats (the log has no learning rate)"
     if d.kind == "loss_overfitting":
         return (f"Val loss rose after {_x(a, e['began'])} while train loss kept falling; "
@@ -79,7 +88,8 @@ def history(ev: Evidence) -> list[Finding]:
             title=_title(d, a),
             evidence={**d.evidence, "at": d.at, "x_name": a.x_name},
             split=None,
-            # A run that blew up (NaN/inf, or a loss that exploded) leaves nothing worth decomposing.
-            blocking=d.kind == "loss_exploding",
+            # A run that blew up (NaN/inf, or a loss that exploded) leaves nothing worth
+            # decomposing; a val loss that failed alone leaves the trained model intact.
+            blocking=d.kind == "loss_exploding" and d.evidence.get("curve") != "val",
         ))
     return out

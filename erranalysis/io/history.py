@@ -22,7 +22,7 @@ _TRAIN_NAMES = ("train_loss", "training_loss", "loss", "train_loss_epoch", "trai
 _VAL_NAMES = ("val_loss", "validation_loss", "valid_loss", "eval_loss", "val_loss_epoch", "test_loss", "dev_loss")
 # Learning-rate columns: Keras (ReduceLROnPlateau and schedules) writes lr or
 # learning_rate, Hugging Face learning_rate, Lightning's LearningRateMonitor lr-<optimizer>.
-_LR_NAMES = ("lr", "learning_rate", "learning-rate", "learningrate")
+_LR_NAMES = ("lr", "learning_rate", "learning-rate", "learningrate", "epoch_lr", "epoch_learning_rate")
 # Cell texts that mean "not logged here" (compared stripped and lower-cased). A literal
 # nan or inf is not among them: a training library wrote it as the loss, and it means
 # the run blew up.
@@ -56,11 +56,30 @@ class History:
         return self.lr.size > 0
 
 
-def _lr_column(columns) -> str | None:
-    """The learning-rate column among ``columns`` (None when there is none)."""
-    for c in columns:
-        low = str(c).lower()
-        if low in _LR_NAMES or low.rsplit("/", 1)[-1] in _LR_NAMES or low.startswith("lr-") or low.startswith("lr_"):
+def _lr_column(columns, values) -> str | None:
+    """The learning-rate column among ``columns`` (None when there is none).
+
+    Exact names first (``lr``, ``learning_rate``, TensorBoard's ``epoch_lr`` and
+    ``epoch_learning_rate``, also after a ``train/`` prefix), then Lightning's
+    ``lr-<optimizer>`` and other ``lr_``/``lr-`` names. ``values(column)`` gives a
+    column's cells; a column is taken only when its cells are numbers (not text, not
+    true/false), and a prefixed one only when it changes over the run (a constant
+    ``lr_warmup_steps`` is a setting, not the learning rate).
+    """
+    def usable(c, must_change: bool) -> bool:
+        cells = values(c)
+        if cells is None or cells.dtype == bool or pd.api.types.is_bool_dtype(cells):
+            return False
+        nums = pd.to_numeric(cells, errors="coerce")
+        nums = nums[np.isfinite(nums)]
+        return nums.size > 0 and (not must_change or np.unique(nums).size > 1)
+
+    lower = [(c, str(c).lower()) for c in columns]
+    for c, low in lower:
+        if (low in _LR_NAMES or low.rsplit("/", 1)[-1] in _LR_NAMES) and usable(c, False):
+            return c
+    for c, low in lower:
+        if low.rsplit("/", 1)[-1].startswith(("lr-", "lr_")) and usable(c, True):
             return c
     return None
 
@@ -268,10 +287,10 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
         frame["_index"] = np.arange(len(frame))
         xcol = "_index"
     tx, ty = _columns(frame, name, xcol, ycol)
-    if not np.isfinite(ty).any():
+    if ty.size == 0:  # NaN and inf count: a run that blew up from the start logs only those
         raise _fail(name, f"column {ycol!r} holds no loss values")
     vx, vy = (np.empty(0), np.empty(0)) if vcol is None else _columns(frame, name, xcol, vcol)
-    lcol = _lr_column([c for c in cols if c not in (xcol, ycol, vcol)])
+    lcol = _lr_column([c for c in cols if c not in (xcol, ycol, vcol)], lambda c: np.asarray(frame[c].to_numpy()))
     lx, ly = (np.empty(0), np.empty(0)) if lcol is None else _lr_curve(*_optional_columns(frame, xcol, lcol))
     x_name = "epoch" if xcol.lower() == "epoch" else ("step" if xcol != "_index" else "row")
     return History(name, fmt, x_name, tx, ty, vx, vy, {"x": xcol, "train": ycol, "val": vcol, "lr": lcol}, lx, ly)
@@ -328,7 +347,7 @@ def _from_trainer_state(doc: dict, name: str, x, train, val, *, table: bool = Fa
                        _not_numeric(name, subject.format(col), where), nan_logged=True)
 
     tx, ty = curve(ycol)
-    if not np.isfinite(ty).any():
+    if ty.size == 0:
         raise _fail(name, f"log_history has no {ycol!r} values")
     vx, vy = (np.empty(0), np.empty(0)) if vcol is None else curve(vcol)
     lx, ly = np.empty(0), np.empty(0)
@@ -338,9 +357,8 @@ def _from_trainer_state(doc: dict, name: str, x, train, val, *, table: bool = Fa
                 and (xcol is None or isinstance(e.get(xcol), (int, float)))]
         lx = np.array([float(i if xcol is None else logs[i][xcol]) for i in rows])
         ly = np.array([float(logs[i][lcol]) for i in rows])
-        lx, ly = _lr_curve(lx, ly)
-        order = np.argsort(lx, kind="stable")
-        lx, ly = lx[order], ly[order]
+        lx, ly = _lr_curve(*_optional_columns(pd.DataFrame({"x": lx, "lr": ly}), "x", "lr"))
+        lcol = lcol if ly.size else None
     x_name = "entry" if xcol is None else ("epoch" if xcol.lower() == "epoch" else "step")
     return History(name, "huggingface", x_name, tx, ty, vx, vy,
                    {"x": xcol or "entry", "train": ycol, "val": vcol, "lr": lcol}, lx, ly)
@@ -391,7 +409,8 @@ def _from_tensorboard(path: Path, name: str, x, train, val) -> History:
 
     tx, ty = curve(tkey)
     vx, vy = (np.empty(0), np.empty(0)) if vkey is None else curve(vkey)
-    lkey = _lr_column([k for k in keys if k not in (tkey, vkey)])
+    lkey = _lr_column([k for k in keys if k not in (tkey, vkey)],
+                      lambda k: scalars.loc[scalars["key"] == k, "value"].to_numpy())
     lx, ly = np.empty(0), np.empty(0)
     if lkey is not None:
         sub = scalars[scalars["key"] == lkey]

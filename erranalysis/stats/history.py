@@ -91,9 +91,10 @@ OSCILLATION_SWING = 0.15
 EXPLOSION_RISE = math.log(2.0)
 #: Local swings that mark an unstable period: about a factor of 1.5 each way.
 UNSTABLE_SWING = math.log(1.5)
-#: A level shift that is a step lies this many robust standard deviations beyond the
-#: local shifts (hundreds of points are compared; four steps are needed besides).
-STEP_Z = 4.0
+#: A level shift that is a step lies at least this many standard errors beyond the local
+#: trend of the shifts; more on long curves, where more shifts are compared (four steps,
+#: flat between, are needed besides).
+STEP_Z = 3.5
 #: A learning rate that falls to at most this share of its value dropped (a step schedule).
 LR_DROP = 0.7
 
@@ -122,7 +123,7 @@ def _robust_sd(v: np.ndarray) -> float:
 def lr_changes(history, factor: float = LR_DROP) -> tuple[np.ndarray, np.ndarray]:
     """Where the learning rate dropped to at most ``factor`` of its value, and where it
     rose by at least 1/``factor`` (x values at the first point with the new rate)."""
-    lr, lx = getattr(history, "lr", np.empty(0)), getattr(history, "lr_x", np.empty(0))
+    lr, lx = history.lr, history.lr_x
     if lr.size < 2:
         return np.empty(0), np.empty(0)
     prev, nxt = lr[:-1], lr[1:]
@@ -139,7 +140,7 @@ def _exploding(x, y, history=None) -> Diagnosis | None:
     swings up and comes back down is unstable, not exploded (see :func:`_unstable`).
     """
     finite = np.isfinite(y)
-    _, rises = lr_changes(history) if history is not None else (None, np.empty(0))
+    rises = lr_changes(history)[1] if history is not None else np.empty(0)
     if not finite.all():
         first_bad = int(np.flatnonzero(~finite)[0])
         good = y[:first_bad][np.isfinite(y[:first_bad])]
@@ -149,15 +150,15 @@ def _exploding(x, y, history=None) -> Diagnosis | None:
         if good.size >= 4:
             g, _ = on_scale(np.abs(good) + 1e-300)
             climbed = bool(g[-1] - np.min(g) > EXPLOSION_RISE and g[-1] > g[-2])
+        lr_rose = _lr_rise_before(rises, x, first_bad)
         return Diagnosis("loss_exploding", _fmt_x(x[first_bad]), {
             "reason": "non_finite",
             "value": "nan" if np.isnan(y[first_bad]) else "inf",
             "last_finite": float(good[-1]) if good.size else None,
             "non_finite_points": int((~finite).sum()),
             "onset": "run_up" if climbed else "jump",
-            "lr_rose_at": _lr_rise_before(rises, x, first_bad),
-            "first_suspect": "learning_rate" if climbed or _lr_rise_before(rises, x, first_bad) is not None
-            else "data",
+            "lr_rose_at": lr_rose,
+            "first_suspect": "learning_rate" if climbed or lr_rose is not None else "data",
         })
     if y.size < 6:
         return None
@@ -220,7 +221,7 @@ def _diverged(x, y, u) -> Diagnosis | None:
 
 def _lr_rise_before(rises: np.ndarray, x: np.ndarray, i: int) -> float | int | None:
     """The last learning-rate rise within the tenth of the run before point ``i``."""
-    if rises is None or rises.size == 0 or x.size == 0:
+    if rises.size == 0 or x.size == 0:
         return None
     at = x[min(i, x.size - 1)]
     window = max(0.1 * (x[-1] - x[0]), float(np.median(np.diff(x))) if x.size > 1 else 0.0)
@@ -228,51 +229,109 @@ def _lr_rise_before(rises: np.ndarray, x: np.ndarray, i: int) -> float | int | N
     return _fmt_x(near[-1]) if near.size else None
 
 
-def _oscillating(x, y) -> Diagnosis | None:
-    """Large swings and no downward trend over the whole run.
+def _level_change(u: np.ndarray, head: int, tail: int) -> tuple[float, float, float]:
+    """The fall from the start of a curve to its end, with its standard error and the
+    size of the curve's swings: (level of the first ``head`` points less the level of
+    the last ``tail`` (:func:`_level`), standard error, swings), all on the scale of ``u``.
 
-    Swings are measured around the curve's slow course (:func:`trend`), so a loss that
-    switches between two levels in runs of a few epochs swings as much as one that
-    alternates every point; in log space, so they are relative to the level.
+    The swings are the robust spread of the curve around its slow course (over a tenth
+    and over a quarter of the run: a slow swing hides from the shorter window). The
+    standard error is measured, not assumed: the curve less the closest monotone curve
+    (isotonic regression) is cut into blocks of ``head`` points, and the standard
+    deviation of the block levels is the error of the level of ``head`` points, whatever
+    the swings' period (a loss that stays high for several epochs and then low for several is not
+    read as a fall); the tail's error is that over sqrt(tail / head). Neither is
+    smaller than for independent noise.
+    """
+    from scipy.optimize import isotonic_regression
+
+    n = u.size
+    quarter = min(max(n // 4, 7) | 1, n if n % 2 else n - 1)
+    noise = noise_scale(u)
+    swings = max(_robust_sd(u - trend(u)), _robust_sd(u - smooth(u, quarter)), noise)
+    change = float(_level(u[:head]) - _level(u[-tail:]))
+    blocks = n // head
+    if blocks >= 5:
+        # Around the closest monotone curve in the direction of the change: it follows a
+        # fall (or a climb) of any shape, but not swings, which stay in the residual.
+        resid = u - isotonic_regression(u, increasing=change < 0).x
+        # The plain spread (a robust one would ignore the rare blocks that sit at one
+        # of two levels), less the block furthest out.
+        m = _level(resid[:blocks * head].reshape(blocks, head), axis=1)
+        se_head = float(np.std(np.delete(m, np.argmax(np.abs(m - np.median(m))))))
+    else:
+        se_head = swings
+    se_head = max(se_head, 1.2533 * noise / math.sqrt(head))
+    se_tail = max(se_head * math.sqrt(head / tail), 1.2533 * noise / math.sqrt(tail))
+    return change, math.hypot(se_head, se_tail), swings
+
+
+def _level(v: np.ndarray, axis=None):
+    """The level of a stretch of curve: its 20% trimmed mean (robust to spikes like a
+    median, but it does not flip between two levels the curve alternates between); the
+    median for fewer than 5 points, where trimming 20% leaves the mean."""
+    from scipy.stats import trim_mean
+
+    if (v.size if axis is None else v.shape[axis]) < 5:
+        return np.median(v, axis=axis)
+    return trim_mean(v, 0.2, axis=axis)
+
+
+def _oscillating(x, y, vx=None, vy=None) -> Diagnosis | None:
+    """Large swings and no trend over the whole run: the loss is not converging.
+
+    Swings are measured in log space (relative to the level) around the curve's slow
+    course, so a loss that switches between two levels in runs of a few epochs swings as
+    much as one that alternates every point. The run has a trend when the change from
+    its start (first 5%) to its end (last quarter) is beyond three standard errors and
+    5%, or beyond twice the swings: a noisy per-step log that falls is converging, however
+    large its minibatch noise. A val loss that falls by the same test also says the model
+    is learning.
     """
     if y.size < 8:
         return None
-    u, _ = on_scale(y)
+    u, logged = on_scale(y)
     q = max(2, y.size // 4)
     head = max(3, y.size // 20)
-    # The start (first 5%) against the end (last quarter): a fast fall early on is a fall.
-    first, last = float(np.median(u[:head])), float(np.median(u[-q:]))
-    decrease = first - last
-    # Around the slow course over a tenth and over a quarter of the run: a slow swing
-    # (a period of a fifth of the run) hides from the shorter window.
-    slow = smooth(u, min(int(np.clip(u.size // 4, 7, 2001)) | 1, u.size if u.size % 2 else u.size - 1))
-    swings = max(_robust_sd(u - trend(u)), _robust_sd(u - slow), noise_scale(u))
-    # No trend either way: a loss that climbs over the run diverges (see _exploding).
-    if abs(decrease) < 2 * swings and swings > OSCILLATION_SWING:
-        return Diagnosis("loss_oscillating", None, {
-            "start": float(np.median(y[:head])), "last_quarter": float(np.median(y[-q:])),
-            "swing": _robust_sd(y - trend(y)) or noise_scale(y), "relative_swing": swings, "whole_run": True,
-        })
-    return None
+    change, se, swings = _level_change(u, head, q)
+    if swings <= OSCILLATION_SWING or abs(change) > min(max(3 * se, 0.05), 2 * swings):
+        return None  # calm, or a trend (a loss that climbs over the run diverges: see _exploding)
+    if vy is not None and np.isfinite(vy).sum() >= 8:
+        v, _ = on_scale(vy[np.isfinite(vy)])
+        v_change, v_se, _ = _level_change(v, max(3, v.size // 20), max(2, v.size // 4))
+        if v_change > max(3 * v_se, 0.05):
+            return None  # the val loss falls: the model is learning
+    return Diagnosis("loss_oscillating", None, {
+        "start": float(np.median(y[:head])), "last_quarter": float(np.median(y[-q:])),
+        "relative_swing": math.expm1(swings) if logged else swings, "change": change, "change_se": se,
+        "whole_run": True,
+    })
 
 
-def _unstable(x, y) -> Diagnosis | None:
+def _unstable(x, y, per_step: bool = False) -> Diagnosis | None:
     """A period of large swings inside a run that otherwise falls: the loss jumps up and
-    down by a factor of 1.5 or more between neighbouring points for a tenth of the run or
-    longer, far more than it swings elsewhere, and by a quarter of its starting level
-    or more within a tenth of the run (large log swings near zero are noise)."""
+    down by a factor of 1.5 or more between neighbouring points for a twentieth of the
+    run or longer, far more than it swings elsewhere, and by 5% of its starting level or
+    more within a tenth of the run (large log swings of a loss near zero are noise).
+
+    In a per-step log the swings must last: the curve is first smoothed over 5 steps, so
+    minibatch noise, however large in one part of the run, is not instability.
+    """
     n = y.size
     if n < 16 or not np.all(y > 0):
         return None
-    u = np.log(y)
-    resid = u - trend(u)
+    u = smooth(np.log(y), 5) if per_step else np.log(y)
     window = int(np.clip(n // 10, 5, 201)) | 1
+    # Around a rolling mean: swings of random sign make a rolling median flip between
+    # the high and the low points, and the residual with it.
+    resid = u - pd.Series(u).rolling(window, center=True, min_periods=1).mean().to_numpy()
     local = pd.Series(np.abs(resid)).rolling(window, center=True, min_periods=3).median().to_numpy() * 1.4826
-    roll = pd.Series(y).rolling(window, center=True, min_periods=3)
+    level = np.exp(u)  # the loss itself (smoothed, per step)
+    roll = pd.Series(level).rolling(window, center=True, min_periods=3)
     lin = (roll.max() - roll.min()).to_numpy()  # the swings' size in the loss itself
     calm = float(np.median(local))
     start = float(max(y[0], np.median(y[:3])))
-    big = (local > max(3 * calm, UNSTABLE_SWING)) & (lin > 0.25 * start)
+    big = (local > max(3 * calm, UNSTABLE_SWING)) & (lin > 0.05 * start)
     if not big.any():
         return None
     # The longest stretch of such swings.
@@ -280,14 +339,18 @@ def _unstable(x, y) -> Diagnosis | None:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     i = int(np.argmax(ends - starts))
     a, b = int(starts[i]), int(ends[i])  # [a, b)
-    if b - a < max(5, 0.1 * n):
+    if b - a < max(5, 0.05 * n):
         return None
     settled = b < n - max(3, window // 2)
+    # Back at or below the level before the swings by the end (a loss that swung up and
+    # stayed there has exploded instead).
+    before = float(np.median(y[max(0, a - window):a])) if a > 0 else float(y[0])
+    recovered = settled and float(np.median(y[-max(3, n // 20):])) <= 1.25 * before
     return Diagnosis("loss_oscillating", _fmt_x(x[a]), {
         "start": float(y[a]), "last_quarter": float(np.median(y[-max(2, n // 4):])),
-        "swing": float(np.median(lin[a:b])) / 2, "relative_swing": float(np.median(local[a:b])),
+        "swing": float(np.median(lin[a:b])) / 2, "relative_swing": math.expm1(float(np.median(local[a:b]))),
         "whole_run": False, "period": [_fmt_x(x[a]), _fmt_x(x[b - 1])], "settled": bool(settled),
-        "low": float(np.min(y[a:b])), "high": float(np.max(y[a:b])),
+        "recovered": bool(recovered), "low": float(np.min(level[a:b])), "high": float(np.max(level[a:b])),
     })
 
 
@@ -342,41 +405,98 @@ def _periodic(x, y) -> Diagnosis | None:
 TAIL_SHARE = 0.6
 
 
-def _tail_trend(x, y, share: float = TAIL_SHARE) -> tuple[float, float, float, int]:
-    """Theil–Sen slope of the end of a curve (its last ``share``): (slope, lower,
-    upper, points)."""
+def theil_sen(x: np.ndarray, y: np.ndarray, alpha: float = 0.95, most: int = 400) -> tuple[float, float, float]:
+    """Theil–Sen slope of ``y`` on ``x`` with its two-sided ``alpha`` interval: (slope,
+    lower, upper). It takes all pairs of points, so a long curve is thinned evenly to
+    ``most`` points first."""
     from scipy.stats import theilslopes
 
+    if y.size > most:
+        pick = np.linspace(0, y.size - 1, most).astype(int)
+        x, y = x[pick], y[pick]
+    slope, _, lo, hi = theilslopes(y, x, alpha=alpha)
+    return float(slope), float(lo), float(hi)
+
+
+def _tail(x, y, share: float) -> tuple[np.ndarray, np.ndarray]:
     m = max(4, int(y.size * share))
-    xs, ys = x[-m:], y[-m:]
-    if m > 400:  # Theil–Sen takes all pairs: an even subsample keeps it fast
-        pick = np.linspace(0, m - 1, 400).astype(int)
-        xs, ys = xs[pick], ys[pick]
-    slope, _, lo, hi = theilslopes(ys, xs, alpha=0.95)
-    return float(slope), float(lo), float(hi), m
+    return x[-m:], y[-m:]
 
 
 def _still_decreasing(x, y) -> Diagnosis | None:
-    """The end of the run still falls: the slope over the last 60% is significantly
-    negative (Theil–Sen, 95% interval), and at the slope of the last fifth alone the
-    last fifth takes off at least 5% of the curve's fall (so a curve that stepped down
-    and then stayed flat is not still falling)."""
+    """The end of the run still falls.
+
+    Three conditions: the slope over the last 60% is significantly negative (Theil–Sen,
+    95% interval); at the slope of the last fifth, the last fifth takes off at least 5%
+    of the curve's fall (a curve that stepped down and then stayed flat is not still
+    falling; where the last fifth has 8 points or more and its interval reaches the
+    steeper slope of the last 60%, that slope is used, the last fifth's own being noisy); and the last tenth is not
+    significantly flatter than a quarter of the last fifth's slope (a late step, such as
+    unfreezing layers at 85% of the run, followed by a flat stretch is over, not still
+    falling).
+    """
     if y.size < 8:
         return None
-    _, lo, hi, _ = _tail_trend(x, y)
-    slope = _tail_trend(x, y, 0.2)[0]
-    span = float(x[-1] - x[-max(2, y.size // 5)])
-    tail_drop = -slope * span
+    slope, lo, hi = theil_sen(*_tail(x, y, TAIL_SHARE))
+    x5, y5 = _tail(x, y, 0.2)
+    slope5, lo5, _ = theil_sen(x5, y5)
+    # The last fifth's own slope is noisy: where its interval reaches the slope of the
+    # last 60%, that slope measures the last fifth's fall.
+    if y5.size >= 8 and slope5 < 0 and slope < 0 and lo5 <= slope:
+        slope5 = min(slope5, slope)
+    tail_drop = -slope5 * float(x5[-1] - x5[0])
     sm = smooth(y)
     total_drop = float(sm[0] - np.min(sm))
     # The run must have fallen beyond its noise: a flat noisy curve has no fall to continue.
     fell = total_drop > max(3 * noise_scale(y), 0.02 * abs(float(np.median(y))))
-    if hi < 0 and fell and tail_drop >= 0.05 * total_drop:
-        return Diagnosis("loss_still_decreasing", _fmt_x(x[-1]), {
-            "slope": slope, "slope_ci": (lo, hi), "drop_over_last_fifth": tail_drop, "total_drop": total_drop,
-            "share_of_drop": tail_drop / total_drop, "last": float(sm[-1]),
-        })
-    return None
+    if not (hi < 0 and fell and tail_drop >= 0.05 * total_drop):
+        return None
+    x10, y10 = _tail(x, y, 0.1)
+    if y10.size >= 8 and theil_sen(x10, y10)[1] > 0.25 * slope5:
+        return None
+    return Diagnosis("loss_still_decreasing", _fmt_x(x[-1]), {
+        "slope": slope, "slope_ci": (lo, hi), "slope_window_share": TAIL_SHARE, "slope_last_fifth": slope5,
+        "drop_over_last_fifth": tail_drop, "total_drop": total_drop, "share_of_drop": tail_drop / total_drop,
+        "last": float(sm[-1]),
+    })
+
+
+def _median_se(u: np.ndarray, k: int) -> np.ndarray:
+    """Standard error of the median of ``k`` neighbouring points, at every point.
+
+    Distribution-free: the shape of the point noise is each point less the median of its
+    four neighbours (which keeps steps; residuals beyond 4 robust standard deviations
+    are left out), rescaled to the noise of first differences; the
+    standard deviation of medians of ``k`` draws from it is measured by resampling
+    (fixed seed), and scaled by the local spread of the noise against its overall
+    spread, so noise that is larger early in a run than late is judged where it is.
+    """
+    if u.size < 5:
+        return np.zeros(u.size)
+    near = np.median(np.stack([u[:-4], u[1:-3], u[3:-1], u[4:]]), axis=0)
+    e = u[2:-2] - near
+    e = e[np.isfinite(e)]
+    mad = float(np.median(np.abs(e - np.median(e)))) if e.size else 0.0
+    if mad <= 0:
+        return np.zeros(u.size)
+    # Steps leave a few large residuals that are not noise: beyond 4 robust standard
+    # deviations they are left out (a median of k barely feels the tails of the noise).
+    e = e[np.abs(e - np.median(e)) <= 4 * 1.4826 * mad]
+    shape = e * (noise_scale(u) / (1.4826 * mad))
+    draws = np.random.default_rng(0).choice(shape, size=(400, k))
+    se = float(np.std(np.median(draws, axis=1)))
+    w = int(np.clip(u.size // 8, 4 * k, 8 * k)) | 1
+    spread = np.full(u.size, np.nan)
+    spread[2:-2] = np.abs(u[2:-2] - near)
+    local = pd.Series(spread).rolling(w, center=True, min_periods=k).median()
+    return se * (local.bfill().ffill().to_numpy() / mad)
+
+
+def _shift_events(index: np.ndarray, k: int) -> list[np.ndarray]:
+    """Runs of indexes no more than ``k`` apart: the shifts of one step."""
+    if index.size == 0:
+        return []
+    return np.split(index, np.flatnonzero(np.diff(index) > k) + 1)
 
 
 def _plateaus(x, y, history=None) -> Diagnosis | None:
@@ -384,10 +504,13 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
 
     A drop is a shift of level: the median of the ``k`` points after a point against
     the median of the ``k`` points before it, less the local trend of such shifts, and
-    large against their local spread. Single noisy points do not shift medians,
-    and the steep start of a healthy curve is trend, so neither counts. When the log
-    has the learning rate and most steps sit where it dropped, the steps are the
-    schedule's: the result is an ``lr_schedule`` note, not a finding.
+    beyond z standard errors of such a difference (z grows with the number of
+    independent shifts tested, n/k, so a long curve is not searched into a false step).
+    Single noisy points do not shift medians, and the steep start of a healthy curve is
+    trend, so neither counts. Rises are counted the same way: noise shifts both ways,
+    a step-like curve only down, so rises must be fewer than half the drops. When the log has the learning
+    rate and the steps away from its drops are too few to make a pattern of their own,
+    the steps are the schedule's (``schedule=True`` in the evidence; not a finding).
     """
     n = y.size
     if n < 20:
@@ -403,79 +526,95 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     shift = np.full(n, np.nan)
     shift[k - 1:n - k] = before[k - 1:n - k] - after[k:n - k + 1]  # level before i+1 minus level from i+1
     # The local trend moves every shift alike; a step moves only the ~2k shifts around
-    # it, so the rolling median of the shifts over a wider window is the trend.
+    # it, so the rolling median of the shifts over a wider window is the trend. Near the
+    # ends a window is cut short and would be mostly step: the nearest full one is used.
     w = int(np.clip(n // 8, 4 * k, 8 * k)) | 1
-    shifts = pd.Series(shift)
-    trend = shifts.rolling(w, center=True, min_periods=w).median()
-    # Near the ends a window is cut short and would be mostly step: use the nearest full one.
-    trend = trend.bfill().ffill()
-    spread = (shifts - trend).abs().rolling(w, center=True, min_periods=w).median().bfill().ffill() * 1.4826
-    excess = (shifts - trend).to_numpy()
-    floor = float(np.nanmedian(spread)) if np.isfinite(spread).any() else 0.0
-    # The noise of one shift (two medians of k points) from the point-to-point noise;
-    # the local spread of the shifts counts only where it is lower (steps close together
-    # inflate it).
-    se_shift = 1.2533 * noise_scale(u) * math.sqrt(2.0 / k)
-    if total <= max(0.05, 8 * se_shift):
+    drift = pd.Series(shift).rolling(w, center=True, min_periods=w).median().bfill().ffill().to_numpy()
+    excess = shift - drift
+    se_shift = math.sqrt(2.0) * _median_se(u, k)
+    if total <= max(0.05, 8 * float(np.median(se_shift))):
         return None  # no fall worth the name: steps in noise are chance
-    local = np.minimum(np.maximum(spread.to_numpy(), floor * 0.25), max(se_shift, 1e-12))
-    limit = np.maximum(STEP_Z * local, 0.03 * total)
-    drops = np.flatnonzero(np.nan_to_num(excess - limit, nan=-1.0) > 0)
-    if drops.size == 0:
-        return None
-    events, current = [], [drops[0]]
-    for i in drops[1:]:
-        if i - current[-1] <= k:
-            current.append(i)
-        else:
-            events.append(current)
-            current = [i]
-    events.append(current)
+    z = max(STEP_Z, float(_norm_isf(0.01 / max(1.0, n / k))))
+    limit = np.maximum(z * se_shift, 0.03 * total)
+    events = _shift_events(np.flatnonzero(np.nan_to_num(excess - limit, nan=-1.0) > 0), k)
+    # A rise against the trend of a falling curve, not against a drift that nearby
+    # drops have pushed up.
+    rise = -(shift - np.minimum(drift, 0.0))
+    rises = _shift_events(np.flatnonzero(np.nan_to_num(rise - limit, nan=-1.0) > 0), k)
     # A step learning-rate schedule has a few milestones (ResNet: 3); a repeating data
     # order steps again and again. Drops during the initial fall (the first 10% of the
     # run) may be the normal steep start: at least three must come later.
-    if len(events) < 4 or sum(e[0] >= 0.1 * n for e in events) < 3:
+    if len(events) < 4 or sum(e[0] >= 0.1 * n for e in events) < 3 or 2 * len(rises) >= len(events):
         return None
-    sizes = [float(np.nanmax(shift[e])) for e in events]
-    in_jumps = float(sum(sizes))
-    # Between the drops the curve must be flat: most of the fall happens in the jumps.
-    if in_jumps < 0.6 * total:
+    cuts = [int(e[int(np.nanargmax(shift[e]))]) + 1 for e in events]  # first point after each drop
+    in_drops = _share_in_drops(u, cuts, k)
+    # Between the drops the curve must be flat: most of the fall after the first drop
+    # happens in the drops.
+    if in_drops < 0.75:
         return None
-    steps = [_fmt_x(x[e[int(np.nanargmax(shift[e]))] + 1]) for e in events]
-    evidence = {"pattern": "steps", "drops": len(events), "at": steps[:20],
-                "share_of_fall_in_drops": min(in_jumps / total, 1.0), "lr_logged": False}
-    if history is not None and getattr(history, "lr", np.empty(0)).size >= 2:
+    steps = [_fmt_x(x[c]) for c in cuts]
+    evidence = {"pattern": "steps", "drops": len(events), "rises": len(rises), "steps_at": steps[:20],
+                "last_step": steps[-1], "share_of_fall_in_drops": in_drops, "lr_logged": False}
+    if history is not None and history.has_lr:
         # Steps where the learning rate dropped are the schedule at work, not a data order.
         lr_drops, _ = lr_changes(history)
         tol = max(k * float(np.median(np.diff(x))), 0.01 * float(x[-1] - x[0]))
-        at_drop = [st for st in steps if lr_drops.size and np.min(np.abs(lr_drops - st)) <= tol]
-        evidence.update(lr_logged=True, at_lr_drops=len(at_drop))
-        if len(at_drop) >= 0.75 * len(steps):
-            return Diagnosis("lr_schedule", steps[0], evidence)
+        at_drop = [lr_drops.size > 0 and np.min(np.abs(lr_drops - x[c])) <= tol for c in cuts]
+        # The schedule's when the steps away from learning-rate drops are too few to be a
+        # step pattern of their own (three after the initial fall).
+        others = sum(not d and c >= 0.1 * n for d, c in zip(at_drop, cuts))
+        evidence.update(lr_logged=True, lr_drops=int(lr_drops.size), at_lr_drops=int(sum(at_drop)),
+                        schedule=others < 3)
     return Diagnosis("loss_plateau", steps[0], evidence)
 
 
-def _not_decreasing(y: np.ndarray) -> Diagnosis | None:
-    """No fall over the run: the start (the first value, or the median of the first
-    three when that is higher: one early swing does not make a fall) is within the
-    noise of the end (median of the last quarter), and the run as a whole has no
-    significant downward trend (Theil–Sen slope, 95% interval)."""
-    from scipy.stats import theilslopes
+def _share_in_drops(u: np.ndarray, cuts: list[int], k: int) -> float:
+    """The share of the fall after the first cut that happens at the cuts rather than
+    between them. Each stretch between cuts, less ``k // 2`` points at either end (where
+    a step's position is uncertain), gives its level at its start and its end (medians
+    of its first and last thirds); a drop is the end level of one stretch less the
+    start level of the next, and a stretch's own fall counts against the drops."""
+    trim = max(1, k // 2)
+    bounds = [0, *cuts, u.size]
+    ends = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        seg = u[a + trim:b - trim]
+        if seg.size < 3:
+            ends.append(None)
+            continue
+        third = max(1, seg.size // 3)
+        ends.append((float(np.median(seg[:third])), float(np.median(seg[-third:]))))
+    drops = sum(max(p[1] - q[0], 0.0) for p, q in zip(ends[:-1], ends[1:]) if p and q)
+    within = sum(max(p[0] - p[1], 0.0) for p in ends[1:] if p)
+    return drops / (drops + within) if drops + within > 0 else 0.0
 
+
+def _norm_isf(p: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.isf(p))
+
+
+def _not_decreasing(x: np.ndarray, y: np.ndarray) -> Diagnosis | None:
+    """No fall over the run: the start (the first value, or the median of the first 5%
+    when that is higher: one early swing does not make a fall) is within the noise of
+    the end (median of the last quarter), the level of the first 5% is not above that of
+    the last quarter by three standard errors (see :func:`_level_change`), and the run as
+    a whole has no significant downward trend (Theil–Sen slope, 95% interval) worth 5%
+    of its level."""
     n = y.size
-    start = float(max(y[0], np.median(y[:3])))
+    start = float(max(y[0], np.median(y[:max(3, n // 20)])))
     end = float(np.median(y[-max(2, n // 4):]))
     noise = noise_scale(y)
     if start - end > max(3 * noise, 0.02 * abs(end)):
         return None
     if n >= 8:
-        xs = np.arange(n, dtype=float)
-        ys = y
-        if n > 400:
-            pick = np.linspace(0, n - 1, 400).astype(int)
-            xs, ys = xs[pick], y[pick]
-        _, _, _, hi = theilslopes(ys, xs, alpha=0.95)
-        if hi < 0 and -hi * n > max(2 * noise, 0.02 * abs(end)):
+        u, _ = on_scale(y)
+        change, se, _ = _level_change(u, max(3, n // 20), max(2, n // 4))
+        if change > max(3 * se, 0.02):
+            return None  # the level fell beyond its standard error (a noisy per-step log)
+        _, _, hi = theil_sen(x, y)
+        if hi < 0 and -hi * float(x[-1] - x[0]) > 0.05 * abs(end):
             return None  # a slow but steady fall
     return Diagnosis("loss_not_decreasing", None, {"first": float(y[0]), "last": float(y[-1]), "noise": noise})
 
@@ -483,14 +622,9 @@ def _not_decreasing(y: np.ndarray) -> Diagnosis | None:
 def _trend_sign(x: np.ndarray, y: np.ndarray, alpha: float = 0.99) -> int:
     """+1 or -1 when the Theil–Sen slope's ``alpha`` interval lies above or below zero
     (0 otherwise, or with fewer than 5 points)."""
-    from scipy.stats import theilslopes
-
     if y.size < 5:
         return 0
-    if y.size > 400:
-        pick = np.linspace(0, y.size - 1, 400).astype(int)
-        x, y = x[pick], y[pick]
-    _, _, lo, hi = theilslopes(y, x, alpha=alpha)
+    _, lo, hi = theil_sen(x, y, alpha)
     return 1 if lo > 0 else (-1 if hi < 0 else 0)
 
 
@@ -544,10 +678,15 @@ def _initial(x, y, n_classes: int | None) -> Diagnosis | None:
     if finite.size == 0:
         return None
     expected = math.log(n_classes)
-    first = float(finite[0])
-    # Only a start far above ln(K) is a sure sign: most loggers write the first value
-    # after some training (Keras logs epoch 0 at its end), so a low first value is normal.
-    if first > 1.5 * expected + 0.1:
+    # A long per-step log starts with a few points at about the same loss: their median
+    # is the start, and one noisy minibatch is not.
+    head = int(np.clip(finite.size // 100, 1, 5))
+    first = float(np.median(finite[:head]))
+    se = 1.2533 * noise_scale(finite[:max(20, finite.size // 20)]) / math.sqrt(head)
+    # Only a start far above ln(K), beyond three standard errors of the start, is a sure
+    # sign: most loggers write the first value after some training (Keras logs epoch 0 at
+    # its end), so a low first value is normal.
+    if first - 3 * se > 1.5 * expected + 0.1:
         return Diagnosis("loss_initial", _fmt_x(x[0]), {"first": first, "expected": expected, "direction": "high",
                                                         "classes": n_classes})
     return None
@@ -566,65 +705,56 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
     tx, ty = history.train_x, history.train
     vx, vy = history.val_x, history.val
     found: list[Diagnosis] = []
-
     notes: list[str] = []
     finite = np.isfinite(ty)
     fx, fy = tx[finite], ty[finite]
-    # Swings with no downward trend over the whole run are oscillation, even when the
-    # run happens to end on a high swing.
-    periodic = _periodic(fx, fy) if history.x_name == "step" and finite.all() else None
-    # A periodic curve with no downward trend is both: the data order repeats, and the
-    # run does not converge.
-    osc = _oscillating(fx, fy) if finite.all() else None
-    exploding = _exploding(tx, ty, history) if osc is None else None
+    complete = bool(finite.all()) and fy.size > 0
+    periodic = _periodic(fx, fy) if history.x_name == "step" and complete else None
+    # Swings with no trend over the whole run are oscillation, even when the run happens
+    # to end on a high swing; a periodic curve with no trend is both (the data order
+    # repeats, and the run does not converge).
+    osc = _oscillating(fx, fy, vx, vy) if complete else None
+    # A period of swings that settled and came back down is not an explosion, though it
+    # has sudden rises in it.
+    unstable = _unstable(fx, fy, history.x_name == "step") if osc is None and complete else None
+    calm_again = unstable is not None and unstable.evidence["recovered"]
+    exploding = _exploding(tx, ty, history) if osc is None and ty.size and not calm_again else None
     if exploding is None and vy.size and not np.isfinite(vy).all():
-        # A rising val loss is overfitting, not a blow-up; only NaN/inf in val counts here.
+        # Only NaN/inf counts in val (a rising val loss is overfitting); with a finite
+        # train loss it is the evaluation that failed, not the run.
         exploding = _exploding(vx, vy, history)
-    if exploding is not None:
-        found.append(exploding)
-    initial = _initial(tx, ty, n_classes)
-    if initial is not None:
-        found.append(initial)
-
-    # A blow-up disrupts the shape of the train curve, but not what val loss says.
+        if exploding is not None:
+            exploding.evidence["curve"] = "val"
+    for d in (exploding, _initial(tx, ty, n_classes)):
+        if d is not None:
+            found.append(d)
+    # A blow-up of the train loss disrupts the shape of the train curve, but not what
+    # val loss says about overfitting.
     over = _overfitting(tx, ty, vx, vy) if vy.size else None
-    if exploding is not None and over is not None:
-        found.append(over)
-    if exploding is None:
-        if periodic is not None:
-            found.append(periodic)
-        if osc is not None:
-            found.append(osc)
-        if periodic is None and osc is None:
+    if exploding is None or exploding.evidence.get("curve") == "val":
+        found += [d for d in (periodic, osc) if d is not None]
+        if periodic is None and osc is None and fy.size:
+            last_step = None
             plateau = _plateaus(fx, fy, history)
-            stepped = plateau is not None  # a last step would read as "still falling"
-            if plateau is not None and plateau.kind == "lr_schedule":
-                notes.append(f"The loss falls in steps where the learning rate drops "
-                             f"({plateau.evidence['at_lr_drops']} of {plateau.evidence['drops']} steps): "
-                             "the schedule at work, not a repeating data order.")
-                plateau = None
             if plateau is not None:
-                found.append(plateau)
-            unstable = _unstable(fx, fy)
+                last_step = plateau.evidence["last_step"]
+                if plateau.evidence.get("schedule"):
+                    notes.append(f"The loss falls in steps where the learning rate drops "
+                                 f"({plateau.evidence['at_lr_drops']} of {plateau.evidence['drops']} steps): "
+                                 "the schedule at work, not a repeating data order.")
+                else:
+                    found.append(plateau)
             if unstable is not None:
                 found.append(unstable)
-            if over is not None:
-                found.append(over)
-            elif not stepped and (unstable is None or unstable.evidence["settled"]):
-                # Val when it is logged; train when val is too sparse to tell (a val loss
-                # that significantly rises at the end is overfitting's business).
-                ok = np.isfinite(vy)
-                still, curve = None, "val"
-                if ok.sum() >= 8:
-                    still = _still_decreasing(vx[ok], vy[ok])
-                if still is None and (ok.sum() < 8 or _tail_trend(vx[ok], vy[ok])[1] <= 0):
-                    still, curve = _still_decreasing(fx, fy), "train"
+            if over is None and (unstable is None or unstable.evidence["settled"]):
+                still = _still_falling(fx, fy, vx, vy, last_step)
                 if still is not None:
-                    still.evidence["curve"] = curve
                     found.append(still)
+    if over is not None:
+        found.append(over)
 
     if not found and fy.size >= 4:
-        flat = _not_decreasing(fy)
+        flat = _not_decreasing(fx, fy)
         if flat is not None:
             found.append(flat)
         elif fy.size < 8 and (fy[-2] - fy[-1]) > 0.1 * (fy[0] - np.min(fy)):
@@ -638,19 +768,10 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
         summary = (f"The training curve looks healthy: the loss fell from {sm[0]:.3g} to {sm[-1]:.3g} "
                    "and had flattened by the end.")
     elif fy.size < 4 and not found:
-        summary = f"Only {fy.size} train-loss values: too few to judge the curve."
+        summary = (f"Only {fy.size} finite train-loss value{'s' if fy.size != 1 else ''}: "
+                   "too few to judge the curve.")
     else:
-        names = {"loss_not_decreasing": "a loss that does not fall", "loss_exploding": "an exploding loss",
-                 "loss_oscillating": "an oscillating loss",
-                 "loss_initial": "a wrong initial loss", "loss_still_decreasing": "a loss still falling at the end",
-                 "loss_plateau": "step-like plateaus", "loss_overfitting": "val loss rising while train loss falls"}
-        def name(d):
-            if d.kind == "loss_plateau" and d.evidence.get("pattern") == "periodic":
-                return "a pattern that repeats at a fixed period"
-            if d.kind == "loss_oscillating" and not d.evidence.get("whole_run", True):
-                return "a period of unstable training"
-            return names.get(d.kind, d.kind)
-        summary = "The training curves show " + ", ".join(name(d) for d in found) + "."
+        summary = "The training curves show " + ", ".join(_name(d) for d in found) + "."
     if notes:
         summary += " " + " ".join(notes)
     keep = [d.at for d in found if isinstance(d.at, (int, float))]
@@ -668,3 +789,41 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
         summary=summary,
         plot={"train_x": ptx, "train": pty, "val_x": pvx, "val": pvy},
     )
+
+
+def _still_falling(fx, fy, vx, vy, last_step) -> Diagnosis | None:
+    """Still decreasing, judged on val when it has 8 points or more (a val loss that is
+    flat while train falls says that more training will not help), else on train; after
+    the last step of a step-like curve when there is one (a fall after the last
+    learning-rate milestone is still a fall; the step itself is not)."""
+    ok = np.isfinite(vy)
+    x, y, curve = (vx[ok], vy[ok], "val") if ok.sum() >= 8 else (fx, fy, "train")
+    if last_step is not None:
+        after = x >= last_step
+        x, y = x[after], y[after]
+    still = _still_decreasing(x, y)
+    if still is not None:
+        still.evidence["curve"] = curve
+        if last_step is not None:
+            still.evidence["after_step"] = last_step
+    return still
+
+
+_NAMES = {"loss_not_decreasing": "a loss that does not fall", "loss_exploding": "an exploding loss",
+          "loss_oscillating": "an oscillating loss", "loss_initial": "a wrong initial loss",
+          "loss_still_decreasing": "a loss still falling at the end", "loss_plateau": "step-like plateaus",
+          "loss_overfitting": "val loss rising while train loss falls"}
+
+
+def _name(d: Diagnosis) -> str:
+    """What a diagnosis is called in the one-line summary."""
+    e = d.evidence
+    if d.kind == "loss_plateau" and e.get("pattern") == "periodic":
+        return "a pattern that repeats at a fixed period"
+    if d.kind == "loss_oscillating" and not e.get("whole_run", True):
+        return "a period of unstable training" + (" that settled" if e.get("settled") else "")
+    if d.kind == "loss_exploding" and e.get("curve") == "val":
+        return f"a val loss that became {e.get('value', 'non-finite')}"
+    if d.kind == "loss_exploding" and e.get("reason") == "diverged":
+        return "a loss that diverged"
+    return _NAMES.get(d.kind, d.kind)
