@@ -1,8 +1,10 @@
 """Diagnose loss curves: wrong start, not converged, oscillating, exploding, step-like, overfitting.
 
 Every test compares a change in the curve with the curve's own noise, estimated
-robustly from first differences (median absolute deviation), so a noisy but healthy
-curve raises nothing. Curves are smoothed with a centred rolling median, which keeps
+robustly from first differences (median absolute deviation) and, where a level is
+compared with a level, with a standard error measured on the curve itself (blocks
+around a monotone fit, or resampled noise), so a noisy but healthy curve raises
+nothing, however heavy its minibatch noise. Curves are smoothed with a centred rolling median, which keeps
 steps and jumps sharp where a moving average would blur them.
 
 Rises and swings are judged on the curve's own scale: in log space for a positive loss
