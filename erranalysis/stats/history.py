@@ -96,7 +96,10 @@ UNSTABLE_SWING = math.log(1.5)
 #: A level shift that is a step lies at least this many standard errors beyond the local
 #: trend of the shifts; more on long curves, where more shifts are compared (four steps,
 #: flat between, are needed besides).
-STEP_Z = 3.5
+STEP_Z = 3.0
+#: Once four steps are found, a smaller drop beyond this many standard errors also
+#: counts as a step when the fall between steps is measured (see _plateaus).
+SMALL_STEP_Z = 2.5
 #: A learning rate that falls to at most this share of its value dropped (a step schedule).
 LR_DROP = 0.7
 
@@ -463,32 +466,54 @@ def _still_decreasing(x, y) -> Diagnosis | None:
     })
 
 
-def _median_se(u: np.ndarray, k: int) -> np.ndarray:
-    """Standard error of the median of ``k`` neighbouring points, at every point.
+def _level_shifts(u: np.ndarray, k: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """The shift of level at every point (the median of the ``k`` points before it less
+    the median of the ``k`` points from it, NaN near the ends) and its drift, the local
+    trend of such shifts: a rolling median over ``w`` points, which a step moves only
+    in its ~2k shifts (near the ends the nearest full window is used)."""
+    n = u.size
+    series = pd.Series(u)
+    before = series.rolling(k, min_periods=k).median().to_numpy()  # ends at i
+    after = series[::-1].rolling(k, min_periods=k).median().to_numpy()[::-1]  # starts at i
+    shift = np.full(n, np.nan)
+    shift[k - 1:n - k] = before[k - 1:n - k] - after[k:n - k + 1]  # level before i+1 minus level from i+1
+    drift = pd.Series(shift).rolling(w, center=True, min_periods=w).median().bfill().ffill().to_numpy()
+    return shift, drift
 
-    Distribution-free: the shape of the point noise is each point less the median of its
-    four neighbours (which keeps steps; residuals beyond 4 robust standard deviations
-    are left out), rescaled to the noise of first differences; the
-    standard deviation of medians of ``k`` draws from it is measured by resampling
-    (fixed seed), and scaled by the local spread of the noise against its overall
-    spread, so noise that is larger early in a run than late is judged where it is.
+
+def _drift_window(n: int, k: int) -> int:
+    return int(np.clip(n // 8, 4 * k, 8 * k)) | 1
+
+
+def _shift_se(u: np.ndarray, k: int) -> np.ndarray:
+    """Standard error of a shift of level less its drift (see :func:`_level_shifts`), at
+    every point, measured on the curve's own noise rather than assumed.
+
+    The shape of the point noise is each point less the median of its four neighbours
+    (which keeps steps; residuals beyond 4 robust standard deviations are left out),
+    rescaled to the noise of first differences. A noise-only curve of 8,000 points drawn
+    from it (fixed seed) goes through the same shifts and drift, and the spread of the
+    result is the standard error, whatever the noise's shape, ``k`` or the window; it is
+    scaled by the local spread of the noise against its overall spread, so noise that is larger early
+    in a run than late is judged where it is.
     """
-    if u.size < 5:
-        return np.zeros(u.size)
+    n = u.size
+    if n < 5:
+        return np.zeros(n)
     near = np.median(np.stack([u[:-4], u[1:-3], u[3:-1], u[4:]]), axis=0)
     e = u[2:-2] - near
     e = e[np.isfinite(e)]
     mad = float(np.median(np.abs(e - np.median(e)))) if e.size else 0.0
     if mad <= 0:
-        return np.zeros(u.size)
+        return np.zeros(n)
     # Steps leave a few large residuals that are not noise: beyond 4 robust standard
     # deviations they are left out (a median of k barely feels the tails of the noise).
     e = e[np.abs(e - np.median(e)) <= 4 * 1.4826 * mad]
     shape = e * (noise_scale(u) / (1.4826 * mad))
-    draws = np.random.default_rng(0).choice(shape, size=(400, k))
-    se = float(np.std(np.median(draws, axis=1)))
-    w = int(np.clip(u.size // 8, 4 * k, 8 * k)) | 1
-    spread = np.full(u.size, np.nan)
+    w = _drift_window(n, k)
+    shift, drift = _level_shifts(np.random.default_rng(0).choice(shape, size=8000), k, w)
+    se = float(np.nanstd(shift - drift))
+    spread = np.full(n, np.nan)
     spread[2:-2] = np.abs(u[2:-2] - near)
     local = pd.Series(spread).rolling(w, center=True, min_periods=k).median()
     return se * (local.bfill().ffill().to_numpy() / mad)
@@ -522,18 +547,9 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     if total <= 0:
         return None
     k = int(np.clip(n // 40, 3, 25))
-    series = pd.Series(u)
-    before = series.rolling(k, min_periods=k).median().to_numpy()  # ends at i
-    after = series[::-1].rolling(k, min_periods=k).median().to_numpy()[::-1]  # starts at i
-    shift = np.full(n, np.nan)
-    shift[k - 1:n - k] = before[k - 1:n - k] - after[k:n - k + 1]  # level before i+1 minus level from i+1
-    # The local trend moves every shift alike; a step moves only the ~2k shifts around
-    # it, so the rolling median of the shifts over a wider window is the trend. Near the
-    # ends a window is cut short and would be mostly step: the nearest full one is used.
-    w = int(np.clip(n // 8, 4 * k, 8 * k)) | 1
-    drift = pd.Series(shift).rolling(w, center=True, min_periods=w).median().bfill().ffill().to_numpy()
+    shift, drift = _level_shifts(u, k, _drift_window(n, k))
     excess = shift - drift
-    se_shift = math.sqrt(2.0) * _median_se(u, k)
+    se_shift = _shift_se(u, k)
     if total <= max(0.05, 8 * float(np.median(se_shift))):
         return None  # no fall worth the name: steps in noise are chance
     z = max(STEP_Z, float(_norm_isf(0.01 / max(1.0, n / k))))
@@ -548,10 +564,18 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     # run) may be the normal steep start: at least three must come later.
     if len(events) < 4 or sum(e[0] >= 0.1 * n for e in events) < 3 or 2 * len(rises) >= len(events):
         return None
-    cuts = [int(e[int(np.nanargmax(shift[e]))]) + 1 for e in events]  # first point after each drop
-    in_drops = _share_in_drops(u, cuts, k)
+    def cuts_of(evs):  # the first point after each drop
+        return [int(e[int(np.nanargmax(shift[e]))]) + 1 for e in evs]
+
+    cuts = cuts_of(events)
     # Between the drops the curve must be flat: most of the fall after the first drop
-    # happens in the drops.
+    # happens in the drops. Smaller drops (beyond SMALL_STEP_Z standard errors) count
+    # as drops here too when they are few (at most one per step found): a step too
+    # small to be found on its own is then not read as a fall between steps, while
+    # noise, which crosses the lower bar again and again, is not cut into steps.
+    small = _shift_events(np.flatnonzero(np.nan_to_num(
+        excess - np.maximum(SMALL_STEP_Z * se_shift, 0.03 * total), nan=-1.0) > 0), k)
+    in_drops = _share_in_drops(u, cuts_of(small) if len(small) <= 2 * len(events) else cuts, k)
     if in_drops < 0.75:
         return None
     steps = [_fmt_x(x[c]) for c in cuts]
