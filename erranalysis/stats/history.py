@@ -435,10 +435,10 @@ def _still_decreasing(x, y) -> Diagnosis | None:
     95% interval); at the slope of the last fifth, the last fifth takes off at least 5%
     of the curve's fall (a curve that stepped down and then stayed flat is not still
     falling; where the last fifth has 8 points or more and its interval reaches the
-    steeper slope of the last 60%, that slope is used, the last fifth's own being noisy); and the last tenth is not
-    significantly flatter than a quarter of the last fifth's slope (a late step, such as
-    unfreezing layers at 85% of the run, followed by a flat stretch is over, not still
-    falling).
+    steeper slope of the last 60%, that slope is used, the last fifth's own being
+    noisy); and the last tenth is not significantly flatter than a quarter of the last
+    fifth's slope (a late step, such as unfreezing layers at 85% of the run, followed by
+    a flat stretch is over, not still falling).
     """
     if y.size < 8:
         return None
@@ -494,8 +494,8 @@ def _shift_se(u: np.ndarray, k: int) -> np.ndarray:
     rescaled to the noise of first differences. A noise-only curve of 8,000 points drawn
     from it (fixed seed) goes through the same shifts and drift, and the spread of the
     result is the standard error, whatever the noise's shape, ``k`` or the window; it is
-    scaled by the local spread of the noise against its overall spread, so noise that is larger early
-    in a run than late is judged where it is.
+    scaled by the local spread of the noise against its overall spread, so noise that
+    is larger early in a run than late is judged where it is.
     """
     n = u.size
     if n < 5:
@@ -534,10 +534,11 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     beyond z standard errors of such a difference (z grows with the number of
     independent shifts tested, n/k, so a long curve is not searched into a false step).
     Single noisy points do not shift medians, and the steep start of a healthy curve is
-    trend, so neither counts. Rises are counted the same way: noise shifts both ways,
-    a step-like curve only down, so rises must be fewer than half the drops. When the log has the learning
-    rate and the steps away from its drops are too few to make a pattern of their own,
-    the steps are the schedule's (``schedule=True`` in the evidence; not a finding).
+    trend, so neither counts. Rises are counted the same way: noise shifts both ways, a
+    step-like curve only down, so rises must be fewer than half the drops. When the log
+    has the learning rate and the steps away from its drops are too few to make a
+    pattern of their own, the steps are the schedule's (``schedule=True`` in the
+    evidence; not a finding).
     """
     n = y.size
     if n < 20:
