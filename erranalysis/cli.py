@@ -29,6 +29,7 @@ Examples:
   erranalysis report preds.parquet --goal 0.01 --json out.json --fail-on high
   erranalysis report --goal 0.01 --train 0.20 --val 0.27 --test 0.28
   erranalysis report preds.parquet --goal 0.01 --history metrics.csv
+  erranalysis report new.parquet --goal 0.01 --compare old.parquet --fail-on-regression
   erranalysis report 'preds/*.parquet' --goal 0.01 --engine spark
   erranalysis report --history trainer_state.json
 
@@ -122,6 +123,11 @@ def cli() -> None:
 @click.option("--history-train", help="History column of the train loss.")
 @click.option("--history-val", help="History column of the val loss.")
 @click.option("--num-classes", type=int, help="Classes, for the expected initial loss ln(K) when there are no predictions.")
+@click.option("--compare", "compare_path", type=click.Path(path_type=Path),
+              help="The previous model's predictions on the same data (same columns), or a previous run's "
+                   "--json document: adds what changed, with paired intervals when rows match by id or position.")
+@click.option("--fail-on-regression", is_flag=True,
+              help="With --compare: exit 1 when the evaluation split's error rose beyond its interval.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one report here; .html or .pdf picks the format.")
 @click.option("--format", "fmt", type=click.Choice(["both", "html", "pdf", "none"]), default="both", show_default=True,
@@ -137,7 +143,7 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
            split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format, engine, spark_master,
            e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test,
            history_path, history_x, history_train, history_val, num_classes,
-           output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
+           compare_path, fail_on_regression, output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
     import warnings
 
     from .engine import analyze
@@ -161,7 +167,10 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
                 hint="Example: erranalysis report preds.parquet --goal 0.01",
             )
         outputs = report_paths(predictions if predictions is not None else history_path, output, fmt)
-        check_outputs(predictions, history_path, outputs, json_path, from_flag=output is not None)
+        check_outputs(predictions, history_path, outputs, json_path, from_flag=output is not None,
+                      compare=compare_path)
+        if fail_on_regression and compare_path is None:
+            raise UsageError("--fail-on-regression needs --compare with the previous model's predictions or JSON.")
         if output is not None and output.suffix.lower() not in (".html", ".htm", ".pdf"):
             raise UsageError(f"-o/--output must end in .html or .pdf. Got {str(output)!r} instead.",
                              hint="Use --json for the JSON document.")
@@ -179,7 +188,7 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
                   "history_val": history_val, "num_classes": num_classes}
         if summary_given:
             result = analyze(errors=summary, n={k: v for k, v in rows.items() if v is not None},
-                             goal=goal, metric=metric, command=command, **curves)
+                             goal=goal, metric=metric, command=command, compare=compare_path, **curves)
         elif predictions is None:
             result = analyze(goal=goal, metric=metric, command=command, **curves)
         else:
@@ -195,7 +204,8 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
                     data, goal=goal, metric=metric, threshold=threshold, positive_label=positive_label,
                     label_col=label_col, pred_col=pred_col, split_col=split_col, score_col=score_col,
                     proba_prefix=proba_prefix, weight_col=weight_col, loss_col=loss_col, id_col=id_col,
-                    input_format=input_format, command=command, progress=progress, **curves,
+                    input_format=input_format, command=command, progress=progress, compare=compare_path,
+                    **curves,
                 )
     except ErranalysisError as exc:
         _fail(exc.message, exc.hint)
@@ -237,12 +247,17 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
         from .summary import print_summary
 
         print_summary(result, json_path=json_path, reports=written)
+    regressed = fail_on_regression and result.comparison is not None and result.comparison.regression
+    if regressed:
+        click.echo(f"Gate: --fail-on-regression: {result.comparison.text}", err=True)
     if fail_on and result.fails(fail_on):
         limit = SEVERITIES.index(fail_on)
         tripped = [f for f in result.findings if SEVERITIES.index(f.severity) <= limit]
         click.echo(f"Gate: {len(tripped)} finding(s) at '{fail_on}' or worse trip --fail-on {fail_on}:", err=True)
         for f in tripped[:5]:
             click.echo(f"  {f.severity} {f.kind}: {f.title}", err=True)
+        sys.exit(EXIT_GATE)
+    if regressed:
         sys.exit(EXIT_GATE)
 
 
@@ -272,7 +287,7 @@ def report_paths(predictions: Path | None, output: Path | None, fmt: str) -> lis
 
 
 def check_outputs(predictions: Path | None, history: Path | None, reports: list[Path], json_path: Path | None,
-                  from_flag: bool = True) -> None:
+                  from_flag: bool = True, compare: Path | None = None) -> None:
     """Refuse, before anything is read or written, an output that would change an input
     (a file of it, or anything inside an input folder), that shares its path with another
     output, or whose folder does not exist.
@@ -285,6 +300,8 @@ def check_outputs(predictions: Path | None, history: Path | None, reports: list[
         groups.append((str(predictions), *input_paths(predictions)))
     if history is not None:
         groups.append((str(history), *input_paths(history, pattern=False)))
+    if compare is not None:
+        groups.append((str(compare), *input_paths(compare)))
     outputs = [(path, "report") for path in reports]
     if json_path is not None and str(json_path) != "-":
         outputs.append((json_path, "json"))

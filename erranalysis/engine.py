@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import advice
 from ._version import __version__
+from .compare import WithOutcomes, check_schema, compare_docs, previous_name, read_previous_json
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect, evaluation_pool
 from .io import SPLITS, Columns, Predictions, frame_from_arrays
@@ -77,6 +78,7 @@ def analyze(
     num_classes: int | None = None,
     engine: str | None = None,
     progress=None,
+    compare: Any = None,
     **column_names: str,
 ) -> Result:
     """Diagnose a model from its predictions and say what to do next.
@@ -121,6 +123,12 @@ def analyze(
         ``data``) computes them in Spark and brings back only the aggregates.
     progress : callable, optional
         Called as ``progress(stage, rows_done, rows_total)`` while the rows are read.
+    compare : str, Path, pandas.DataFrame, dict or Result, optional
+        The previous model's predictions on the same data (a file or DataFrame with the
+        same columns), or a previous run's JSON document (a ``.json`` file, its dict, or
+        its Result). Adds ``result.comparison``: per-split error changes with intervals
+        (paired when rows match by ``id`` or position), terms that moved, findings new
+        and resolved, classes and slices that got better or worse.
 
     Returns
     -------
@@ -160,7 +168,8 @@ def analyze(
     if errors is not None:
         if data is not None or y_true is not None:
             raise UsageError("Give either predictions or summary errors, not both.")
-        return _from_summary(errors, n or {}, goal, metric, settings, command, curves, num_classes)
+        result = _from_summary(errors, n or {}, goal, metric, settings, command, curves, num_classes)
+        return result if compare is None else _with_comparison(result, None, compare, settings)
 
     if data is None:
         if y_true is None and curves is not None:
@@ -194,8 +203,57 @@ def analyze(
     else:
         source = open_source(data, input_format, name)
     spec = ReadSpec(name, columns, positive_label, threshold, settings)
-    return run_source(source, spec, goal=goal, metric=metric, command=command, history=curves,
-                      num_classes=num_classes, progress=progress)
+    if compare is None:
+        return run_source(source, spec, goal=goal, metric=metric, command=command, history=curves,
+                          num_classes=num_classes, progress=progress)
+    previous = _previous_input(compare, settings)
+    rows: list = []
+    result = run_source(source, spec, goal=goal, metric=metric, command=command, history=curves,
+                        num_classes=num_classes, progress=progress, keep_rows=None if previous else rows)
+    if previous is not None:  # a previous run's document
+        return _with_comparison(result, None, previous, settings)
+    old_rows: list = []
+    old_spec = ReadSpec(previous_name(compare), columns, positive_label, threshold, settings)
+    old_source = open_source(compare, input_format, previous_name(compare))
+    old = run_source(old_source, old_spec, goal=goal, metric=metric, command=command, progress=progress,
+                     keep_rows=old_rows)
+    return _with_comparison(result, rows[0] if rows else None, (old, old_rows[0] if old_rows else None), settings,
+                            name=previous_name(compare), metric=metric)
+
+
+def _previous_input(compare, settings: Settings):
+    """A previous run's JSON document when ``compare`` is one (dict, Result or .json
+    file), else None: ``compare`` is then the previous model's predictions."""
+    if isinstance(compare, Result):
+        return compare.to_dict()
+    if isinstance(compare, Mapping) and "schema_version" in compare:
+        check_schema(dict(compare), "dict")
+        return dict(compare)
+    if isinstance(compare, (str, Path)):
+        path = Path(compare)
+        if not path.exists():
+            raise UsageError(f"--compare {compare}: no such file or folder.")
+        return read_previous_json(path)
+    if isinstance(compare, pd.DataFrame):
+        return None
+    raise UsageError(f"compare must be a path, a DataFrame, a previous Result or its JSON dict. "
+                     f"Got {type(compare).__name__} instead.")
+
+
+def _with_comparison(result: Result, rows, previous, settings: Settings, name: str | None = None,
+                     metric: str = "error") -> Result:
+    if isinstance(previous, tuple):  # (previous Result, its rows)
+        old, old_rows = previous
+        comparison = compare_docs(result.to_dict(), old.to_dict(), previous=name or "previous", source="predictions",
+                                  confidence=settings.confidence, new_rows=rows, old_rows=old_rows, metric=metric)
+    else:
+        comparison = compare_docs(result.to_dict(), previous, previous=name or _doc_name(previous), source="json",
+                                  confidence=settings.confidence)
+    return replace(result, comparison=comparison)
+
+
+def _doc_name(doc: dict) -> str:
+    return str((doc.get("provenance") or {}).get("input") or "previous run")
 
 
 def _is_spark_frame(data) -> bool:
@@ -204,9 +262,10 @@ def _is_spark_frame(data) -> bool:
 
 
 def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None = None, history=None,
-               num_classes: int | None = None, progress=None) -> Result:
+               num_classes: int | None = None, progress=None, keep_rows: list | None = None) -> Result:
     """One pass over the source's rows (two when several classes' thresholds are tuned), then
-    every analysis on the accumulated state."""
+    every analysis on the accumulated state. With ``keep_rows`` (a list), the rows'
+    outcomes (compare.Outcomes) are appended to it for a paired comparison."""
     import threading
 
     settings = spec.settings
@@ -241,7 +300,12 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
             spec = replace(spec, classes=None if spec.classes is None else tuple(spec.classes))
         base = spec.validate(head, partial=True)
     layout = layout_for(base, settings)
-    acc = source.run(spec, partial(Accumulator, layout), progress, "reading")
+    keep = keep_rows is not None and getattr(source, "ordered", True)
+    make_state = partial(Accumulator, layout)
+    acc = source.run(spec, partial(WithOutcomes, make_state) if keep else make_state, progress, "reading")
+    if keep:
+        keep_rows.append(acc.rows.outcomes())
+        acc = acc.state
     if source.streamed and base.weight is not None:
         check_weight_sums({s: a.weight_sum for s, a in acc.aggs.items()}, spec.name, spec.columns.weight)
     base = replace(base, warnings=acc.input_warnings(base.classes))

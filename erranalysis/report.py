@@ -25,6 +25,7 @@ SECTIONS = [
     ("headline", "The next step"),
     ("errors", "Error per split"),
     ("decomposition", "Where the error comes from"),
+    ("comparison", "What changed"),
     ("next-steps", "Next steps"),
     ("findings", "All findings"),
     ("data-quality", "Data quality and warnings"),
@@ -377,7 +378,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "page_size": page_size,
         "eval_split": result.eval_split or "—",
         "metric_name": "balanced error" if dec.metric == "balanced_error" else "error",
-        "sections": [{"id": i, "title": t} for i, t in SECTIONS],
+        "sections": [{"id": i, "title": t} for i, t in SECTIONS if i != "comparison" or result.comparison],
         "headline": headline,
         "errors": errors,
         "goal": pct(dec.goal) if dec.goal is not None else None,
@@ -404,9 +405,43 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "balance": bal_ctx,
         "history": hist_ctx,
         "slices": slices_ctx,
+        "comparison": _comparison_context(result.comparison),
         "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY],
         "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY],
         "provenance": [{"key": k, "value": v} for k, v in provenance],
+    }
+
+
+_CHANGE_WORDS = {"better": "better", "worse": "worse", "no_change": "within noise", "not_comparable": "no interval"}
+
+
+def _comparison_context(c) -> dict | None:
+    """The "What changed" section: the new run against the previous one."""
+    if c is None:
+        return None
+
+    def rows(changes, rate=True):
+        return [{"name": x.name, "old": pct(x.old) if rate else pts(x.old), "new": pct(x.new) if rate else pts(x.new),
+                 "change": pts(x.change, signed=True), "ci": ci_pts(x.ci), "verdict": _CHANGE_WORDS[x.verdict],
+                 "verdict_class": x.verdict.replace("_", "-"),
+                 "n": _count(x.n) if x.n is not None else ""} for x in changes]
+
+    return {
+        "line": c.text,
+        "previous": Path(c.previous).name,
+        "how": (f"Rows paired by {c.matched_by} ({_count(c.matched_rows)} rows): each change is measured on the "
+                f"same rows under both models (Newcombe's paired score interval; McNemar's exact test)."
+                if c.paired else "The two runs are compared as independent samples (their rows could not be "
+                "paired), so the intervals are wider than a paired comparison's."),
+        "splits": rows(c.splits),
+        "components": rows(c.components, rate=False),
+        "classes": rows(c.classes),
+        "slices": rows(c.slices),
+        "new_findings": c.new_findings,
+        "resolved_findings": c.resolved_findings,
+        "kept": c.kept_findings,
+        "notes": c.notes,
+        "regression": c.regression,
     }
 
 

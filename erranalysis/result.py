@@ -293,6 +293,7 @@ class Result:
     eval_split: str | None = None
     history: object = None  # HistoryAnalysis of the training curves, when given
     slices: object = None  # SliceAnalysis of the metadata columns, when there are any
+    comparison: object = None  # compare.Comparison with a previous run, when one was given
 
     def to_dict(self) -> dict:
         """The JSON document as plain Python values (stable schema, ``schema_version``)."""
@@ -316,6 +317,7 @@ class Result:
             "history": None if self.history is None else self.history.to_dict(),
             "slices": None if self.slices is None else self.slices.to_dict(),
             "provenance": plain(self.provenance),
+            "comparison": None if self.comparison is None else self.comparison.to_dict(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -32,6 +32,8 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
 
     if result.errors:
         _print_errors(result, console)
+    if result.comparison is not None:
+        _print_comparison(result.comparison, console)
     if result.history is not None:
         h = result.history
         console.print(f"[bold]Training history[/bold] ({_t(h.source)}, {_t(h.format)}, {h.n_train} train / "
@@ -46,6 +48,26 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
         console.print(f"{kind} report written to {_t(path)}", soft_wrap=True)
     if json_path is not None:
         console.print(f"JSON written to {_t(json_path)}", soft_wrap=True)
+
+
+def _print_comparison(c, console: Console) -> None:
+    """What changed since the previous run: its verdict line, then what moved."""
+    colour = "red" if c.regression else "green" if c.improvement else "default"
+    console.print(f"[{colour}]{_t(c.text)}[/{colour}]")
+    moved = [f"{_t(x.name)} {x.verdict}" for x in c.components if x.verdict in ("better", "worse")]
+    if moved:
+        console.print("  Terms that moved: " + ", ".join(moved))
+    for what, items in (("classes", c.classes), ("slices", c.slices)):
+        worse = [_t(x.name) for x in items if x.verdict == "worse"]
+        better = [_t(x.name) for x in items if x.verdict == "better"]
+        if worse or better:
+            console.print(f"  {what.capitalize()}: worse {', '.join(worse[:6]) or 'none'}; "
+                          f"better {', '.join(better[:6]) or 'none'}")
+    if c.new_findings or c.resolved_findings:
+        console.print(f"  Findings: {len(c.new_findings)} new, {len(c.resolved_findings)} resolved, "
+                      f"{c.kept_findings} kept")
+    for note in c.notes:
+        console.print(f"  [dim]{_t(note)}[/dim]")
 
 
 def _level(result: Result) -> str:

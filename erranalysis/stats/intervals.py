@@ -101,3 +101,32 @@ def paired_difference(better: float, worse: float, n: float, confidence: float =
         return 0.0, (0.0, 0.0)
     lo, hi = wilson(better / d, d, confidence)
     return (better - worse) / n, ((2 * lo - 1) * d / n, (2 * hi - 1) * d / n)
+
+
+def paired_change(both: np.ndarray, new_only: np.ndarray, old_only: np.ndarray, n: np.ndarray,
+                  confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change of an error rate between two models scored on the same ``n`` rows.
+
+    ``both`` rows are wrong under both models, ``new_only`` only under the new one,
+    ``old_only`` only under the old one (counts, or weighted sums with ``n`` the
+    effective row count). Returns (change, lower, upper) of ``new − old`` by
+    Newcombe's score method for paired proportions: the Wilson intervals of the two
+    rates combined (as in :func:`difference_interval`) with the correlation φ of the
+    two models' errors on the rows. Unlike the interval conditional on the disagreeing
+    rows alone, it does not collapse to zero width when the two models agree on every
+    row of a small sample. Vectorised over arrays of counts.
+    """
+    a, b, c, n = (np.asarray(v, dtype=float) for v in (both, new_only, old_only, n))
+    d = n - a - b - c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_new, p_old = (a + b) / n, (a + c) / n
+        l1, u1 = wilson_array(p_new, n, confidence)
+        l2, u2 = wilson_array(p_old, n, confidence)
+        margins = (a + b) * (c + d) * (a + c) * (b + d)
+        phi = np.where(margins > 0, (a * d - b * c) / np.sqrt(margins), 0.0)
+        change = p_new - p_old
+        lower = change - np.sqrt(np.maximum(
+            (p_new - l1) ** 2 - 2 * phi * (p_new - l1) * (u2 - p_old) + (u2 - p_old) ** 2, 0.0))
+        upper = change + np.sqrt(np.maximum(
+            (u1 - p_new) ** 2 - 2 * phi * (u1 - p_new) * (p_old - l2) + (p_old - l2) ** 2, 0.0))
+    return change, np.maximum(lower, -1.0), np.minimum(upper, 1.0)
