@@ -395,15 +395,18 @@ def _slice_changes(new_doc: dict, old_doc: dict, confidence: float) -> list:
 
 def _finding_key(f: dict) -> tuple:
     """What a finding is about, so that the same problem in both runs is one finding: its
-    kind, split and subject (the term, slice, class or pair; a pair confused both ways
-    is the same pair whichever way round its larger count lies)."""
+    kind and subject (the term, slice, class or pair; a pair confused both ways is the
+    same pair whichever way round its larger count lies), or its kind and split when it
+    has no subject. A slice's split is left out: it names the pool of held-out splits
+    the slice was found on, which can differ between runs."""
     ev = f.get("evidence") or {}
-    subject = tuple(str(ev[k]) for k in ("component", "column", "where", "label", "class")
-                    if k in ev and isinstance(ev[k], (str, int, float)))
+    subject = tuple(str(ev[k]) for k in ("component", "label", "class") if isinstance(ev.get(k), (str, int)))
+    if "column" in ev:
+        subject += (str(ev["column"]), str(ev.get("value")), str(ev.get("where")))
     if "actual" in ev and "predicted" in ev:
         pair = (str(ev["actual"]), str(ev["predicted"]))
         subject += tuple(sorted(pair)) if ev.get("both_directions") else pair
-    return (f.get("kind"), f.get("split"), subject)
+    return (f.get("kind"), subject) if subject else (f.get("kind"), f.get("split"))
 
 
 def _brief(f: dict) -> dict:
@@ -461,6 +464,13 @@ def compare_docs(new_doc: dict, old_doc: dict, *, previous: str, source: str, co
     return replace(comparison, text=comparison_line(comparison))
 
 
+def shown_path(previous: str) -> str:
+    """The previous run's input as the report shows it: as given when relative, else its
+    file name (no local absolute paths in a report that travels)."""
+    path = Path(previous)
+    return path.name if path.is_absolute() else previous
+
+
 def _pts(x: float) -> str:
     return f"{x * 100:+.1f} pts".replace("-", "−")
 
@@ -469,14 +479,14 @@ def comparison_line(c: Comparison) -> str:
     """One sentence for the verdict: the evaluation split's error then and now."""
     main = next((s for s in c.splits if s.name == c.eval_split), None)
     if main is None:
-        return f"Against the previous run ({Path(c.previous).name}): no split to compare."
+        return f"Against the previous run ({shown_path(c.previous)}): no split to compare."
     word = {"better": "better", "worse": "worse", "no_change": "no change beyond noise",
             "not_comparable": "no interval to decide"}[main.verdict]
     how = (f"paired on {main.n:,.0f} rows matched by {c.matched_by}" if main.paired
            else "independent samples")
     ci = "" if main.ci is None else (
         f" ({c.confidence:.0%} interval {_pts(main.ci[0])} to {_pts(main.ci[1])}, {how})")
-    return (f"Against the previous run ({Path(c.previous).name}): {main.name} error "
+    return (f"Against the previous run ({shown_path(c.previous)}): {main.name} error "
             f"{main.old:.1%} → {main.new:.1%}, {_pts(main.change)}{ci}: {word}.")
 
 

@@ -419,6 +419,7 @@ def _comparison_context(c) -> dict | None:
     """The "What changed" section: the new run against the previous one."""
     if c is None:
         return None
+    from .compare import shown_path
 
     def rows(changes, rate=True):
         return [{"name": x.name, "old": pct(x.old) if rate else pts(x.old), "new": pct(x.new) if rate else pts(x.new),
@@ -428,7 +429,7 @@ def _comparison_context(c) -> dict | None:
 
     return {
         "line": c.text,
-        "previous": Path(c.previous).name,
+        "previous": shown_path(c.previous),
         "how": (f"Rows paired by {c.matched_by} ({_count(c.matched_rows)} rows): each change is measured on the "
                 f"same rows under both models (Newcombe's paired score interval; McNemar's exact test)."
                 if c.paired else "The two runs are compared as independent samples (their rows could not be "

@@ -25,6 +25,9 @@ def scrub(doc: dict) -> dict:
     prov = doc["provenance"]
     for key in ("created", "tool_version", "command", "input", "history"):
         prov.pop(key, None)
+    if doc.get("comparison"):
+        doc["comparison"].pop("previous")
+        doc["comparison"]["text"] = doc["comparison"]["text"].split(": ", 1)[1]
     if doc.get("history"):
         doc["history"].pop("source")
     if doc.get("slices"):
@@ -51,9 +54,14 @@ def assert_same(got, expected, path="", tolerance=0.0):
 
 @functools.lru_cache(maxsize=None)
 def analyse(folder: Path):
+    """The example's analysis; with the previous model it was compared with, if any
+    (the stored JSON names it, relative to the repository)."""
     history = folder / "history.csv"
+    stored = json.loads((folder / "report.json").read_text())
+    previous = (stored.get("comparison") or {}).get("previous")
     return erranalysis.analyze(folder / "predictions.parquet", goal=0.01,
-                               history=history if history.exists() else None)
+                               history=history if history.exists() else None,
+                               compare=None if previous is None else ROOT / previous)
 
 
 @pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
