@@ -433,6 +433,9 @@ def compare_docs(new_doc: dict, old_doc: dict, *, previous: str, source: str, co
     elif source == "json":
         notes.append("The previous run is a JSON document: its figures are compared as independent samples "
                      "(its rows are not at hand to pair).")
+    else:
+        notes.append("The rows of one run are not at hand (summary figures, or computed in Spark): the runs are "
+                     "compared as independent samples.")
     splits = _split_changes(new_doc, old_doc)
     if how is not None:
         if new_rows.weight is not None:

@@ -169,7 +169,12 @@ def analyze(
         if data is not None or y_true is not None:
             raise UsageError("Give either predictions or summary errors, not both.")
         result = _from_summary(errors, n or {}, goal, metric, settings, command, curves, num_classes)
-        return result if compare is None else _with_comparison(result, None, compare, settings)
+        if compare is None:
+            return result
+        previous = _previous_input(compare, settings)
+        if previous is None:  # the previous model's predictions: compared from their aggregates
+            previous = (analyze(compare, goal=goal, metric=metric, settings=settings), None)
+        return _with_comparison(result, None, previous, settings, name=previous_name(compare), metric=metric)
 
     if data is None:
         if y_true is None and curves is not None:
@@ -242,7 +247,9 @@ def _previous_input(compare, settings: Settings):
 
 def _with_comparison(result: Result, rows, previous, settings: Settings, name: str | None = None,
                      metric: str = "error") -> Result:
-    if isinstance(previous, tuple):  # (previous Result, its rows)
+    """``result`` with its comparison to ``previous``: a previous run's document (dict), or
+    (the previous Result, its row outcomes) when its predictions were analysed here."""
+    if isinstance(previous, tuple):
         old, old_rows = previous
         comparison = compare_docs(result.to_dict(), old.to_dict(), previous=name or "previous", source="predictions",
                                   confidence=settings.confidence, new_rows=rows, old_rows=old_rows, metric=metric)

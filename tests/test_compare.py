@@ -263,3 +263,13 @@ def test_cli_fails_on_regression_and_protects_the_previous_json(tmp_path):
     assert clash.exit_code == 2 and "would be overwritten" in clash.stderr
     alone = run_cli(*args, "--fail-on-regression")
     assert alone.exit_code == 2 and "needs --compare" in alone.stderr
+
+
+def test_summary_numbers_compare_with_previous_predictions():
+    new, old = _pair(seed=14)
+    result = erranalysis.analyze(errors={"train": 0.2, "val": 0.2, "test": 0.05}, n={"train": 1000, "val": 1000,
+                                                                                      "test": 1000},
+                                 goal=0.05, compare=old)
+    c = result.comparison
+    assert c.source == "predictions" and not c.paired and c.improvement
+    assert any("not at hand" in note for note in c.notes)
