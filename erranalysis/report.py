@@ -257,6 +257,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "cut": cut,
             "shown": len(shown),
             "total": len(c.labels),
+            "counts": len(shown) <= figures.HEATMAP_MAX_COUNTED,
             "pairs": [
                 {
                     "actual": p.actual,
