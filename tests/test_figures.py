@@ -265,3 +265,47 @@ def test_heatmap_caption_counts_the_classes_shown():
     r = SCENARIOS["53 classes"]()
     html = r.to_html()
     assert "20 of 53 classes" in html
+
+
+# ------------------------------------------------- figures kept with their tables in print
+
+
+def _kept(html: str, section: str) -> list[str]:
+    """The keep-together blocks of a section (up to the next div of the section)."""
+    body = html[html.index(f'<section id="{section}">'):]
+    body = body[:body.index("</section>")]
+    return re.findall(r'<div class="keep-together">(.*?)</div>', body, flags=re.S)
+
+
+def test_figures_are_kept_with_their_tables():
+    html = SCENARIOS["four classes with history"]().to_html()
+    (confusion,) = _kept(html, "confusion")
+    assert "<img" in confusion and "Most confused pairs" in confusion and "</table>" in confusion
+    (calibration,) = _kept(html, "calibration")
+    assert "Expected calibration error" in calibration and "<img" in calibration
+    (balance,) = _kept(html, "class-balance")
+    assert "<img" in balance and "total variation" in balance
+    (slices,) = _kept(html, "slices")
+    assert "<img" in slices and "excess errors" in slices
+
+
+def test_a_pair_taller_than_a_page_is_not_kept_together():
+    r = erranalysis.analyze(_many_classes(), goal=0.01,
+                            settings=erranalysis.Settings().replace(top_confused=40, confused_min_count=1,
+                                                                    confused_min_share=0.0, confused_min_rate=0.0))
+    assert len(r.confusion.most_confused) >= 35  # 35 rows of 6.5 mm and the heatmap: more than a page
+    html = r.to_html()
+    assert _kept(html, "confusion") == []
+    assert "Most confused pairs" in html
+
+
+def test_fits_one_page():
+    from erranalysis.report import PAGE_CONTENT_MM, TABLE_ROW_MM, _fits_one_page
+
+    svg = '<svg width="400pt" height="283.46pt">'  # 100 mm
+    rows = int((PAGE_CONTENT_MM - 100 - 30) // TABLE_ROW_MM)
+    assert _fits_one_page(svg, 100, ["x"] * rows, 10)
+    assert not _fits_one_page(svg, 100, ["x"] * (rows + 1), 10)
+    assert _fits_one_page(svg, 100, ["x" * 10] * rows, 10)
+    assert not _fits_one_page(svg, 100, ["x" * 11] * (rows // 2 + 1), 10)  # long cells wrap
+    assert _fits_one_page(svg, 60, ["x"] * (rows + 5), 10)  # the stylesheet shrinks the figure to 60 mm
