@@ -342,7 +342,7 @@ def reliability(result: Result) -> str | None:
     ax.errorbar(conf, freq, yerr=np.hstack([_error_bar(f, c) for f, c in zip(freq, ci)]), fmt="none",
                 ecolor=OKABE_ITO["blue"], elinewidth=0.8, capsize=0)
     ax.scatter(conf, freq, s=sizes, color=OKABE_ITO["blue"], edgecolor="black", linewidth=0.5, zorder=3,
-               label=f"bins of ≥ {MIN_RELIABILITY_BIN_ROWS} rows (area: rows)")
+               label=f"bins of ≥ {MIN_RELIABILITY_BIN_ROWS} rows (area: rows)", clip_on=False)  # whole at 0 or 100%
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     if cal.kind == "positive_class":
@@ -387,6 +387,9 @@ def class_balance(result: Result) -> tuple[str | None, bool]:
     return _svg(fig), cut
 
 
+#: Behind labels drawn over curves: the label stays legible, the curve shows around it.
+_LABEL_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
+
 _SHORT = {
     "loss_exploding": "exploding",
     "loss_oscillating": "oscillating",
@@ -422,8 +425,11 @@ def loss_curves(result: Result) -> str | None:
         ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     if h.expected_initial is not None:
         ax.axhline(h.expected_initial, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)
+        # Under the line, at the right end: the curves have mostly fallen below it there,
+        # and the legend stands above the axes.
         ax.annotate(f"ln(K) = {h.expected_initial:.2f}", (1.0, h.expected_initial), xycoords=("axes fraction", "data"),
-                    ha="right", va="bottom", fontsize=SMALL_FONT, color="#555555")
+                    xytext=(-2, -2), textcoords="offset points", ha="right", va="top", fontsize=SMALL_FONT,
+                    color="#555555", bbox=_LABEL_BOX)
     marks = []
     for d in h.diagnoses:
         label = _SHORT.get(d.kind, d.kind)
@@ -444,7 +450,8 @@ def loss_curves(result: Result) -> str | None:
     for i, (x, label) in enumerate(marks[:12]):
         ax.axvline(x, color=OKABE_ITO["vermillion"], linewidth=1, alpha=0.8)
         ax.annotate(label, (x, 1.0 - 0.07 * (i % 3)), xycoords=("data", "axes fraction"), rotation=0, ha="left",
-                    va="top", fontsize=SMALL_FONT, color=OKABE_ITO["vermillion"], xytext=(2, 0), textcoords="offset points")
+                    va="top", fontsize=SMALL_FONT, color=OKABE_ITO["vermillion"], xytext=(2, 0), textcoords="offset points",
+                    bbox=_LABEL_BOX)
     ax.set_xlabel(h.x_name)
     ax.set_ylabel("loss")
     # Above the axes, clear of the curves and of the labels of the marks.
