@@ -3,6 +3,7 @@ has scaled the SVG to the content width and the figure's maximum height."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -149,6 +150,12 @@ SCENARIOS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def analysed(name: str):
+    """The result of a scenario, analysed once for every test here."""
+    return SCENARIOS[name]()
+
+
 def _all_figures(result) -> dict[str, str]:
     out = {
         "decomposition": figures.decomposition(result),
@@ -165,7 +172,7 @@ def _all_figures(result) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
 def drawn(request):
-    return request.param, _all_figures(SCENARIOS[request.param]())
+    return request.param, _all_figures(analysed(request.param))
 
 
 # ----------------------------------------------------------------------- tests
@@ -244,7 +251,7 @@ def test_heatmap_keeps_the_classes_with_the_most_errors():
 
 
 def test_53_class_heatmap_shows_20_classes_and_colours_errors_only():
-    r = SCENARIOS["53 classes"]()
+    r = analysed("53 classes")
     svg, shown, cut = figures.confusion_heatmap(r)
     conf = r.confusion
     assert cut and len(shown) == figures.MAX_HEATMAP_CLASSES
@@ -262,7 +269,7 @@ def test_53_class_heatmap_shows_20_classes_and_colours_errors_only():
 
 
 def test_heatmap_caption_counts_the_classes_shown():
-    r = SCENARIOS["53 classes"]()
+    r = analysed("53 classes")
     html = r.to_html()
     assert "20 of 53 classes" in html
 
@@ -278,7 +285,7 @@ def _kept(html: str, section: str) -> list[str]:
 
 
 def test_figures_are_kept_with_their_tables():
-    html = SCENARIOS["four classes with history"]().to_html()
+    html = analysed("four classes with history").to_html()
     (confusion,) = _kept(html, "confusion")
     assert "<img" in confusion and "Most confused pairs" in confusion and "</table>" in confusion
     (calibration,) = _kept(html, "calibration")
