@@ -256,7 +256,7 @@ def confusion_heatmap(result: Result) -> tuple[str | None, list[str], bool]:
     # Cells up to 26 pt wide; down to 18 pt (11 classes) they hold a count; 10 pt at 20 classes.
     cell = min(26.0, 200.0 / max(n, 1)) / 72
     numbers = n <= HEATMAP_MAX_COUNTED
-    label_len = max(len(s) for s in short) * 0.6 * SMALL_FONT / 72  # DejaVu Sans: ~0.6 em a character
+    label_len = max((len(s) for s in short), default=1) * 0.6 * SMALL_FONT / 72  # DejaVu Sans: ~0.6 em a character
     width = min(PRINT_WIDTH, n * cell + label_len + 0.35 + 1.0)
     # At least 2 in: the colour bar's label stands beside the matrix.
     height = min(HEATMAP_HEIGHT, max(2.0, n * cell + (0.87 if numbers else 1.0) * label_len + 0.45))
