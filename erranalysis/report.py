@@ -116,6 +116,33 @@ def _figure(result: Result, name: str, *args):
     return drawn[key]
 
 
+#: Height of a printed page's content in mm: US letter, the shorter page (279.4 mm less
+#: the 18 mm top and bottom margins of print.css), less room for the running header.
+PAGE_CONTENT_MM = 235.0
+#: A table row in print (8.5 pt text and its padding), in mm, per line of text.
+TABLE_ROW_MM = 6.5
+
+
+def _fits_one_page(svg: str | None, max_height_mm: float, rows: list[str], line_chars: int,
+                   extra_mm: float = 30.0) -> bool:
+    """Whether a figure and its table fit one printed page together.
+
+    ``rows`` are the texts of the cell that wraps first in each row, and ``line_chars``
+    how many of its characters fit one line; ``extra_mm`` covers the caption, headings
+    and the table header.
+    Only a pair that fits is kept together: one taller than a page would open with a
+    blank page end and break anyway.
+    """
+    import re
+
+    height = 0.0
+    if svg is not None:
+        m = re.search(r'height="([0-9.]+)pt"', svg[:400])
+        height = min(float(m.group(1)) * 25.4 / 72, max_height_mm) if m else max_height_mm
+    lines = sum(1 + max(len(r) - 1, 0) // line_chars for r in rows)
+    return height + extra_mm + lines * TABLE_ROW_MM <= PAGE_CONTENT_MM
+
+
 def _svg_uri(svg: str | None) -> str | None:
     if svg is None:
         return None
@@ -258,6 +285,9 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "cut": cut,
             "shown": len(shown),
             "total": len(c.labels),
+            "counts": len(shown) <= figures.HEATMAP_MAX_COUNTED,
+            # the first column of eight is narrow: about 8 characters a line
+            "keep_together": _fits_one_page(svg, 100, [str(p.actual) for p in c.most_confused], 8),
             "pairs": [
                 {
                     "actual": p.actual,
@@ -328,6 +358,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         bal_ctx = {
             "figure": _svg_uri(svg),
             "cut": cut,
+            "keep_together": _fits_one_page(svg, 80, [t.split for t in bal.tests], 12),
             "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
             "ratio_split": bal.ratio_split or "—",
             "tests": [
@@ -469,6 +500,8 @@ def _slices_context(result: Result, figures) -> dict | None:
         "has_meta": bool(sa.columns),
         "columns": ", ".join(c["column"] for c in sa.columns),
         "figure": _svg_uri(_figure(result, "slice_errors")),
+        "keep_together": _fits_one_page(_figure(result, "slice_errors"), 80,
+                                        [f"{s.column} = {s.value}" for s in sa.slices[:15]], 24),
         "slices": [
             {"column": s.column, "value": s.value, "n": f"{s.n:,}", "error": pct(s.error), "ci": ci_pct(s.ci),
              "share": pct(s.share_of_errors), "excess": f"{s.excess_errors:+.0f}", "q": "<0.001" if s.q_value < 0.001 else f"{s.q_value:.2g}",

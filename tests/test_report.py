@@ -192,7 +192,7 @@ def test_many_classes_confusion_is_cut_and_says_so():
     y = rng.integers(0, 120, 6000)
     pred = np.where(rng.random(6000) < 0.3, rng.integers(0, 120, 6000), y)
     html = erranalysis.analyze(pd.DataFrame({"label": y, "pred": pred})).to_html()
-    assert "Only the 20 of 120 classes involved in the most errors are shown" in parse(html).joined
+    assert "Only the 20 of 120 classes with the most errors (as actual or as predicted class) are shown" in parse(html).joined
 
 
 def test_save_by_extension_and_repr(result, tmp_path):

@@ -291,3 +291,69 @@ def test_wilson_array_undefined_rates_and_sizes_give_the_whole_range():
     # Newcombe (1998): 81/263 -> 0.2553 to 0.3662, as for the scalar.
     lo, hi = wilson_array(np.array([81 / 263]), np.array([263]))
     assert lo[0] == pytest.approx(0.2553, abs=5e-5) and hi[0] == pytest.approx(0.3662, abs=5e-5)
+
+
+# ------------------------------------------------- reliability bins merged for drawing
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from erranalysis.stats.metrics import MIN_RELIABILITY_BIN_ROWS, merge_bins  # noqa: E402
+
+
+def _bins(weights, seed=0):
+    rng = np.random.default_rng(seed)
+    k = len(weights)
+    return [{"lower": b / k, "upper": (b + 1) / k, "confidence": (b + rng.random()) / k,
+             "frequency": float(rng.random()), "weight": float(w)} for b, w in enumerate(weights) if w > 0]
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 200), min_size=1, max_size=20).filter(any), st.integers(1, 100))
+def test_merged_bins_hold_every_row_and_the_minimum(weights, minimum):
+    bins = _bins(weights)
+    merged = merge_bins(bins, minimum)
+    total = sum(weights)
+    assert sum(b["weight"] for b in merged) == total
+    if total >= minimum:
+        assert all(b["weight"] >= minimum for b in merged)
+    else:
+        assert len(merged) == 1
+    # the same sums: merging moves no row and no probability
+    for key in ("confidence", "frequency"):
+        assert sum(b[key] * b["weight"] for b in merged) == pytest.approx(sum(b[key] * b["weight"] for b in bins))
+    # contiguous, in order, covering the bins it replaces
+    assert merged[0]["lower"] == bins[0]["lower"] and merged[-1]["upper"] == bins[-1]["upper"]
+    assert all(a["upper"] <= b["lower"] for a, b in zip(merged, merged[1:]))
+    # bins already holding the minimum stay as they are when their neighbours do too
+    if all(w >= minimum for w in weights):
+        assert merged == bins
+
+
+def test_sparse_bins_merge_but_ece_is_measured_on_the_bins():
+    weights = [1, 0, 2, 1, 0, 3, 40, 1, 2, 80, 120, 500]
+    bins = _bins(weights)
+    merged = merge_bins(bins, MIN_RELIABILITY_BIN_ROWS)
+    assert [b["weight"] for b in merged] == [47, 83, 120, 500]
+    assert merged[0]["lower"] == 0.0 and merged[0]["upper"] == 7 / 12
+    assert merge_bins(bins[:3], MIN_RELIABILITY_BIN_ROWS) == [
+        {"lower": 0.0, "upper": 4 / 12, "weight": 4.0,
+         "confidence": pytest.approx(sum(b["confidence"] * b["weight"] for b in bins[:3]) / 4),
+         "frequency": pytest.approx(sum(b["frequency"] * b["weight"] for b in bins[:3]) / 4)}]
+    assert merge_bins([], 30) == []
+
+
+def test_reliability_figure_leaves_the_json_bins_alone():
+    rng = np.random.default_rng(0)
+    n = 600
+    y = (rng.random(n) < 0.5).astype(int)
+    s = np.clip(rng.beta(0.3, 0.3, n), 0, 1)
+    r = erranalysis.analyze(pd.DataFrame({"label": y, "score": s, "split": "test"}))
+    before = [dict(b) for b in r.calibration.bins]
+    assert min(b["weight"] for b in before) < MIN_RELIABILITY_BIN_ROWS  # sparse middle bins
+    from erranalysis import figures
+
+    svg = figures.reliability(r)
+    assert r.calibration.bins == before
+    assert r.to_dict()["calibration"]["bins"] == before
+    assert svg.startswith("<svg")
+    assert len(merge_bins(before, MIN_RELIABILITY_BIN_ROWS)) < len(before)

@@ -319,6 +319,50 @@ def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
     return Calibration(kind=kind, ece=float(ece), noise_floor=float(floor), bins=bins)
 
 
+#: Fewest rows in a bin of the reliability diagram. A bin's observed frequency on n rows
+#: has a standard error of up to 0.5/√n: 9 points at 30 rows, where one-row bins swing
+#: from 0 to 100% and draw a zigzag that says nothing about the model.
+MIN_RELIABILITY_BIN_ROWS = 30
+
+
+def merge_bins(bins: list, min_weight: float) -> list:
+    """Adjacent calibration bins merged, from low probability up, until each holds at
+    least ``min_weight``; a remainder below it joins the last merged bin.
+
+    Confidence and frequency are weight-averaged, so the merged bins hold the same rows
+    and the same sums as the bins they replace. With less than ``min_weight`` in all, a
+    single bin holds every row. The ECE is measured on the unmerged bins; this is for
+    drawing.
+    """
+    out: list = []
+    group: list = []
+
+    def close():
+        if len(group) == 1:  # as it was, to the last bit
+            out.append(dict(group[0]))
+            return
+        w = sum(b["weight"] for b in group)
+        out.append({
+            "lower": group[0]["lower"],
+            "upper": group[-1]["upper"],
+            "confidence": sum(b["confidence"] * b["weight"] for b in group) / w,
+            "frequency": sum(b["frequency"] * b["weight"] for b in group) / w,
+            "weight": w,
+        })
+
+    for b in sorted((b for b in bins if b["weight"] > 0), key=lambda b: b["lower"]):
+        group.append(b)
+        if sum(g["weight"] for g in group) >= min_weight:
+            close()
+            group = []
+    if group:
+        if out:  # too few rows left for a bin of their own: into the last one
+            last = out.pop()
+            group = [last] + group
+        close()
+    return out
+
+
 def total_variation(p: np.ndarray, q: np.ndarray) -> float:
     """Total-variation distance between two class distributions (0 to 1)."""
     return 0.5 * float(np.abs(p - q).sum())
