@@ -388,6 +388,7 @@ def analyze_state(
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
     slices = _slices(acc, base, sample, pool, goal, metric, settings)
+    _locate_examples(slices, source)
 
     ev = Evidence(
         settings=settings,
@@ -485,6 +486,17 @@ def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list
             f"{_join(used).capitalize()} use a deterministic sample of the rows (at most {sl.SAMPLE_ROWS:,}; "
             f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows.")
     return analysis
+
+
+def _locate_examples(analysis, source) -> None:
+    """Give each example row a locator: its id, DataFrame index label or row in its file."""
+    from .stats.slices import locate
+
+    index = getattr(source, "index", None)
+    files = source.file_starts() if hasattr(source, "file_starts") else None
+    analysis.top_losses = {s: locate(rows, index, files) for s, rows in analysis.top_losses.items()}
+    if analysis.label_errors.get("examples"):
+        analysis.label_errors["examples"] = locate(analysis.label_errors["examples"], index, files)
 
 
 def _join(items: list[str]) -> str:

@@ -423,9 +423,16 @@ def _slices_context(result: Result, figures) -> dict | None:
     for split, rows in sa.top_losses.items():
         if split == result.eval_split:
             examples = rows
-    keys = [k for k in (examples[0].keys() if examples else []) if k not in ("row", "split")]
     le = sa.label_errors or {}
-    le_keys = [k for k in (le["examples"][0].keys() if le.get("examples") else []) if k not in ("row", "split")]
+    # The locator comes first and stands for the row, index and id; the split stays a
+    # column of its own only where the locator does not name it (an id).
+    hidden = ("locator", "row", "split", "index", "id")
+    keys = [k for k in (examples[0].keys() if examples else []) if k not in hidden]
+    le_rows = le.get("examples") or []
+    le_keys = [k for k in (le_rows[0].keys() if le_rows else []) if k not in hidden]
+    if le_rows and "id" in le_rows[0]:
+        le_keys.insert(0, "split")
+    loc_name, loc_note = _locator_header(examples or le_rows, result.provenance.input if result.provenance else None)
     return {
         "split": sa.split,
         "eval_split": result.eval_split,
@@ -460,14 +467,40 @@ def _slices_context(result: Result, figures) -> dict | None:
             {"column": f.column, "kind": f.kind, "psi": f"{f.psi:.3f}", "p": f"{f.p_value:.2g}", "moved": f.moved}
             for f in sa.features[:12]
         ],
-        "top_keys": keys,
-        "top_losses": [[_cell(r.get(k)) for k in keys] for r in examples],
+        "top_keys": [loc_name, *keys],
+        "top_losses": [[_where(r), *(_cell(r.get(k)) for k in keys)] for r in examples],
         "label_errors": None if not le else {
             "count": f"{le['count']:,}", "share": pct(le["share"]), "examined": f"{le['examined']:,}",
-            "columns": le_keys, "rows": [[_cell(r.get(k)) for k in le_keys] for r in le["examples"][:15]],
+            "columns": [loc_name, *le_keys],
+            "rows": [[_where(r), *(_cell(r.get(k)) for k in le_keys)] for r in le_rows[:15]],
         },
+        "locator_note": loc_note,
         "notes": list(sa.notes),
     }
+
+
+def _locator_header(rows: list[dict], source: str | None) -> tuple[str, str]:
+    """The heading of the locator column and the sentence that says how to read it."""
+    if not rows:
+        return "row", ""
+    first = rows[0]
+    if "id" in first:
+        return "id", ""
+    if "index" in first:
+        return "DataFrame index", ("Rows are named by the index of the DataFrame given to analyze(): "
+                                   "df.loc[label] finds them.")
+    if "row" not in first:
+        return "row", "These rows carry no row number (Spark keeps no row order): add an id column to find them."
+    where = "within the file named, in its order" if " of " in first["locator"] else "in the input's order"
+    note = f"Rows are counted from 0 {where}, as pandas df.iloc and pyarrow count them"
+    if Path(source or "").suffix.lower() in (".csv", ".tsv", ".txt"):
+        note += "; with the header on line 1, row r is on line r + 2 of the file"
+    return "row (0-based)", note + "."
+
+
+def _where(row: dict) -> str:
+    """The locator cell: the id alone under an "id" heading, else the locator."""
+    return _cell(row["id"]) if row.get("id") is not None else _cell(row.get("locator"))
 
 
 def _cell(value) -> str:
