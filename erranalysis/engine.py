@@ -36,7 +36,7 @@ from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Acc
 from .stats.aggregates import calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
-from .stats.intervals import wilson
+from .stats.intervals import wilson, z_value
 from .stats.metrics import (
     METRICS,
     baseline_errors,
@@ -381,7 +381,9 @@ def analyze_state(
         kind = calibration_kind(preds.n_classes)
         c = calibration(aggs[eval_split], kind)
         if c is not None:
-            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins)
+            half = z_value(conf_level) * c.overconfidence_se
+            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
+                                    (c.overconfidence - half, c.overconfidence + half))
     balance = _class_balance(aggs, present, labels, settings)
     leakage = _leakage(acc.ids)
     curves = _diagnose_history(history, num_classes or preds.n_classes)

@@ -318,6 +318,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "floor": pct(cal.noise_floor),
             "kind": "positive-class probability" if cal.kind == "positive_class" else "probability of the predicted class",
             "poor": any(f.kind == "poor_calibration" for f in result.findings),
+            "direction": _calibration_direction(cal),
+            "positive": cal.kind == "positive_class",
         }
 
     bal_ctx = None
@@ -408,6 +410,24 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY],
         "provenance": [{"key": k, "value": v} for k, v in provenance],
     }
+
+
+def _calibration_direction(cal) -> str:
+    """Which way the probabilities are off, with the signed gap and its interval."""
+    from .findings.classes import calibration_direction
+
+    if cal.overconfidence is None:
+        return ""
+    way = calibration_direction(cal)
+    gap = f"{pts(cal.overconfidence, signed=True)} ({ci_pts(cal.overconfidence_ci)})"
+    if way == "over":
+        return (f"The model is over-confident: its probabilities run {pts(cal.overconfidence)} above the observed "
+                f"frequency on average, weighted by rows (confidence minus frequency {gap}).")
+    if way == "under":
+        return (f"The model is under-confident: its probabilities run {pts(-cal.overconfidence)} below the observed "
+                f"frequency on average, weighted by rows (confidence minus frequency {gap}).")
+    return (f"On average the model is neither over- nor under-confident (confidence minus frequency {gap}); "
+            "where the diagram strays from the diagonal, it strays both ways.")
 
 
 def _slices_context(result: Result, figures) -> dict | None:

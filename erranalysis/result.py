@@ -192,6 +192,10 @@ class CalibrationResult:
     ece: float
     noise_floor: float
     bins: list
+    #: Confidence minus observed frequency, row-weighted over the bins, with its sign:
+    #: above 0 over-confident, below 0 under-confident; its interval at the report's level.
+    overconfidence: float | None = None
+    overconfidence_ci: tuple | None = None
 
 
 @dataclass(frozen=True)

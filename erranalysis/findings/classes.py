@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..fmt import pts
 from ..result import Finding
 from . import Evidence, severity_for
 
@@ -249,6 +250,19 @@ def label_shift(ev: Evidence) -> list[Finding]:
     return out
 
 
+def calibration_direction(cal) -> str:
+    """ "over" or "under" when the signed calibration gap's interval excludes zero, else
+    "mixed" (gaps of both signs that cancel on average, or too few rows to tell)."""
+    ci = cal.overconfidence_ci
+    if cal.overconfidence is None or ci is None:
+        return "mixed"
+    if ci[0] > 0:
+        return "over"
+    if ci[1] < 0:
+        return "under"
+    return "mixed"
+
+
 def poor_calibration(ev: Evidence) -> list[Finding]:
     cal = ev.calibration
     if cal is None:
@@ -256,11 +270,23 @@ def poor_calibration(ev: Evidence) -> list[Finding]:
     limit = max(ev.settings.ece_threshold, 2 * cal.noise_floor)
     if cal.ece <= limit:
         return []
+    direction = calibration_direction(cal)
+    ece = f"expected calibration error {cal.ece:.1%}"
+    if direction == "over":
+        title = (f"Probabilities are over-confident on {cal.split}: {pts(cal.overconfidence)} above the observed "
+                 f"frequency on average ({ece})")
+    elif direction == "under":
+        title = (f"Probabilities are under-confident on {cal.split}: {pts(-cal.overconfidence)} below the observed "
+                 f"frequency on average ({ece})")
+    else:
+        title = (f"Probabilities are miscalibrated on {cal.split} ({ece}), over-confident in some ranges and "
+                 "under-confident in others")
     return [Finding(
         kind="poor_calibration",
         severity="medium" if cal.ece >= 2 * ev.settings.ece_threshold else "low",
-        title=f"Probabilities are miscalibrated on {cal.split}: expected calibration error {cal.ece:.1%}",
-        evidence={"ece": cal.ece, "noise_floor": cal.noise_floor, "kind": cal.kind},
+        title=title,
+        evidence={"ece": cal.ece, "noise_floor": cal.noise_floor, "kind": cal.kind, "direction": direction,
+                  "overconfidence": cal.overconfidence, "overconfidence_ci": cal.overconfidence_ci},
         split=cal.split,
         impact=0.0,
     )]
