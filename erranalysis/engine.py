@@ -384,7 +384,7 @@ def analyze_state(
             half = z_value(conf_level) * c.overconfidence_se
             cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
                                     (c.overconfidence - half, c.overconfidence + half))
-    balance = _class_balance(aggs, present, labels, settings)
+    balance = _class_balance(aggs, present, labels, settings, eval_split)
     leakage = _leakage(acc.ids)
     curves = _diagnose_history(history, num_classes or preds.n_classes)
     if progress:
@@ -563,15 +563,23 @@ def _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, pr
     return out
 
 
-def _class_balance(aggs, present, labels, settings) -> ClassBalance:
+def _imbalance_ratio(support: np.ndarray) -> float | None:
+    nonzero = support[support > 0]
+    return float(nonzero.max() / nonzero.min()) if nonzero.size >= 2 else None
+
+
+def _class_balance(aggs, present, labels, settings, eval_split=None) -> ClassBalance:
     priors = {}
     for s in present:
         sup = aggs[s].support
         priors[s] = (sup / sup.sum()).tolist()
     ratio_split = "train" if "train" in aggs else present[-1]
-    sup = aggs[ratio_split].support
-    nonzero = sup[sup > 0]
-    ratio = float(nonzero.max() / nonzero.min()) if nonzero.size >= 2 else None
+    ratio = _imbalance_ratio(aggs[ratio_split].support)
+    balanced = {}
+    if eval_split in aggs:
+        est = split_error(aggs[eval_split], "balanced_error", settings.confidence)
+        balanced = {"eval_split": eval_split, "eval_ratio": _imbalance_ratio(aggs[eval_split].support),
+                    "balanced_error": est.value, "balanced_error_ci": est.ci}
     tests = []
     reference = "train" if "train" in aggs else None
     if reference:
@@ -581,7 +589,7 @@ def _class_balance(aggs, present, labels, settings) -> ClassBalance:
             chi2, p = label_shift_test(aggs[reference].class_counts, aggs[s].class_counts)
             tvd = total_variation(np.asarray(priors[reference]), np.asarray(priors[s]))
             tests.append(LabelShiftTest(reference, s, tvd, chi2, p))
-    return ClassBalance(labels, priors, ratio, ratio_split, tests)
+    return ClassBalance(labels, priors, ratio, ratio_split, tests, **balanced)
 
 
 def _leakage(sketch) -> dict:

@@ -331,6 +331,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "cut": cut,
             "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
             "ratio_split": bal.ratio_split or "—",
+            "balanced": _balanced_text(result),
             "tests": [
                 {"split": t.split, "reference": t.reference, "tvd": pct(t.tvd), "p": f"{t.p_value:.2g}"}
                 for t in bal.tests
@@ -412,6 +413,30 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     }
 
 
+def _balanced_text(result: Result) -> str:
+    """The evaluation split's imbalance and balanced error, and what they say about the error rate."""
+    from .findings.classes import heavy_imbalance
+
+    bal = result.class_balance
+    if bal.balanced_error is None or bal.eval_split is None:
+        return ""
+    limit = result.provenance.settings.get("imbalance_ratio", 10.0) if result.provenance else 10.0
+    ratio = "" if bal.eval_ratio is None or bal.eval_split == bal.ratio_split else \
+        f"Largest to smallest class on {bal.eval_split}: {bal.eval_ratio:,.1f} : 1. "
+    named = "balanced error (one minus the mean recall of the classes)"
+    value = f"{pct(bal.balanced_error)} ({ci_pct(bal.balanced_error_ci)})"
+    balanced = f"{named} {value}"
+    error = result.errors.get(bal.eval_split)
+    if not heavy_imbalance(bal, limit)[1] or error is None:
+        return f"{ratio}On {bal.eval_split}, the {named} is {value}."
+    if result.decomposition.metric == "balanced_error":
+        return f"{ratio}Every figure of this report is in balanced error, which weighs every class alike: {balanced}."
+    return (f"{ratio}At this imbalance the error rate ({pct(error.error)}) mostly counts the frequent classes and "
+            f"is the wrong single figure to judge the model by: a model that misses the rare classes can still "
+            f"show a small one. The {balanced} weighs every class alike (--metric balanced_error puts the whole "
+            "report in it).")
+
+
 def _calibration_direction(cal) -> str:
     """Which way the probabilities are off, with the signed gap and its interval."""
     from .findings.classes import calibration_direction
@@ -419,15 +444,16 @@ def _calibration_direction(cal) -> str:
     if cal.overconfidence is None:
         return ""
     way = calibration_direction(cal)
-    gap = f"{pts(cal.overconfidence, signed=True)} ({ci_pts(cal.overconfidence_ci)})"
+    interval = f"interval {ci_pts(cal.overconfidence_ci)}"
     if way == "over":
-        return (f"The model is over-confident: its probabilities run {pts(cal.overconfidence)} above the observed "
-                f"frequency on average, weighted by rows (confidence minus frequency {gap}).")
+        return (f"The model is over-confident: on average, weighted by rows, its confidence in the class it "
+                f"predicts runs {pts(cal.overconfidence)} above how often that class is right ({interval}).")
     if way == "under":
-        return (f"The model is under-confident: its probabilities run {pts(-cal.overconfidence)} below the observed "
-                f"frequency on average, weighted by rows (confidence minus frequency {gap}).")
-    return (f"On average the model is neither over- nor under-confident (confidence minus frequency {gap}); "
-            "where the diagram strays from the diagonal, it strays both ways.")
+        return (f"The model is under-confident: on average, weighted by rows, its confidence in the class it "
+                f"predicts runs {pts(-cal.overconfidence)} below how often that class is right ({interval}).")
+    return (f"On average the model is neither over- nor under-confident: confidence minus frequency is "
+            f"{pts(cal.overconfidence, signed=True)} ({interval}); where the diagram strays from the diagonal, "
+            "it strays both ways.")
 
 
 def _slices_context(result: Result, figures) -> dict | None:
