@@ -299,3 +299,11 @@ def test_rows_of_a_folder_of_files_are_counted_within_their_file(tmp_path):
         assert row["locator"] == f"test row {within} of part-{k}.parquet"
         found = pq.read_table(tmp_path / "ds" / f"part-{k}.parquet").to_pandas().iloc[within]
         assert str(found["label"]) == row["label"] and found["region"] == row["region"]
+
+
+def test_a_repeated_index_label_keeps_the_position_beside_it():
+    frame = table()[0].drop(columns=["id"])
+    frame.index = np.arange(len(frame)) // 2  # every label twice
+    r = erranalysis.analyze(frame, goal=0.01)
+    for row in r.slices.top_losses["test"]:
+        assert row["locator"] == f"test index {row['row'] // 2} (row {row['row']})" and row["index"] == row["row"] // 2

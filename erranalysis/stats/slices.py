@@ -633,7 +633,8 @@ def locate(rows: list[dict], index: pd.Index | None = None, files: list | None =
     """The example rows, each with a ``locator`` a user can find the row by.
 
     The id when the input has one; else the split and, for a DataFrame with an index of
-    its own, the index label (also given as ``index``); else the row's 0-based position
+    its own, the index label (also given as ``index``; with the position beside it when
+    several rows share the label); else the row's 0-based position
     in the input (``df.iloc``, pyarrow's row index), within its file when the input is
     several files (``files``: ``(first row, path)`` pairs, in row order). Only the few
     example rows are looked up, by position, once the pass is over.
@@ -645,6 +646,8 @@ def locate(rows: list[dict], index: pd.Index | None = None, files: list | None =
         at = np.array([r.get("row", -1) for r in rows], dtype=np.int64)
         found = (at >= 0) & (at < len(index))
         labels = {int(i): _index_value(index[int(i)]) for i in at[found]}
+    # A label shared by several rows does not find one row: the position goes with it.
+    shared = index is not None and not index.is_unique
     starts = None if not files else np.array([start for start, _ in files], dtype=np.int64)
     out = []
     for r in rows:
@@ -653,7 +656,7 @@ def locate(rows: list[dict], index: pd.Index | None = None, files: list | None =
         if r.get("id") is not None:
             text = f"id {r['id']}"
         elif extra:
-            text = f"{where} index {_index_text(extra['index'])}"
+            text = f"{where} index {_index_text(extra['index'])}" + (f" (row {row})" if shared else "")
         elif row is not None and starts is not None:
             k = int(np.searchsorted(starts, row, side="right")) - 1
             text = f"{where} row {row - files[k][0]} of {files[k][1]}"
