@@ -536,7 +536,7 @@ def _locator_header(rows: list[dict], source: str | None) -> tuple[str, str]:
         return "DataFrame index", ("Rows are named by the index of the DataFrame given to analyze(): "
                                    "df.loc[label] finds them.")
     if "row" not in first:
-        return "row", "These rows carry no row number (Spark keeps no row order): add an id column to find them."
+        return "split", "These rows carry no row number (Spark keeps no row order): add an id column to find them."
     where = "within the file named, in its order" if " of " in first["locator"] else "in the input's order"
     note = f"Rows are counted from 0 {where}, as pandas df.iloc and pyarrow count them"
     if Path(source or "").suffix.lower() in (".csv", ".tsv", ".txt"):
