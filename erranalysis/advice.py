@@ -297,13 +297,21 @@ def _why(f: Finding, confidence: float = 0.95) -> str:
     if k == "class_imbalance":
         rec = e.get("minority_recall")
         rec_txt = f"; the rare classes have recall {rec:.0%}" if rec is not None else ""
-        return f"The largest class is {e['ratio']:.0f} times the smallest on {e['split']}{rec_txt}."
+        balanced = ""
+        if e.get("error_rate_misleads"):
+            balanced = (f" On {e['eval_split']} the error rate of {_pct(e['error'])} mostly counts the frequent "
+                        f"classes; the balanced error is {_pct(e['balanced_error'])}.")
+        return f"The largest class is {e['ratio']:.0f} times the smallest on {e['split']}{rec_txt}.{balanced}"
     if k == "label_shift":
         return (f"Class frequencies on {f.split} differ from {e['reference']} by {e['tvd']:.1%} "
                 f"(total variation, p = {e['p_value']:.2g}).")
     if k == "poor_calibration":
+        way = {"over": f"; the probabilities run {_pts(e['overconfidence'])} above the observed frequency on average "
+                       "(over-confident)",
+               "under": f"; the probabilities run {_pts(-e['overconfidence'])} below the observed frequency on average "
+                        "(under-confident)"}.get(e.get("direction"), "")
         return (f"Expected calibration error is {e['ece']:.1%} on {f.split} "
-                f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance).")
+                f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance){way}.")
     if k == "weak_slice" and e.get("where"):
         return f"{f.title}; {e['where']}."
     if k.startswith("loss_") or k in ("weak_slice", "label_errors"):

@@ -37,7 +37,7 @@ from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Acc
 from .stats.aggregates import calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
-from .stats.intervals import wilson
+from .stats.intervals import wilson, z_value
 from .stats.metrics import (
     METRICS,
     baseline_errors,
@@ -452,13 +452,16 @@ def analyze_state(
         kind = calibration_kind(preds.n_classes)
         c = calibration(aggs[eval_split], kind)
         if c is not None:
-            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins)
-    balance = _class_balance(aggs, present, labels, settings)
+            half = z_value(conf_level) * c.overconfidence_se
+            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
+                                    (c.overconfidence - half, c.overconfidence + half))
+    balance = _class_balance(aggs, present, labels, settings, eval_split)
     leakage = _leakage(acc.ids)
     curves = _diagnose_history(history, num_classes or preds.n_classes)
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
     slices = _slices(acc, base, sample, pool, goal, metric, settings)
+    _locate_examples(slices, source)
 
     ev = Evidence(
         settings=settings,
@@ -558,6 +561,17 @@ def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list
     return analysis
 
 
+def _locate_examples(analysis, source) -> None:
+    """Give each example row a locator: its id, DataFrame index label or row in its file."""
+    from .stats.slices import locate
+
+    index = getattr(source, "index", None)
+    files = source.file_starts() if hasattr(source, "file_starts") else None
+    analysis.top_losses = {s: locate(rows, index, files) for s, rows in analysis.top_losses.items()}
+    if analysis.label_errors.get("examples"):
+        analysis.label_errors["examples"] = locate(analysis.label_errors["examples"], index, files)
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -620,15 +634,23 @@ def _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, pr
     return out
 
 
-def _class_balance(aggs, present, labels, settings) -> ClassBalance:
+def _imbalance_ratio(support: np.ndarray) -> float | None:
+    nonzero = support[support > 0]
+    return float(nonzero.max() / nonzero.min()) if nonzero.size >= 2 else None
+
+
+def _class_balance(aggs, present, labels, settings, eval_split=None) -> ClassBalance:
     priors = {}
     for s in present:
         sup = aggs[s].support
         priors[s] = (sup / sup.sum()).tolist()
     ratio_split = "train" if "train" in aggs else present[-1]
-    sup = aggs[ratio_split].support
-    nonzero = sup[sup > 0]
-    ratio = float(nonzero.max() / nonzero.min()) if nonzero.size >= 2 else None
+    ratio = _imbalance_ratio(aggs[ratio_split].support)
+    balanced = {}
+    if eval_split in aggs:
+        est = split_error(aggs[eval_split], "balanced_error", settings.confidence)
+        balanced = {"eval_split": eval_split, "eval_ratio": _imbalance_ratio(aggs[eval_split].support),
+                    "balanced_error": est.value, "balanced_error_ci": est.ci}
     tests = []
     reference = "train" if "train" in aggs else None
     if reference:
@@ -638,7 +660,7 @@ def _class_balance(aggs, present, labels, settings) -> ClassBalance:
             chi2, p = label_shift_test(aggs[reference].class_counts, aggs[s].class_counts)
             tvd = total_variation(np.asarray(priors[reference]), np.asarray(priors[s]))
             tests.append(LabelShiftTest(reference, s, tvd, chi2, p))
-    return ClassBalance(labels, priors, ratio, ratio_split, tests)
+    return ClassBalance(labels, priors, ratio, ratio_split, tests, **balanced)
 
 
 def _leakage(sketch) -> dict:

@@ -349,6 +349,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "floor": pct(cal.noise_floor),
             "kind": "positive-class probability" if cal.kind == "positive_class" else "probability of the predicted class",
             "poor": any(f.kind == "poor_calibration" for f in result.findings),
+            "direction": _calibration_direction(cal),
+            "positive": cal.kind == "positive_class",
         }
 
     bal_ctx = None
@@ -361,6 +363,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "keep_together": _fits_one_page(svg, 80, [t.split for t in bal.tests], 12),
             "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
             "ratio_split": bal.ratio_split or "—",
+            "balanced": _balanced_text(result),
             "tests": [
                 {"split": t.split, "reference": t.reference, "tvd": pct(t.tvd), "p": f"{t.p_value:.2g}"}
                 for t in bal.tests
@@ -477,6 +480,49 @@ def _comparison_context(c) -> dict | None:
     }
 
 
+def _balanced_text(result: Result) -> str:
+    """The evaluation split's imbalance and balanced error, and what they say about the error rate."""
+    from .findings.classes import heavy_imbalance
+
+    bal = result.class_balance
+    if bal.balanced_error is None or bal.eval_split is None:
+        return ""
+    limit = result.provenance.settings.get("imbalance_ratio", 10.0) if result.provenance else 10.0
+    ratio = "" if bal.eval_ratio is None or bal.eval_split == bal.ratio_split else \
+        f"Largest to smallest class on {bal.eval_split}: {bal.eval_ratio:,.1f} : 1. "
+    named = "balanced error (one minus the mean recall of the classes)"
+    value = f"{pct(bal.balanced_error)} ({ci_pct(bal.balanced_error_ci)})"
+    balanced = f"{named} {value}"
+    error = result.errors.get(bal.eval_split)
+    if not heavy_imbalance(bal, limit)[1] or error is None:
+        return f"{ratio}On {bal.eval_split}, the {named} is {value}."
+    if result.decomposition.metric == "balanced_error":
+        return f"{ratio}Every figure of this report is in balanced error, which weighs every class alike: {balanced}."
+    return (f"{ratio}At this imbalance the error rate ({pct(error.error)}) mostly counts the frequent classes and "
+            f"is the wrong single figure to judge the model by: a model that misses the rare classes can still "
+            f"show a small one. The {balanced} weighs every class alike (--metric balanced_error puts the whole "
+            "report in it).")
+
+
+def _calibration_direction(cal) -> str:
+    """Which way the probabilities are off, with the signed gap and its interval."""
+    from .findings.classes import calibration_direction
+
+    if cal.overconfidence is None:
+        return ""
+    way = calibration_direction(cal)
+    interval = f"interval {ci_pts(cal.overconfidence_ci)}"
+    if way == "over":
+        return (f"The model is over-confident: on average, weighted by rows, its confidence in the class it "
+                f"predicts runs {pts(cal.overconfidence)} above how often that class is right ({interval}).")
+    if way == "under":
+        return (f"The model is under-confident: on average, weighted by rows, its confidence in the class it "
+                f"predicts runs {pts(-cal.overconfidence)} below how often that class is right ({interval}).")
+    return (f"On average the model is neither over- nor under-confident: confidence minus frequency is "
+            f"{pts(cal.overconfidence, signed=True)} ({interval}); where the diagram strays from the diagonal, "
+            "it strays both ways.")
+
+
 def _slices_context(result: Result, figures) -> dict | None:
     sa = result.slices
     if sa is None:
@@ -490,9 +536,16 @@ def _slices_context(result: Result, figures) -> dict | None:
     for split, rows in sa.top_losses.items():
         if split == result.eval_split:
             examples = rows
-    keys = [k for k in (examples[0].keys() if examples else []) if k not in ("row", "split")]
     le = sa.label_errors or {}
-    le_keys = [k for k in (le["examples"][0].keys() if le.get("examples") else []) if k not in ("row", "split")]
+    # The locator comes first and stands for the row, index and id; the split stays a
+    # column of its own only where the locator does not name it (an id).
+    hidden = ("locator", "row", "split", "index", "id")
+    keys = [k for k in (examples[0].keys() if examples else []) if k not in hidden]
+    le_rows = le.get("examples") or []
+    le_keys = [k for k in (le_rows[0].keys() if le_rows else []) if k not in hidden]
+    if le_rows and "id" in le_rows[0]:
+        le_keys.insert(0, "split")
+    loc_name, loc_note = _locator_header(examples or le_rows, result.provenance.input if result.provenance else None)
     return {
         "split": sa.split,
         "eval_split": result.eval_split,
@@ -529,14 +582,40 @@ def _slices_context(result: Result, figures) -> dict | None:
             {"column": f.column, "kind": f.kind, "psi": f"{f.psi:.3f}", "p": f"{f.p_value:.2g}", "moved": f.moved}
             for f in sa.features[:12]
         ],
-        "top_keys": keys,
-        "top_losses": [[_cell(r.get(k)) for k in keys] for r in examples],
+        "top_keys": [loc_name, *keys],
+        "top_losses": [[_where(r), *(_cell(r.get(k)) for k in keys)] for r in examples],
         "label_errors": None if not le else {
             "count": f"{le['count']:,}", "share": pct(le["share"]), "examined": f"{le['examined']:,}",
-            "columns": le_keys, "rows": [[_cell(r.get(k)) for k in le_keys] for r in le["examples"][:15]],
+            "columns": [loc_name, *le_keys],
+            "rows": [[_where(r), *(_cell(r.get(k)) for k in le_keys)] for r in le_rows[:15]],
         },
+        "locator_note": loc_note,
         "notes": list(sa.notes),
     }
+
+
+def _locator_header(rows: list[dict], source: str | None) -> tuple[str, str]:
+    """The heading of the locator column and the sentence that says how to read it."""
+    if not rows:
+        return "row", ""
+    first = rows[0]
+    if "id" in first:
+        return "id", ""
+    if "index" in first:
+        return "DataFrame index", ("Rows are named by the index of the DataFrame given to analyze(): "
+                                   "df.loc[label] finds them.")
+    if "row" not in first:
+        return "split", "These rows carry no row number (Spark keeps no row order): add an id column to find them."
+    where = "within the file named, in its order" if " of " in first["locator"] else "in the input's order"
+    note = f"Rows are counted from 0 {where}, as pandas df.iloc and pyarrow count them"
+    if Path(source or "").suffix.lower() in (".csv", ".tsv", ".txt"):
+        note += "; with the header on line 1, row r is on line r + 2 of the file"
+    return "row (0-based)", note + "."
+
+
+def _where(row: dict) -> str:
+    """The locator cell: the id alone under an "id" heading, else the locator."""
+    return _cell(row["id"]) if row.get("id") is not None else _cell(row.get("locator"))
 
 
 def _cell(value) -> str:

@@ -192,6 +192,10 @@ class CalibrationResult:
     ece: float
     noise_floor: float
     bins: list
+    #: Confidence minus observed frequency, row-weighted over the bins, with its sign:
+    #: above 0 over-confident, below 0 under-confident; its interval at the report's level.
+    overconfidence: float | None = None
+    overconfidence_ci: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,12 @@ class ClassBalance:
     imbalance_ratio: float | None
     ratio_split: str | None
     tests: list  # [LabelShiftTest]
+    #: Largest to smallest class on the evaluation split, and its balanced error (one minus
+    #: the mean per-class recall) with its interval: the figure that counts every class alike.
+    eval_split: str | None = None
+    eval_ratio: float | None = None
+    balanced_error: float | None = None
+    balanced_error_ci: tuple | None = None
 
 
 @dataclass(frozen=True)

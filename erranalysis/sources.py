@@ -74,6 +74,8 @@ class FrameSource:
 
     def __init__(self, frame: pd.DataFrame, name: str, path: Path | None = None):
         self.frame, self.name, self.path = frame, name, path
+        #: The DataFrame's own index (None for 0, 1, 2, ...): example rows are named by it.
+        self.index = None if frame.index.equals(pd.RangeIndex(len(frame))) else frame.index
         self._preds: Predictions | None = None
 
     @property
@@ -219,6 +221,7 @@ class DatasetSource:
         self.name = str(data)
         names, root = _dataset_files(self.name)
         self.files = names
+        self.root = root
         self.path = Path(names[0]) if len(names) == 1 and root is None else None
         self.batch_rows = batch_rows or BATCH_ROWS
         self.parts = self._read_footers(names, _partitions(names, root))
@@ -311,6 +314,15 @@ class DatasetSource:
                         break
         self._latin1 = found if binary else None
         return self._latin1
+
+    def file_starts(self) -> list | None:
+        """``(first row, path)`` of each file with rows, for naming a row within its file;
+        None for a single file (its rows are the dataset's)."""
+        filled = [f for f in self.parts if f.rows]
+        if len(filled) < 2:
+            return None
+        shown = [str(Path(f.path).relative_to(self.root)) if self.root is not None else f.path for f in filled]
+        return [(f.start, name) for f, name in zip(filled, shown)]
 
     def column_max(self, name: str) -> float | None:
         """The largest value of a numeric column from the files' row-group statistics (no

@@ -40,7 +40,7 @@ def figures(result) -> dict:
 
 def without_rows(value):
     if isinstance(value, dict):
-        return {k: without_rows(v) for k, v in value.items() if k != "row"}
+        return {k: without_rows(v) for k, v in value.items() if k not in ("row", "locator")}
     if isinstance(value, list):
         return [without_rows(v) for v in value]
     return value

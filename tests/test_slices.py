@@ -3,6 +3,8 @@ features, examples to look at, label errors and leakage."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,3 +232,78 @@ def test_slices_use_the_weights():
     top = next(s for s in plain if (s.column, s.value) == ("region", "north"))
     assert north.error == pytest.approx(top.error)  # its own error rate is unchanged
     assert north.share_of_errors < top.share_of_errors and north.excess_errors < top.excess_errors
+
+
+def _examples(r):
+    return [*r.slices.top_losses["test"], *r.slices.label_errors.get("examples", [])]
+
+
+def test_example_rows_of_a_file_are_located_by_split_and_0_based_row(tmp_path):
+    frame = table(noise=0.1)[0].drop(columns=["id"])
+    path = tmp_path / "preds.parquet"
+    frame.to_parquet(path, index=False)
+    r = erranalysis.analyze(path, goal=0.01)
+    rows = _examples(r)
+    assert len(rows) > 10
+    for row in rows:
+        assert row["locator"] == f"{row['split']} row {row['row']}" and "index" not in row
+        found = frame.iloc[row["row"]]  # the row number is a position, as df.iloc counts
+        assert (str(found["label"]), found["split"], found["region"]) == (row["label"], row["split"], row["region"])
+    html = r.to_html()
+    assert "<th>row (0-based)</th>" in html and f"<td>{rows[0]['locator']}</td>" in html
+    assert "counted from 0" in html
+
+
+def test_example_rows_of_a_filtered_dataframe_carry_its_index_labels():
+    frame = table(noise=0.1)[0].drop(columns=["id"])
+    kept = frame[frame.age > 35]  # its index is 1, 3, 4, 7, ...: not the positions
+    r = erranalysis.analyze(kept, goal=0.01)
+    rows = _examples(r)
+    assert any(row["index"] != row["row"] for row in rows)
+    for row in rows:
+        assert row["locator"] == f"{row['split']} index {row['index']}"
+        assert kept.index[row["row"]] == row["index"]
+        found = kept.loc[row["index"]]
+        assert (str(found["label"]), found["split"]) == (row["label"], row["split"])
+    assert all(row["index"] == kept.index[row["row"]] for row in json.loads(r.to_json())["slices"]["top_losses"]["test"])
+    html = r.to_html()
+    assert "<th>DataFrame index</th>" in html and f"<td>{rows[0]['locator']}</td>" in html
+
+
+def test_text_index_labels_are_quoted_and_ids_win():
+    frame = table()[0]
+    frame.index = [f"a{i}" for i in range(len(frame))]
+    with_id = erranalysis.analyze(frame, goal=0.01)
+    for row in with_id.slices.top_losses["test"]:
+        assert row["locator"] == f"id {row['id']}" and row["index"] == f"a{row['row']}"
+    html = with_id.to_html()
+    top = with_id.slices.top_losses["test"][0]
+    assert "<th>id</th>" in html and f"<tr><td>{top['id']}</td>" in html
+    r = erranalysis.analyze(frame.drop(columns=["id"]), goal=0.01)
+    for row in r.slices.top_losses["test"]:
+        assert row["locator"] == f"test index 'a{row['row']}'"
+
+
+def test_rows_of_a_folder_of_files_are_counted_within_their_file(tmp_path):
+    import pyarrow.parquet as pq
+
+    frame = table()[0].drop(columns=["id"])
+    (tmp_path / "ds").mkdir()
+    parts = np.array_split(np.arange(len(frame)), 3)
+    for k, idx in enumerate(parts):
+        frame.iloc[idx].to_parquet(tmp_path / "ds" / f"part-{k}.parquet", index=False)
+    r = erranalysis.analyze(tmp_path / "ds", goal=0.01)
+    for row in r.slices.top_losses["test"]:
+        k = int(np.searchsorted([p[0] for p in parts], row["row"], side="right")) - 1
+        within = row["row"] - parts[k][0]
+        assert row["locator"] == f"test row {within} of part-{k}.parquet"
+        found = pq.read_table(tmp_path / "ds" / f"part-{k}.parquet").to_pandas().iloc[within]
+        assert str(found["label"]) == row["label"] and found["region"] == row["region"]
+
+
+def test_a_repeated_index_label_keeps_the_position_beside_it():
+    frame = table()[0].drop(columns=["id"])
+    frame.index = np.arange(len(frame)) // 2  # every label twice
+    r = erranalysis.analyze(frame, goal=0.01)
+    for row in r.slices.top_losses["test"]:
+        assert row["locator"] == f"test index {row['row'] // 2} (row {row['row']})" and row["index"] == row["row"] // 2

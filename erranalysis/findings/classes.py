@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..fmt import ci_pct, pct, pts
 from ..result import Finding
 from . import Evidence, severity_for
 
@@ -184,12 +185,22 @@ def never_predicted(ev: Evidence) -> list[Finding]:
     )]
 
 
+def heavy_imbalance(bal, limit: float) -> tuple[bool, bool]:
+    """Whether the ratio split (train) and the evaluation split reach the imbalance ratio."""
+    if bal is None:
+        return False, False
+    return (bal.imbalance_ratio is not None and bal.imbalance_ratio >= limit,
+            bal.eval_ratio is not None and bal.eval_ratio >= limit)
+
+
 def class_imbalance(ev: Evidence) -> list[Finding]:
     bal = ev.class_balance
     conf = ev.confusion
-    if bal is None or bal.imbalance_ratio is None or bal.imbalance_ratio < ev.settings.imbalance_ratio:
+    on_ratio_split, on_eval = heavy_imbalance(bal, ev.settings.imbalance_ratio)
+    if not (on_ratio_split or on_eval):
         return []
-    prior = bal.priors[bal.ratio_split]
+    ratio, split = (bal.imbalance_ratio, bal.ratio_split) if on_ratio_split else (bal.eval_ratio, bal.eval_split)
+    prior = bal.priors[split]
     # Minority classes: within the imbalance ratio of the smallest class present.
     smallest = min(p for p in prior if p > 0)
     minority = [i for i, p in enumerate(prior) if 0 < p <= smallest * ev.settings.imbalance_ratio ** 0.5]
@@ -204,19 +215,35 @@ def class_imbalance(ev: Evidence) -> list[Finding]:
         if minority_recall is not None and overall_recall is not None and minority_recall < overall_recall - 0.2:
             severity = "medium"
     names = [bal.labels[i] for i in minority]
+    title = f"Classes are imbalanced {ratio:.0f}:1 on {split}"
+    if on_eval and split != bal.eval_split:
+        title += f" and {bal.eval_ratio:.0f}:1 on {bal.eval_split}"
+    error = ev.errors[bal.eval_split].error if on_eval and bal.eval_split in ev.errors else None
+    # The error rate counts rows, so on a heavily imbalanced split it mostly counts the
+    # frequent classes; the balanced error counts every class alike.
+    misleads = error is not None and bal.balanced_error is not None and ev.metric == "error"
+    if misleads:
+        title += (f": the error rate ({pct(error)}) mostly counts the frequent classes; balanced error "
+                  f"{pct(bal.balanced_error)} ({ci_pct(bal.balanced_error_ci)}) weighs every class alike")
     return [Finding(
         kind="class_imbalance",
         severity=severity,
-        title=f"Classes are imbalanced {bal.imbalance_ratio:.0f}:1 on {bal.ratio_split}",
+        title=title,
         evidence={
-            "ratio": bal.imbalance_ratio,
-            "split": bal.ratio_split,
+            "ratio": ratio,
+            "split": split,
             "minority_classes": names[:20],
             "minority_recall": minority_recall,
             "overall_recall": overall_recall,
             "minority_error_share": impact,
+            "eval_split": bal.eval_split,
+            "eval_ratio": bal.eval_ratio,
+            "error": error,
+            "balanced_error": bal.balanced_error,
+            "balanced_error_ci": bal.balanced_error_ci,
+            "error_rate_misleads": misleads,
         },
-        split=bal.ratio_split,
+        split=split,
         # The imbalance is a property of the data, not an error a fix recovers: no effect
         # of its own; the errors on its rare classes show up in thresholds and pairs.
         impact=0.0,
@@ -249,6 +276,19 @@ def label_shift(ev: Evidence) -> list[Finding]:
     return out
 
 
+def calibration_direction(cal) -> str:
+    """ "over" or "under" when the signed calibration gap's interval excludes zero, else
+    "mixed" (gaps of both signs that cancel on average, or too few rows to tell)."""
+    ci = cal.overconfidence_ci
+    if cal.overconfidence is None or ci is None:
+        return "mixed"
+    if ci[0] > 0:
+        return "over"
+    if ci[1] < 0:
+        return "under"
+    return "mixed"
+
+
 def poor_calibration(ev: Evidence) -> list[Finding]:
     cal = ev.calibration
     if cal is None:
@@ -256,11 +296,23 @@ def poor_calibration(ev: Evidence) -> list[Finding]:
     limit = max(ev.settings.ece_threshold, 2 * cal.noise_floor)
     if cal.ece <= limit:
         return []
+    direction = calibration_direction(cal)
+    ece = f"expected calibration error {cal.ece:.1%}"
+    if direction == "over":
+        title = (f"Probabilities are over-confident on {cal.split}: {pts(cal.overconfidence)} above the observed "
+                 f"frequency on average ({ece})")
+    elif direction == "under":
+        title = (f"Probabilities are under-confident on {cal.split}: {pts(-cal.overconfidence)} below the observed "
+                 f"frequency on average ({ece})")
+    else:
+        title = (f"Probabilities are miscalibrated on {cal.split} ({ece}), over-confident in some ranges and "
+                 "under-confident in others")
     return [Finding(
         kind="poor_calibration",
         severity="medium" if cal.ece >= 2 * ev.settings.ece_threshold else "low",
-        title=f"Probabilities are miscalibrated on {cal.split}: expected calibration error {cal.ece:.1%}",
-        evidence={"ece": cal.ece, "noise_floor": cal.noise_floor, "kind": cal.kind},
+        title=title,
+        evidence={"ece": cal.ece, "noise_floor": cal.noise_floor, "kind": cal.kind, "direction": direction,
+                  "overconfidence": cal.overconfidence, "overconfidence_ci": cal.overconfidence_ci},
         split=cal.split,
         impact=0.0,
     )]

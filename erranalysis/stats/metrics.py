@@ -283,6 +283,10 @@ class Calibration:
     ece: float
     noise_floor: float
     bins: list
+    #: Signed gap, confidence minus observed frequency, weighted by rows: above 0 the model
+    #: is over-confident, below 0 under-confident (see :func:`calibration`).
+    overconfidence: float = 0.0
+    overconfidence_se: float = 0.0
 
 
 def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
@@ -291,6 +295,15 @@ def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
     ``noise_floor`` is the ECE a perfectly calibrated model would show on this many
     rows by chance (the expected absolute deviation of each bin's frequency), so an
     ECE near it is not evidence of miscalibration.
+
+    ``overconfidence`` is the same weighted average without the absolute value, taken on
+    the confidence in the predicted class: for the probability of the predicted class
+    (``top_label``) that is the bin's mean probability minus its accuracy; for the
+    positive-class probability, a bin below 0.5 predicts the other class, so its gap
+    counts with the opposite sign (a probability of 0.1 for rows that are positive 30% of
+    the time is over-confident, like 0.9 for rows positive 70% of the time). Above zero
+    the model claims more certainty than it earns. ``overconfidence_se`` is its standard
+    error given the bins' rows (binomial frequencies, at least the calibrated spread).
     """
     if agg.calib is None:
         return None
@@ -300,15 +313,18 @@ def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
         return None
     n_bins = len(w)
     ratio = kish_n(agg.weight_sum, agg.weight_sq_sum) / agg.weight_sum if agg.weight_sum > 0 else 1.0
-    bins, ece, floor = [], 0.0, 0.0
+    bins, ece, floor, over, var = [], 0.0, 0.0, 0.0, 0.0
     for b in range(n_bins):
         if w[b] <= 0:
             continue
         conf = sum_p[b] / w[b]
         acc = sum_o[b] / w[b]
         ece += w[b] / total * abs(conf - acc)
+        side = 1.0 if kind != "positive_class" else float(np.sign(conf - 0.5))
+        over += w[b] / total * side * (conf - acc)
         n_b = w[b] * ratio
         floor += w[b] / total * math.sqrt(2 / math.pi) * math.sqrt(max(conf * (1 - conf), 0.0) / max(n_b, 1e-12))
+        var += (w[b] / total) ** 2 * max(acc * (1 - acc), conf * (1 - conf)) / max(n_b, 1e-12)
         bins.append({
             "lower": b / n_bins,
             "upper": (b + 1) / n_bins,
@@ -316,7 +332,8 @@ def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
             "frequency": float(acc),
             "weight": float(w[b]),
         })
-    return Calibration(kind=kind, ece=float(ece), noise_floor=float(floor), bins=bins)
+    return Calibration(kind=kind, ece=float(ece), noise_floor=float(floor), bins=bins, overconfidence=float(over),
+                       overconfidence_se=float(math.sqrt(var)))
 
 
 #: Fewest rows in a bin of the reliability diagram. A bin's observed frequency on n rows

@@ -605,6 +605,69 @@ def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
     return out
 
 
+def _index_value(label):
+    """A DataFrame index label as a JSON value: numbers and text as they are, times as
+    ISO text, a MultiIndex tuple as a list, anything else as its text."""
+    if isinstance(label, tuple):
+        return [_index_value(v) for v in label]
+    if label is None or (not isinstance(label, str) and pd.isna(label)):
+        return None
+    if isinstance(label, (bool, np.bool_)):
+        return bool(label)
+    if isinstance(label, (int, np.integer)):
+        return int(label)
+    if isinstance(label, (float, np.floating)):
+        return float(label)
+    if isinstance(label, (pd.Timestamp, pd.Timedelta)):
+        return label.isoformat()
+    return label if isinstance(label, str) else str(label)
+
+
+def _index_text(value) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(_index_text(v) for v in value) + ")"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def locate(rows: list[dict], index: pd.Index | None = None, files: list | None = None) -> list[dict]:
+    """The example rows, each with a ``locator`` a user can find the row by.
+
+    The id when the input has one; else the split and, for a DataFrame with an index of
+    its own, the index label (also given as ``index``; with the position beside it when
+    several rows share the label); else the row's 0-based position
+    in the input (``df.iloc``, pyarrow's row index), within its file when the input is
+    several files (``files``: ``(first row, path)`` pairs, in row order). Only the few
+    example rows are looked up, by position, once the pass is over.
+    """
+    if not rows:
+        return rows
+    labels = None
+    if index is not None:
+        at = np.array([r.get("row", -1) for r in rows], dtype=np.int64)
+        found = (at >= 0) & (at < len(index))
+        labels = {int(i): _index_value(index[int(i)]) for i in at[found]}
+    # A label shared by several rows does not find one row: the position goes with it.
+    shared = index is not None and not index.is_unique
+    starts = None if not files else np.array([start for start, _ in files], dtype=np.int64)
+    out = []
+    for r in rows:
+        where, row = r["split"], r.get("row")
+        extra = {"index": labels[row]} if labels is not None and row in labels else {}
+        if r.get("id") is not None:
+            text = f"id {r['id']}"
+        elif extra:
+            text = f"{where} index {_index_text(extra['index'])}" + (f" (row {row})" if shared else "")
+        elif row is not None and starts is not None:
+            k = int(np.searchsorted(starts, row, side="right")) - 1
+            text = f"{where} row {row - files[k][0]} of {files[k][1]}"
+        elif row is not None:
+            text = f"{where} row {row}"
+        else:
+            text = f"{where}, row unknown"  # rows without an order (Spark partitions)
+        out.append({"locator": text, **r, **extra})
+    return out
+
+
 def top_losses(top: Predictions) -> dict:
     """The highest-loss rows of each split, from the rows the pass kept (highest loss first)."""
     if top is None or top.loss is None:
