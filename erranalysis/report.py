@@ -426,9 +426,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         ("Training history", shown_path(prov.history)),
         ("Metric", prov.metric),
         ("Goal", pct(prov.goal) if prov.goal is not None else "not given"),
-        ("Tool version", f"erranalysis {prov.tool_version}"),
-        ("Command", shown_command(prov.command) or "Python API"),
-        ("Created", created),
+        ("Command", shown_command(prov.command)),
+        ("Created", f"{created} with erranalysis {prov.tool_version}"),
     ]
     provenance = [(k, v) for k, v in provenance if v]
 

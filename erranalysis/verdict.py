@@ -86,6 +86,10 @@ def judge(errors: dict, eval_split: str | None, dec, level: str = "95%") -> Verd
         text += f" {against[0].upper()}{against[1:]} comes {how} from {listed}."
     elif status != "met" and shares:
         text += f" No term of the decomposition is established as material, so {against} has no clear source yet."
+    rest = next((r for r in shares if r["name"] == "rest"), None)
+    if status != "met" and rest is not None:
+        text += (f" The {pts(rest['value'])} ({rest['percent']}%) from the goal to {_first_split(dec)} error"
+                 " cannot be split without a train split.")
     return Verdict(
         split=eval_split, error=e.error, ci=ci, goal=goal, status=status, text=text,
         sources=tuple({"term": r["name"], "value": r["value"], "share": r["share"]} for r in material),
