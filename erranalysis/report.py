@@ -102,6 +102,7 @@ GLOSSARY = [
 #: Glossary terms that only explain a section, by that section: left out without it.
 _GLOSSARY_NEEDS = {"Majority baseline": "baselines", "ROC AUC": "per-class", "Threshold": "threshold",
                    "Expected calibration error": "calibration", "Label shift": "class-balance"}
+_GLOSSARY_DEFAULT = "terms"  # the other terms explain the decomposition
 
 _SEVERITY_ORDER = ("high", "medium", "low", "info")
 #: At most this many classes get a threshold section (flagged ones first); the JSON has all.
@@ -449,7 +450,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         # Left out when every finding already leads a step of the plan (as from summary
         # figures): the table would repeat the steps' names, severities and kinds.
         "findings": any(f.title not in leads for f in result.findings),
-        "data-quality": True,
+        "data-quality": True,  # settled below: what passed, what was not checked
         "baselines": bool(baselines_ctx),
         "confusion": conf_ctx is not None,
         "per-class": conf_ctx is not None,
@@ -469,6 +470,8 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "appendix": bool(result.confusion is not None or result.provenance.rows is not None or hist_ctx),
         "provenance": True,
     }
+    checks = _checks(result, has)
+    has["data-quality"] = bool(quality or result.warnings or checks["passed"] or checks["not_checked"])
     # Without the tuning table (no training history) the appendix is the glossary alone.
     titles = dict(SECTIONS, appendix="Appendix" if hist_ctx else "Glossary")
     sections = [{"id": i, "title": titles[i], "template": i.replace("-", "_")} for i, _ in SECTIONS if has[i]]
@@ -509,7 +512,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "quality": quality,
         "warnings": [w.message for w in result.warnings],
         "baselines": baselines_ctx,
-        "checks": _checks(result, has),
+        "checks": checks,
         "confusion": conf_ctx,
         "thresholds": thresholds,
         "thresholds_hidden": max(len(result.thresholds) - len(shown), 0),
@@ -520,7 +523,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         # The generic deep-learning tuning table belongs with a training history.
         "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY] if hist_ctx else [],
         "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY
-                     if has.get(_GLOSSARY_NEEDS.get(t, "appendix"))
+                     if has.get(_GLOSSARY_NEEDS.get(t, _GLOSSARY_DEFAULT))
                      and (t != "Confidence interval" or any(e.ci is not None for e in result.errors.values()))],
         "appendix_title": titles["appendix"],
         "provenance": [{"key": k, "value": v} for k, v in provenance],
@@ -566,13 +569,16 @@ def _checks(result: Result, has: dict) -> dict:
             missing.append(("Examples to look at", "need probabilities or a per-row loss column"))
         if not ids and splits > 1:
             missing.append(("Leakage between splits", "needs an example id column (id, or name it with --id-col)"))
-    elif result.errors:
-        missing.append((
-            "Baselines, confusion, per-class metrics, thresholds, calibration, class balance, slices, "
-            "shifted features and leakage between splits",
-            "need the predictions, one row per example",
-        ))
-        if all(e.n is None for e in result.errors.values()):
+    else:
+        rows_give = ("baselines, confusion, per-class metrics, thresholds, calibration, class balance, slices, "
+                     "shifted features and leakage between splits")
+        if result.errors:
+            missing.append((rows_give[0].upper() + rows_give[1:], "need the predictions, one row per example"))
+        else:  # a training history alone
+            missing.append(("The errors per split, their decomposition, " + rows_give,
+                            "need the predictions (one row per example); the errors per split alone "
+                            "(--train, --val, --test) give the decomposition"))
+        if result.errors and all(e.n is None for e in result.errors.values()):
             flags = ", ".join(f"--n-{s.replace('_', '-')}" for s in result.errors)
             missing.append(("Intervals on the errors and the terms",
                             f"need the rows of each split: pass {flags} (n= in Python)"))

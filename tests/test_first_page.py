@@ -329,3 +329,23 @@ def test_first_page_and_no_near_empty_page(case, page_size, tmp_path):
         assert len(pages) <= 2
         assert "avoidable bias" in pages[-1] or "avoidable bias" in pages[0]
         assert not re.search(r"avoid\s+able", " ".join(pages))
+
+
+def _history_only(tmp_path):
+    hist = tmp_path / "h.csv"
+    hist.write_text("epoch,loss,val_loss\n" + "".join(f"{i},{1 / (i + 1):.4f},{0.5 + i / 40:.4f}\n"
+                                                       for i in range(40)))
+    return erranalysis.analyze(history=hist)
+
+
+@pytest.mark.parametrize("case", ["digits", "summary", "history_only"])
+def test_every_section_says_something(case, tmp_path, digits):
+    r = {"digits": lambda: digits, "summary": lambda: erranalysis.analyze(errors=SUMMARY, goal=0.01),
+         "history_only": lambda: _history_only(tmp_path)}[case]()
+    html = r.to_html()
+    titles = {s["id"]: s["title"] for s in report.build_context(r)["sections"]}
+    for sid, inner in re.findall(r'<section id="([^"]+)"[^>]*>(.*?)</section>', html, re.S):
+        text = flat(re.sub(r"<[^>]+>", " ", inner))
+        assert len(text) > len(titles[sid]) + 20, (sid, text)
+    if case == "history_only":
+        assert "Could not check" in html and "Glossary" not in html
