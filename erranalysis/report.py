@@ -164,6 +164,14 @@ def shown_path(path: str | None) -> str | None:
     return path
 
 
+def _without_paths(text: str, prov) -> str:
+    """``text`` with the input's and the history's paths as :func:`shown_path` shows them."""
+    for path in (prov.input, prov.history):
+        if path and shown_path(path) != path:
+            text = text.replace(path, shown_path(path))
+    return text
+
+
 def shown_command(command: str | None) -> str | None:
     """The command line with every absolute path (also in ``--flag=/path``) cut to its file name."""
     if not command:
@@ -510,7 +518,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "steps": steps,
         "findings": findings,
         "quality": quality,
-        "warnings": [w.message for w in result.warnings],
+        "warnings": [_without_paths(w.message, prov) for w in result.warnings],
         "baselines": baselines_ctx,
         "checks": checks,
         "confusion": conf_ctx,
