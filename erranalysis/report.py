@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import re
 from pathlib import Path
 
 from .errors import UsageError
@@ -18,14 +19,17 @@ from .files import write_atomic
 from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts
 from .resources import templates_dir
 from .result import Result
+from .verdict import gap_shares
 
 PAGE_SIZES = ("A4", "letter")
 
 SECTIONS = [
     ("headline", "The next step"),
-    ("errors", "Error per split"),
     ("decomposition", "Where the error comes from"),
+    ("plan", "The plan"),
     ("comparison", "What changed"),
+    ("errors", "Error per split"),
+    ("terms", "Decomposition terms"),
     ("next-steps", "Next steps"),
     ("findings", "All findings"),
     ("data-quality", "Data quality and warnings"),
@@ -42,6 +46,13 @@ SECTIONS = [
     ("appendix", "Appendix"),
     ("provenance", "Provenance"),
 ]
+#: The sections of the first page, before the contents: what to do, the verdict, the
+#: chart and the plan.
+PAGE_ONE = ("headline", "decomposition", "plan")
+#: Reports with more sections than this get a contents box (after page 1's content).
+MIN_SECTIONS_FOR_CONTENTS = 10
+#: At most this many steps are named in the plan on page 1; the rest are counted.
+MAX_PLAN_STEPS = 8
 
 #: How strongly each hyperparameter tends to move the result (appendix table).
 SENSITIVITY = [
@@ -88,6 +99,11 @@ GLOSSARY = [
      "weighted by rows."),
     ("Label shift", "A change in class frequencies between splits."),
 ]
+
+#: Glossary terms that only explain a section, by that section: left out without it.
+_GLOSSARY_NEEDS = {"Majority baseline": "baselines", "ROC AUC": "per-class", "Threshold": "threshold",
+                   "Expected calibration error": "calibration", "Label shift": "class-balance"}
+_GLOSSARY_DEFAULT = "terms"  # the other terms explain the decomposition
 
 _SEVERITY_ORDER = ("high", "medium", "low", "info")
 #: At most this many classes get a threshold section (flagged ones first); the JSON has all.
@@ -157,6 +173,51 @@ def _count(x: float | None) -> str:
     if x is None:
         return "—"
     return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.1f}"
+
+
+def _share(row: dict | None) -> str:
+    """A term's signed share of the gap in whole percent ("−20%"), blank without a gap."""
+    if row is None:
+        return ""
+    return f"{row['percent']}%"
+
+
+def shown_path(path: str | None) -> str | None:
+    """A path as the report shows it: as given when relative, else only its file name,
+    so a report sent to others does not carry the layout of the machine it ran on."""
+    if not path:
+        return path
+    if path.startswith("~") or Path(path).is_absolute() or re.match(r"^[A-Za-z]:[\\/]", path):
+        return Path(path.replace("\\", "/")).name or path
+    return path
+
+
+def _without_paths(text: str, prov) -> str:
+    """``text`` with the input's and the history's paths as :func:`shown_path` shows them."""
+    for path in (prov.input, prov.history):
+        if path and shown_path(path) != path:
+            text = text.replace(path, shown_path(path))
+    return text
+
+
+def shown_command(command: str | None) -> str | None:
+    """The command line with every absolute path (also in ``--flag=/path``) cut to its file name."""
+    if not command:
+        return command
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return re.sub(r"(?:~|/)[^\s'\"]*/([^\s/'\"]+)", r"\1", command)
+    out = []
+    for word in words:
+        flag, eq, value = word.partition("=")
+        if eq and flag.startswith("-"):
+            out.append(f"{flag}={shown_path(value)}")
+        else:
+            out.append(shown_path(word))
+    return shlex.join(out)
 
 
 def _impact_text(step) -> str:
@@ -237,6 +298,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         for s, e in result.errors.items()
     ]
 
+    shares = {r["name"]: r for r in gap_shares(dec)}
     components = []
     for name, comp in dec.components.items():
         label = name.replace("_", " ")
@@ -258,8 +320,16 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "verdict": VERDICTS[comp.verdict],
             "verdict_class": comp.verdict.replace("_", "-"),
             "between": f"{comp.earlier} → {comp.later}",
-            "share": "" if comp.share_of_gap is None or comp.share_of_gap <= 0 else pct(comp.share_of_gap, 0),
+            "share": _share(shares.get(name)),
             "note": note,
+        })
+    if "rest" in shares:  # a goal but no train split: the stretch from the goal to the first split
+        first = next((c.earlier for c in dec.components.values() if c is not None), dec.final_split)
+        components.append({
+            "name": "not separated", "value": pts(shares["rest"]["value"], signed=True), "ci": "",
+            "verdict": "not measurable", "verdict_class": "not-measurable", "between": f"goal → {first}",
+            "share": _share(shares["rest"]), "note": f"Without a train split the stretch from the goal to {first} "
+            "error cannot be split into avoidable bias and the terms after it.",
         })
     gap_text = ""
     if dec.gap is not None and dec.final_split:
@@ -374,7 +444,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     if result.history is not None:
         h = result.history
         hist_ctx = {
-            "source": h.source,
+            "source": shown_path(h.source),
             "format": {"keras": "Keras CSVLogger", "lightning": "PyTorch Lightning metrics.csv",
                        "huggingface": "Hugging Face trainer_state.json", "table": "table"}.get(h.format, h.format),
             "points": f"{h.n_train:,} train and {h.n_val:,} val values, by {h.x_name}",
@@ -385,24 +455,71 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
 
     slices_ctx = _slices_context(result, figures)
 
+    # Paths as the user gave them when relative, else file names only; rows with nothing
+    # to show (a summary-figures report has no hash, rows or columns) are left out.
     provenance = [
-        ("Input", prov.input or ("none (training history only)" if prov.history else
-                                 "summary figures given on the command line")),
-        ("SHA-256", prov.sha256 or "—"),
-        ("Rows", "—" if prov.rows is None else f"{prov.rows:,}"),
-        ("Rows per split", ", ".join(f"{s}: {'—' if n is None else f'{n:,}'}" for s, n in prov.rows_by_split.items())),
+        ("Input", shown_path(prov.input) or ("none (training history only)" if prov.history else
+                                             "summary figures (error rates per split)")),
+        ("SHA-256", prov.sha256),
+        ("Rows", None if prov.rows is None else f"{prov.rows:,}"),
+        ("Rows per split", None if all(n is None for n in prov.rows_by_split.values()) else ", ".join(
+            f"{s}: {'—' if n is None else f'{n:,}'}" for s, n in prov.rows_by_split.items())),
         ("Columns used", "; ".join(
             f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in prov.columns.items() if v
-        ) or "—"),
-        ("Training history", prov.history or "—"),
+        ) or None),
+        ("Training history", shown_path(prov.history)),
         ("Metric", prov.metric),
         ("Goal", pct(prov.goal) if prov.goal is not None else "not given"),
-        ("Tool version", f"erranalysis {prov.tool_version}"),
-        ("Command", prov.command or "Python API"),
-        ("Created", created),
+        ("Command", shown_command(prov.command)),
+        ("Created", f"{created} with erranalysis {prov.tool_version}"),
     ]
+    provenance = [(k, v) for k, v in provenance if v]
 
     level = f"{result.provenance.settings.get('confidence', 0.95) * 100:g}%" if result.provenance else "95%"
+    baselines_ctx = [
+        {"split": b.split, "model": pct(b.model_error), "majority": pct(b.majority_error),
+         "stratified": pct(b.stratified_error), "majority_class": b.majority_class, "prior_from": b.prior_from,
+         "beats": b.model_error < b.majority_error}
+        for b in result.baselines
+    ]
+    leads = {st.findings[0] for st in result.next_steps if st.findings}
+    has = {
+        "headline": True,
+        "decomposition": bool(result.errors),
+        "plan": True,
+        "errors": bool(result.errors),
+        "terms": bool(result.errors),
+        "comparison": result.comparison is not None,
+        "next-steps": bool(steps),
+        # Left out when every finding already leads a step of the plan (as from summary
+        # figures): the table would repeat the steps' names, severities and kinds.
+        "findings": any(f.title not in leads for f in result.findings),
+        "data-quality": True,  # settled below: what passed, what was not checked
+        "baselines": bool(baselines_ctx),
+        "confusion": conf_ctx is not None,
+        "per-class": conf_ctx is not None,
+        # With probabilities every class was checked for a threshold problem, so "none
+        # found" is a result; without them there is nothing to say.
+        "threshold": bool(thresholds) or cal_ctx is not None,
+        "calibration": cal_ctx is not None,
+        "class-balance": bal_ctx is not None,
+        "slices": bool(slices_ctx and slices_ctx["has_meta"]),
+        "shift": bool(slices_ctx and slices_ctx["domain_auc"]),
+        "examples": bool(slices_ctx and (slices_ctx["top_losses"] or slices_ctx["label_errors"]
+                                         or slices_ctx["notes"])),
+        "training-history": hist_ctx is not None,
+        # The glossary explains the sections that rows make possible; a report from summary
+        # figures has only the decomposition, whose table defines each term by its two
+        # ends, and keeps to two pages without it. The tuning table needs a history.
+        "appendix": bool(result.confusion is not None or result.provenance.rows is not None or hist_ctx),
+        "provenance": True,
+    }
+    checks = _checks(result, has)
+    has["data-quality"] = bool(quality or result.warnings or checks["passed"] or checks["not_checked"])
+    # Without the tuning table (no training history) the appendix is the glossary alone.
+    titles = dict(SECTIONS, appendix="Appendix" if hist_ctx else "Glossary")
+    sections = [{"id": i, "title": titles[i], "template": i.replace("-", "_")} for i, _ in SECTIONS if has[i]]
+    verdict = result.verdict
     return {
         "title": title,
         "level": level,
@@ -412,8 +529,19 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "page_size": page_size,
         "eval_split": result.eval_split or "—",
         "metric_name": "balanced error" if dec.metric == "balanced_error" else "error",
-        "sections": [{"id": i, "title": t} for i, t in SECTIONS if i != "comparison" or result.comparison],
+        "sections": sections,
+        # A short report (summary figures: two pages) is read front to back without contents.
+        "show_contents": len(sections) > MIN_SECTIONS_FOR_CONTENTS,
+        "page_one": [sec for sec in sections if sec["id"] in PAGE_ONE],
+        "rest": [sec for sec in sections if sec["id"] not in PAGE_ONE],
         "headline": headline,
+        "verdict": None if verdict is None else {"text": verdict.text, "status": verdict.status.replace("_", "-")},
+        "plan": {
+            "steps": [{"number": st["number"], "name": st["name"], "severity": st["severity"],
+                       "impact": _plan_impact(result.next_steps[st["number"] - 1])}
+                      for st in steps[:MAX_PLAN_STEPS]],
+            "more": max(len(steps) - MAX_PLAN_STEPS, 0),
+        },
         "errors": errors,
         "goal": pct(dec.goal) if dec.goal is not None else None,
         "decomposition": {
@@ -421,17 +549,14 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
             "components": components,
             "gap": gap_text,
             "materiality": materiality,
+            "negative_share": any(r["percent"] < 0 for r in shares.values()),
         },
         "steps": steps,
         "findings": findings,
         "quality": quality,
-        "warnings": [w.message for w in result.warnings],
-        "baselines": [
-            {"split": b.split, "model": pct(b.model_error), "majority": pct(b.majority_error),
-             "stratified": pct(b.stratified_error), "majority_class": b.majority_class, "prior_from": b.prior_from,
-             "beats": b.model_error < b.majority_error}
-            for b in result.baselines
-        ],
+        "warnings": [_without_paths(w.message, prov) for w in result.warnings],
+        "baselines": baselines_ctx,
+        "checks": checks,
         "confusion": conf_ctx,
         "thresholds": thresholds,
         "thresholds_hidden": max(len(result.thresholds) - len(shown), 0),
@@ -440,8 +565,12 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "history": hist_ctx,
         "slices": slices_ctx,
         "comparison": _comparison_context(result.comparison),
-        "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY],
-        "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY],
+        # The generic deep-learning tuning table belongs with a training history.
+        "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY] if hist_ctx else [],
+        "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY
+                     if has.get(_GLOSSARY_NEEDS.get(t, _GLOSSARY_DEFAULT))
+                     and (t != "Confidence interval" or any(e.ci is not None for e in result.errors.values()))],
+        "appendix_title": titles["appendix"],
         "provenance": [{"key": k, "value": v} for k, v in provenance],
     }
 
@@ -521,6 +650,67 @@ def _calibration_direction(cal) -> str:
     return (f"On average the model is neither over- nor under-confident: confidence minus frequency is "
             f"{pts(cal.overconfidence, signed=True)} ({interval}); where the diagram strays from the diagonal, "
             "it strays both ways.")
+
+
+def _plan_impact(step) -> str:
+    """The size of a step for the one-line plan: "explains 6.9 pts", or "" without one."""
+    if not step.impact or step.impact <= 0:
+        return ""
+    return f"moves the error by up to {pts(step.impact)}" if step.problem == "leakage" else f"explains {pts(step.impact)}"
+
+
+_HISTORY_HOW = ("pass --history (history= in Python) with a Keras CSVLogger CSV, a Lightning metrics.csv "
+                "or a Hugging Face trainer_state.json to diagnose the loss curves")
+
+
+def _checks(result: Result, has: dict) -> dict:
+    """What the input passed, and what could not be checked with what it holds and how to add it.
+
+    Only checks that ran are claimed: a report from summary figures has no rows, so it
+    names what rows would allow instead of saying the input is clean.
+    """
+    prov = result.provenance
+    has_rows = prov.rows is not None or result.confusion is not None
+    ids = bool(prov.columns.get("id"))
+    splits = len(result.errors)
+    passed, missing = [], []
+    if has_rows:
+        if ids and splits > 1:
+            passed.append("no example id is shared between splits")
+        if prov.columns.get("pred") and (prov.columns.get("proba") or prov.columns.get("score")):
+            passed.append("the predicted classes agree with the probabilities")
+        passed.append("no warning was raised")
+        if not has["calibration"]:
+            missing.append(("Calibration and threshold sweeps",
+                            "need class probabilities: proba_<class> columns, or a binary score"))
+        if not has["slices"]:
+            missing.append(("Error slices and shifted features", "need metadata columns beside the predictions"))
+        elif not has["shift"]:
+            missing.append(("Shifted features", "need metadata columns and both a train and a val or test split"))
+        if not has["examples"]:
+            missing.append(("Examples to look at", "need probabilities or a per-row loss column"))
+        if not ids and splits > 1:
+            missing.append(("Leakage between splits", "needs an example id column (id, or name it with --id-col)"))
+    else:
+        rows_give = ("baselines, confusion, per-class metrics, thresholds, calibration, class balance, slices, "
+                     "shifted features and leakage between splits")
+        if result.errors:
+            missing.append((rows_give[0].upper() + rows_give[1:], "need the predictions, one row per example"))
+        else:  # a training history alone
+            missing.append(("The errors per split, their decomposition, " + rows_give,
+                            "need the predictions (one row per example); the errors per split alone "
+                            "(--train, --val, --test) give the decomposition"))
+        if result.errors and all(e.n is None for e in result.errors.values()):
+            flags = ", ".join(f"--n-{s.replace('_', '-')}" for s in result.errors)
+            missing.append(("Intervals on the errors and the terms",
+                            f"need the rows of each split: pass {flags} (n= in Python)"))
+    if result.history is None:
+        missing.append(("Training history", _HISTORY_HOW))
+    return {
+        "has_rows": has_rows,
+        "passed": ("The input passed these checks: " + "; ".join(passed) + ".") if passed else "",
+        "not_checked": [{"what": w, "how": h} for w, h in missing],
+    }
 
 
 def _slices_context(result: Result, figures) -> dict | None:

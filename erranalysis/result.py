@@ -269,6 +269,25 @@ class NextStep:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """The evaluation split's error against the goal, in one sentence with its figures.
+
+    ``status`` is ``met`` (the whole interval at or below the goal), ``not_met`` (the
+    whole interval above it), ``cannot_tell`` (the interval spans it) or ``no_goal``.
+    ``sources`` are the material terms of the decomposition, largest first, each with
+    its value and its share of the gap.
+    """
+
+    split: str
+    error: float
+    ci: tuple[float, float] | None
+    goal: float | None
+    status: str
+    text: str
+    sources: tuple = ()
+
+
+@dataclass(frozen=True)
 class Provenance:
     input: str | None
     sha256: str | None
@@ -310,6 +329,7 @@ class Result:
         return {
             "schema_version": SCHEMA_VERSION,
             "headline": self.headline,
+            "verdict": plain(self.verdict),
             "eval_split": self.eval_split,
             "errors": {
                 name: {"error": plain(e.error), "n": e.n, "ci": plain(e.ci), "n_effective": plain(e.n_effective)}
@@ -329,6 +349,15 @@ class Result:
             "provenance": plain(self.provenance),
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
         }
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The evaluation error against the goal and where the gap comes from (None
+        without any error figure, as for a training history alone)."""
+        from .verdict import judge
+
+        level = f"{self.provenance.settings.get('confidence', 0.95) * 100:g}%" if self.provenance else "95%"
+        return judge(self.errors, self.eval_split, self.decomposition, level)
 
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON document as text."""

@@ -29,11 +29,15 @@ def print_summary(result: Result, json_path=None, console: Console | None = None
     """Print the summary of ``result`` to the terminal."""
     console = console or Console(highlight=False)
     console.print(Panel(_t(result.headline), title="Next step", title_align="left", border_style="green"))
+    verdict = result.verdict
+    if verdict is not None:
+        style = {"met": "green", "not_met": "bold", "cannot_tell": "yellow"}.get(verdict.status, "")
+        console.print(f"[{style}]{_t(verdict.text)}[/{style}]" if style else _t(verdict.text))
+    if result.comparison is not None:
+        _print_comparison(result.comparison, console)
 
     if result.errors:
         _print_errors(result, console)
-    if result.comparison is not None:
-        _print_comparison(result.comparison, console)
     if result.history is not None:
         h = result.history
         console.print(f"[bold]Training history[/bold] ({_t(h.source)}, {_t(h.format)}, {h.n_train} train / "
