@@ -402,7 +402,7 @@ def _finding_key(f: dict) -> tuple:
     ev = f.get("evidence") or {}
     subject = tuple(str(ev[k]) for k in ("component", "label", "class") if isinstance(ev.get(k), (str, int)))
     if "column" in ev:
-        subject += (str(ev["column"]), str(ev.get("value")), str(ev.get("where")))
+        subject += (str(ev["column"]), str(ev.get("value")))
     if "actual" in ev and "predicted" in ev:
         pair = (str(ev["actual"]), str(ev["predicted"]))
         subject += tuple(sorted(pair)) if ev.get("both_directions") else pair

@@ -42,12 +42,12 @@ _MM = 1 / 25.4  # inches per mm
 PRINT_WIDTH = 175 * _MM
 #: Tallest figure: ``figure.fig img { max-height: 80mm }``.
 PRINT_HEIGHT = 78 * _MM
-#: The decomposition's own limit (62 mm).
+#: The decomposition's own limit (60 mm, which keeps it on page 1).
 DECOMPOSITION_HEIGHT = 60 * _MM
 #: The confusion heatmap's own limit (100 mm), room for 20 classes at 8 pt.
 HEATMAP_HEIGHT = 98 * _MM
-#: The reliability diagram's width (``figure.small-fig img { max-width: 26rem }`` = 260 pt).
-SMALL_WIDTH = 88 * _MM
+#: The reliability diagram's width (``figure.small-fig img { max-width: 26rem }`` = 247 pt at the 9.5 pt print font).
+SMALL_WIDTH = 86 * _MM
 #: Smallest chart text, in pt.
 SMALL_FONT = 8
 

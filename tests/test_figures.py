@@ -23,12 +23,12 @@ MM = 72 / 25.4  # pt per mm
 #: The narrower content width of the two page sizes: A4 (210 mm less 2 × 15 mm margins);
 #: US letter leaves 185.9 mm.
 CONTENT_WIDTH = 180 * MM
-#: ``figure.small-fig img { max-width: 26rem }`` with the print root font of 10 pt.
-SMALL_FIG_WIDTH = 26 * 10.0
+#: ``figure.small-fig img { max-width: 26rem }`` with the print root font of 9.5 pt.
+SMALL_FIG_WIDTH = 26 * 9.5
 #: ``figure.fig img { max-height }`` in print.css, and the decomposition's and the
 #: confusion heatmap's own limits.
 MAX_HEIGHT = 80 * MM
-MAX_HEIGHT_DECOMPOSITION = 62 * MM
+MAX_HEIGHT_DECOMPOSITION = 60 * MM
 MAX_HEIGHT_CONFUSION = 100 * MM
 
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(pt|px)?\s*$")
@@ -223,7 +223,7 @@ def test_limits_are_those_of_the_print_stylesheet():
         "section#confusion figure.fig img": MAX_HEIGHT_CONFUSION / MM,
     })
     assert re.search(r"figure\.small-fig img\s*\{\s*max-width:\s*26rem", (templates_dir() / "report.css").read_text())
-    assert re.search(r"@media print\s*\{\s*html\s*\{\s*font-size:\s*10pt", css)
+    assert re.search(r"@media print\s*\{\s*html\s*\{\s*font-size:\s*9\.5pt", css)
 
 
 # ------------------------------------------------------- confusion heatmap at many classes
