@@ -306,9 +306,9 @@ def _why(f: Finding, confidence: float = 0.95) -> str:
         return (f"Class frequencies on {f.split} differ from {e['reference']} by {e['tvd']:.1%} "
                 f"(total variation, p = {e['p_value']:.2g}).")
     if k == "poor_calibration":
-        way = {"over": f"; the probabilities run {_pts(e['overconfidence'])} above the observed frequency on average "
+        way = {"over": f"; confidence in the predicted class runs {_pts(e['overconfidence'])} above how often it is right "
                        "(over-confident)",
-               "under": f"; the probabilities run {_pts(-e['overconfidence'])} below the observed frequency on average "
+               "under": f"; confidence in the predicted class runs {_pts(-e['overconfidence'])} below how often it is right "
                         "(under-confident)"}.get(e.get("direction"), "")
         return (f"Expected calibration error is {e['ece']:.1%} on {f.split} "
                 f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance){way}.")

@@ -17,7 +17,7 @@ Bonferroni's correction so that chance alone rarely marks any of them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .fmt import shown_path
 from .io import SPLITS
 from .result import SCHEMA_VERSION, plain
-from .stats.intervals import difference_interval, kish_n, paired_change, wilson, wilson_array
+from .stats.intervals import difference_interval, kish_n, paired_change, wilson
 
 #: Rows of the two runs that must match (same id or position, same split and label) to
 #: compare on paired rows; below this share of either run the comparison is unpaired.
@@ -78,6 +79,8 @@ class Comparison:
     text: str
     confidence: float = 0.95
     notes: list = field(default_factory=list)
+    metric: str = "error"
+    unchecked_findings: list = field(default_factory=list)  # gone, but this run could not have raised them
 
     def to_dict(self) -> dict:
         return {
@@ -88,7 +91,9 @@ class Comparison:
             "components": [c.to_dict() for c in self.components],
             "classes": [c.to_dict() for c in self.classes],
             "slices": [c.to_dict() for c in self.slices],
+            "metric": self.metric,
             "new_findings": plain(self.new_findings), "resolved_findings": plain(self.resolved_findings),
+            "unchecked_findings": plain(self.unchecked_findings),
             "kept_findings": self.kept_findings, "regression": self.regression, "improvement": self.improvement,
             "text": self.text, "notes": list(self.notes),
         }
@@ -115,7 +120,7 @@ class OutcomeState:
         self.parts: list = []
         self.classes: tuple = ()
 
-    def add(self, preds, offset: int = 0, row_numbers: bool = True) -> None:
+    def add(self, preds, offset: int = 0) -> None:
         self.classes = preds.classes
         self.parts.append((offset, preds.split, preds.y, preds.pred, preds.weight, preds.ids))
 
@@ -143,7 +148,7 @@ class WithOutcomes:
         self.state = make_state()
         self.rows = OutcomeState()
 
-    def add(self, preds, offset: int = 0, row_numbers: bool = True) -> None:
+    def add(self, preds, offset: int = 0) -> None:
         self.state.add(preds, offset)
         self.rows.add(preds, offset)
 
@@ -157,13 +162,22 @@ class WithOutcomes:
 
 def read_previous_json(path: str | Path) -> dict | None:
     """A previous run's JSON document, or None when ``path`` is not one (a predictions
-    file in JSON Lines, say). Raises UsageError for a JSON of another schema."""
+    file in JSON Lines, say). Raises UsageError for a JSON of another schema.
+
+    Only the first line is parsed to tell them apart: a line that is a whole JSON
+    object is a JSON Lines row (unless it is a compact run document), so a large
+    predictions file is not read whole here."""
     path = Path(path)
-    if path.suffix.lower() != ".json":
+    if path.suffix.lower() != ".json" or not path.is_file():
         return None
     try:
         with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
+            first = fh.readline(1 << 20)
+            try:
+                doc = json.loads(first)
+            except ValueError:
+                fh.seek(0)
+                doc = json.load(fh)
     except (OSError, ValueError):
         return None
     if not isinstance(doc, dict) or "schema_version" not in doc:
@@ -174,11 +188,34 @@ def read_previous_json(path: str | Path) -> dict | None:
 
 def check_schema(doc: dict, name: str) -> None:
     ours, theirs = SCHEMA_VERSION.split(".")[0], str(doc.get("schema_version", "")).split(".")[0]
-    if theirs != ours or not isinstance(doc.get("errors"), dict):
+    if theirs != ours:
         raise UsageError(
             f"--compare {name}: JSON schema version {doc.get('schema_version')!r} cannot be compared with "
             f"this version's {SCHEMA_VERSION!r}.",
             hint="Run this version of erranalysis on the previous model's predictions and compare with those.")
+    if not isinstance(doc.get("errors"), dict):
+        raise UsageError(f"--compare {name}: the JSON document has no 'errors' table of the error per split.",
+                         hint="Give the JSON that erranalysis wrote with --json, unedited.")
+
+
+def check_settings(new_doc: dict, old_doc: dict, name: str) -> bool:
+    """Refuses runs measured in another metric or at another confidence level (their
+    figures are not the same quantity); returns whether the goals are the same (the
+    decomposition's first term depends on it)."""
+    def setting(doc, key):
+        prov = doc.get("provenance") or {}
+        return prov.get(key), (prov.get("settings") or {}).get("confidence")
+
+    (m_new, c_new), (m_old, c_old) = setting(new_doc, "metric"), setting(old_doc, "metric")
+    if m_new and m_old and m_new != m_old:
+        raise UsageError(f"--compare {name}: the previous run is in {m_old}, this one in {m_new}; the figures "
+                         f"are not comparable.", hint=f"Run both with the same --metric ({m_new}).")
+    if c_new and c_old and abs(float(c_new) - float(c_old)) > 1e-9:
+        raise UsageError(f"--compare {name}: the previous run's intervals are at {float(c_old):.0%}, this one's "
+                         f"at {float(c_new):.0%}.", hint="Run both with the same confidence level.")
+    g_new = (new_doc.get("decomposition") or {}).get("goal")
+    g_old = (old_doc.get("decomposition") or {}).get("goal")
+    return g_new == g_old or (g_new is not None and g_old is not None and abs(g_new - g_old) < 1e-12)
 
 
 def _labels(doc: dict) -> list | None:
@@ -202,38 +239,51 @@ def check_labels(new_doc: dict, old_doc: dict, name: str) -> None:
 # ----------------------------------------------------------------------------------- pairing
 
 def match_rows(new: Outcomes, old: Outcomes) -> tuple[str | None, np.ndarray, np.ndarray, str | None]:
-    """Rows of the two runs that are the same example: by ``id`` when both have unique
-    ids, else by position when both have the same rows, splits and labels. Returns
-    (how, new rows, old rows, note); ``how`` is None when the rows do not pair."""
-    if list(new.classes) != list(old.classes):  # same set (checked), other order: old codes to new's
-        order = {c: i for i, c in enumerate(new.classes)}
-        remap = np.array([order[c] for c in old.classes], dtype=np.int64)
+    """Rows of the two runs that are the same example. Returns (how, new rows, old rows,
+    note); ``how`` is None when the rows do not pair.
+
+    By ``id`` when both runs have ids, unique in each: the rows with the same id, split
+    and label (at least MIN_MATCHED_SHARE of either run's rows). By position only when
+    neither run has usable ids, both have the same number of rows, and every row agrees
+    on split and label: partial agreement by position is what a reordered file shows by
+    chance (two rows of a 96:4 problem share their label 92% of the time), so it pairs
+    nothing. When ids repeat, position serves only if every row also has the same id."""
+    if list(new.classes) != list(old.classes):  # same set (checked), other order or type: old codes to new's
+        order = {str(c): i for i, c in enumerate(new.classes)}
+        remap = np.array([order[str(c)] for c in old.classes], dtype=np.int64)
         old = Outcomes(new.classes, old.split, remap[old.y], remap[old.pred], old.weight, old.ids)
     n_new, n_old = new.y.size, old.y.size
-    if new.ids is not None and old.ids is not None and pd.Index(new.ids).is_unique and pd.Index(old.ids).is_unique:
+    none = np.empty(0, int)
+    if new.ids is not None and old.ids is not None:
+        if not (pd.Index(new.ids).is_unique and pd.Index(old.ids).is_unique):
+            same = (n_new == n_old and np.array_equal(new.ids.astype(str), old.ids.astype(str))
+                    and np.array_equal(new.split, old.split) and np.array_equal(new.y, old.y))
+            if same:  # the same file layout: every row has the same id, split and label
+                i = np.arange(n_new)
+                return "position", i, i, ("ids repeat within a run, so rows are matched by position (every row has "
+                                          "the same id, split and label in both runs)")
+            return None, none, none, "ids repeat within a run, so its rows cannot be matched to the other run's"
         a = pd.Series(np.arange(n_new), index=pd.Index(new.ids).astype(str))
         b = pd.Series(np.arange(n_old), index=pd.Index(old.ids).astype(str))
         both = a.index.intersection(b.index)
         i, j = a[both].to_numpy(), b[both].to_numpy()
-        how = "id"
-    elif n_new == n_old:
-        i = j = np.arange(n_new)
-        how = "position"
-    else:
-        return None, np.empty(0, int), np.empty(0, int), (
-            f"the rows could not be paired (no shared ids, and {n_new:,} rows against {n_old:,})")
-    same = (new.split[i] == old.split[j]) & (new.y[i] == old.y[j])
-    i, j = i[same], j[same]
-    share = i.size / max(n_new, n_old, 1)
-    if share < MIN_MATCHED_SHARE:
-        return None, np.empty(0, int), np.empty(0, int), (
-            f"only {i.size:,} rows match by {how} with the same split and label ({share:.0%}), so the runs are "
-            f"compared as independent samples")
-    note = None
-    if i.size < max(n_new, n_old):
-        note = (f"{max(n_new, n_old) - i.size:,} rows have no match by {how} (same split and label) and are "
-                f"left out of the paired figures")
-    return how, i, j, note
+        same = (new.split[i] == old.split[j]) & (new.y[i] == old.y[j])
+        i, j = i[same], j[same]
+        share = i.size / max(n_new, n_old, 1)
+        if share < MIN_MATCHED_SHARE:
+            return None, none, none, (f"only {i.size:,} rows share an id, split and label ({share:.0%})")
+        note = None
+        if i.size < max(n_new, n_old):
+            note = (f"{max(n_new, n_old) - i.size:,} rows have no match by id (same split and label) and are "
+                    f"left out of the paired figures")
+        return "id", i, j, note
+    if n_new != n_old:
+        return None, none, none, f"the rows could not be paired (no ids, and {n_new:,} rows against {n_old:,})"
+    if not (np.array_equal(new.split, old.split) and np.array_equal(new.y, old.y)):
+        return None, none, none, ("the rows could not be paired: without ids, matching by position needs every "
+                                  "row to have the same split and label in both runs")
+    i = np.arange(n_new)
+    return "position", i, i, None
 
 
 def _paired_split_changes(new: Outcomes, old: Outcomes, i, j, metric: str, confidence: float) -> dict:
@@ -258,7 +308,9 @@ def _paired_split_changes(new: Outcomes, old: Outcomes, i, j, metric: str, confi
         cells = [float(np.sum(weights[m])) / total * n_eff for m in (nw & ow, nw & ~ow, ~nw & ow)]
         change, lo, hi = (float(v) for v in paired_change(*cells, n_eff, confidence))
         new_only, old_only = int(np.sum(nw & ~ow)), int(np.sum(~nw & ow))
-        p = float(binomtest(new_only, new_only + old_only, 0.5).pvalue) if new_only + old_only else 1.0
+        p = None  # McNemar's exact test counts rows: none for weighted rows
+        if w is None:
+            p = float(binomtest(new_only, new_only + old_only, 0.5).pvalue) if new_only + old_only else 1.0
         old_err = float(np.sum(weights[ow]) / total)
         out[SPLITS[code]] = (old_err, old_err + change, change, (lo, hi), float(rows.sum()), p)
     return out
@@ -290,28 +342,30 @@ def _paired_balanced(nw, ow, y, w, confidence: float, draws: int = 4000):
 
 
 def _paired_classes(new: Outcomes, old: Outcomes, i, j, split_code: int, confidence: float) -> list:
-    """Per class on the evaluation split: the paired change of its error (1 - recall)."""
+    """Per class on the evaluation split: the paired change of its error (1 - recall),
+    weighted like the split's (effective row counts of the weights, per class)."""
     rows = new.split[i] == split_code
     y = new.y[i][rows]
     nw = (new.pred[i] != new.y[i])[rows]
     ow = (old.pred[j] != old.y[j])[rows]
+    w = np.ones(y.size) if new.weight is None else new.weight[i][rows]
     K = len(new.classes)
-    n = np.bincount(y, minlength=K).astype(float)
-    a = np.bincount(y, weights=nw & ow, minlength=K)
-    b = np.bincount(y, weights=nw & ~ow, minlength=K)
-    c = np.bincount(y, weights=~nw & ow, minlength=K)
-    present = n > 0
+    total = np.bincount(y, weights=w, minlength=K)
+    n_eff = np.array([kish_n(t, q) for t, q in zip(total, np.bincount(y, weights=w * w, minlength=K))])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(total > 0, n_eff / total, 0.0)
+    a, b, c = (np.bincount(y, weights=w * m, minlength=K) * scale for m in (nw & ow, nw & ~ow, ~nw & ow))
+    present = n_eff > 0
     level = 1 - (1 - confidence) / max(int(present.sum()), 1)
-    change, lo, hi = paired_change(a, b, c, n, level)
+    change, lo, hi = paired_change(a, b, c, n_eff, level)
     out = []
     for k in np.flatnonzero(present):
-        old_err = float((a[k] + c[k]) / n[k])
+        old_err = float((a[k] + c[k]) / n_eff[k])
         out.append(Change(str(new.classes[k]), old_err, old_err + float(change[k]), float(change[k]),
-                          (float(lo[k]), float(hi[k])), _verdict(float(lo[k]), float(hi[k])), True, float(n[k])))
+                          (float(lo[k]), float(hi[k])), _verdict(float(lo[k]), float(hi[k])), True,
+                          float(np.sum(y == k))))
     return out
 
-
-# ------------------------------------------------------------------------- from the documents
 
 def _verdict(lo: float | None, hi: float | None) -> str:
     if lo is None or hi is None:
@@ -337,9 +391,12 @@ def _split_changes(new_doc: dict, old_doc: dict) -> dict:
     return out
 
 
-def _component_changes(new_doc: dict, old_doc: dict) -> list:
+def _component_changes(new_doc: dict, old_doc: dict, same_goal: bool = True) -> list:
+    """The decomposition terms of both runs (avoidable bias only against the same goal)."""
     out = []
     for name in ("avoidable_bias", "variance", "distribution_shift", "val_overfitting"):
+        if name == "avoidable_bias" and not same_goal:
+            continue
         a, b = (old_doc.get("decomposition") or {}).get(name), (new_doc.get("decomposition") or {}).get(name)
         if not a or not b or a.get("value") is None or b.get("value") is None:
             continue
@@ -369,28 +426,30 @@ def _class_changes_unpaired(new_doc: dict, old_doc: dict, split: str | None, con
     return out
 
 
-def _slice_changes(new_doc: dict, old_doc: dict, confidence: float) -> list:
+def _slice_changes(new_doc: dict, old_doc: dict, confidence: float) -> tuple[list, str | None]:
+    """Slices of both runs on the same pool of held-out splits, as independent samples
+    (a slice's rows are few, and their pairing is not kept), with Bonferroni's level."""
     def table(doc):
         sl = (doc.get("slices") or {}).get("slices") or []
         return {(str(r["column"]), str(r["value"])): r for r in sl if r.get("n")}
 
+    pools = [(doc.get("slices") or {}).get("split") for doc in (old_doc, new_doc)]
     a, b = table(old_doc), table(new_doc)
     common = [k for k in b if k in a]
     if not common:
-        return []
+        return [], None
+    if pools[0] != pools[1]:
+        return [], (f"Slices are not compared: the previous run measured them on {pools[0]}, this one on "
+                    f"{pools[1]} (the pool of held-out splits follows each model's distribution shift).")
     level = 1 - (1 - confidence) / len(common)
-    e_old = np.array([a[k]["error"] for k in common], dtype=float)
-    e_new = np.array([b[k]["error"] for k in common], dtype=float)
-    n_old = np.array([a[k]["n"] for k in common], dtype=float)
-    n_new = np.array([b[k]["n"] for k in common], dtype=float)
-    lo_o, hi_o = wilson_array(e_old, n_old, level)
-    lo_n, hi_n = wilson_array(e_new, n_new, level)
-    change = e_new - e_old
-    lo = change - np.sqrt((e_new - lo_n) ** 2 + (hi_o - e_old) ** 2)
-    hi = change + np.sqrt((hi_n - e_new) ** 2 + (e_old - lo_o) ** 2)
-    return [Change(f"{k[0]} = {k[1]}", float(e_old[i]), float(e_new[i]), float(change[i]),
-                   (float(lo[i]), float(hi[i])), _verdict(float(lo[i]), float(hi[i])), False, float(n_new[i]))
-            for i, k in enumerate(common)]
+    out = []
+    for key in common:
+        old, new = a[key], b[key]
+        ci = difference_interval(old["error"], wilson(old["error"], old["n"], level),
+                                 new["error"], wilson(new["error"], new["n"], level))
+        out.append(Change(f"{key[0]} = {key[1]}", old["error"], new["error"], new["error"] - old["error"], ci,
+                          _verdict(*ci), False, float(new["n"])))
+    return out, None
 
 
 def _finding_key(f: dict) -> tuple:
@@ -413,6 +472,21 @@ def _brief(f: dict) -> dict:
     return {"kind": f.get("kind"), "severity": f.get("severity"), "title": f.get("title"), "split": f.get("split")}
 
 
+#: Finding kinds read from the errors per split alone; every other kind needs the rows.
+_FROM_ERRORS = {"underfitting", "overfitting", "distribution_shift", "val_overfitting", "insufficient_data"}
+
+
+def _checkable(f: dict, doc: dict) -> bool:
+    """Whether the run of ``doc`` could have raised finding ``f``: its kind needs rows the
+    run had, and the split it was seen on is among the run's splits."""
+    if f.get("kind") not in _FROM_ERRORS and doc.get("confusion") is None:
+        return False
+    if str(f.get("kind", "")).startswith("loss_"):
+        return doc.get("history") is not None
+    split = f.get("split")
+    return not (split in SPLITS and split not in (doc.get("errors") or {}))
+
+
 def _moved(changes: list) -> list:
     moved = [c for c in changes if c.verdict in ("better", "worse")]
     return sorted(moved, key=lambda c: -abs(c.change or 0.0))[:MAX_LISTED]
@@ -423,23 +497,29 @@ def compare_docs(new_doc: dict, old_doc: dict, *, previous: str, source: str, co
                  metric: str = "error") -> Comparison:
     """The comparison of two runs' documents, on paired rows where both are given and match."""
     check_labels(new_doc, old_doc, previous)
+    same_goal = check_settings(new_doc, old_doc, previous)
     eval_split = new_doc.get("eval_split")
     notes = []
     how, i, j = None, None, None
     if new_rows is not None and old_rows is not None:
         how, i, j, note = match_rows(new_rows, old_rows)
         if note:
-            notes.append(note[0].upper() + note[1:] + ".")
+            tail = "" if how else ", so the runs are compared as independent samples"
+            notes.append(note[0].upper() + note[1:] + tail + ".")
     elif source == "json":
         notes.append("The previous run is a JSON document: its figures are compared as independent samples "
                      "(its rows are not at hand to pair).")
     else:
         notes.append("The rows of one run are not at hand (summary figures, or computed in Spark): the runs are "
                      "compared as independent samples.")
+    if not same_goal:
+        notes.append("The runs have different goals: avoidable bias, which is measured from the goal, is not "
+                     "compared.")
     splits = _split_changes(new_doc, old_doc)
     if how is not None:
         if new_rows.weight is not None:
-            notes.append("Paired intervals use the effective row count of the weights (Kish).")
+            notes.append("Paired intervals use the effective row count of the weights (Kish); McNemar's test, "
+                         "which counts rows, is not given.")
         splits.update(_paired_split_changes(new_rows, old_rows, i, j, metric, confidence))
     split_changes = [Change(s, v[0], v[1], v[2], v[3], _verdict(*(v[3] or (None, None))), how is not None,
                             v[4], v[5]) for s, v in ((s, splits[s]) for s in SPLITS if s in splits)]
@@ -447,50 +527,53 @@ def compare_docs(new_doc: dict, old_doc: dict, *, previous: str, source: str, co
         classes = _paired_classes(new_rows, old_rows, i, j, SPLITS.index(eval_split), confidence)
     else:
         classes = _class_changes_unpaired(new_doc, old_doc, eval_split, confidence)
+    slices, slice_note = _slice_changes(new_doc, old_doc, confidence)
+    if slice_note:
+        notes.append(slice_note)
     old_keys = {_finding_key(f): f for f in old_doc.get("findings") or []}
     new_keys = {_finding_key(f): f for f in new_doc.get("findings") or []}
     new_findings = [_brief(f) for k, f in new_keys.items() if k not in old_keys]
-    resolved = [_brief(f) for k, f in old_keys.items() if k not in new_keys]
+    gone = [f for k, f in old_keys.items() if k not in new_keys]
+    resolved = [_brief(f) for f in gone if _checkable(f, new_doc)]
+    unchecked = [_brief(f) for f in gone if not _checkable(f, new_doc)]
+    if unchecked:
+        notes.append(f"{len(unchecked)} of the previous run's findings could not be checked by this run (it lacks "
+                     f"the rows, splits or history they need) and are not counted as resolved.")
     kept = sum(k in old_keys for k in new_keys)
     main = next((c for c in split_changes if c.name == eval_split), None)
-    regression = bool(main and main.verdict == "worse")
-    improvement = bool(main and main.verdict == "better")
+    new_n = ((new_doc.get("errors") or {}).get(eval_split) or {}).get("n")
     comparison = Comparison(
         previous=previous, source=source, paired=how is not None, matched_by=how,
         matched_rows=None if i is None or how is None else int(i.size), eval_split=eval_split,
-        splits=split_changes, components=_component_changes(new_doc, old_doc), classes=_moved(classes),
-        slices=_moved(_slice_changes(new_doc, old_doc, confidence)), new_findings=new_findings,
-        resolved_findings=resolved, kept_findings=int(kept), regression=regression, improvement=improvement,
-        text="", confidence=confidence, notes=notes)
-    from dataclasses import replace
-
-    return replace(comparison, text=comparison_line(comparison))
-
-
-def shown_path(previous: str) -> str:
-    """The previous run's input as the report shows it: as given when relative, else its
-    file name (no local absolute paths in a report that travels)."""
-    path = Path(previous)
-    return path.name if path.is_absolute() else previous
+        splits=split_changes, components=_component_changes(new_doc, old_doc, same_goal), classes=_moved(classes),
+        slices=_moved(slices), new_findings=new_findings, resolved_findings=resolved, kept_findings=int(kept),
+        regression=bool(main and main.verdict == "worse"), improvement=bool(main and main.verdict == "better"),
+        text="", confidence=confidence, notes=notes, metric=metric, unchecked_findings=unchecked)
+    partial = bool(main and main.paired and new_n and main.n is not None and main.n < new_n)
+    return replace(comparison, text=comparison_line(comparison, partial))
 
 
 def _pts(x: float) -> str:
     return f"{x * 100:+.1f} pts".replace("-", "−")
 
 
-def comparison_line(c: Comparison) -> str:
-    """One sentence for the verdict: the evaluation split's error then and now."""
+def comparison_line(c: Comparison, partial: bool = False) -> str:
+    """One sentence for the verdict: the evaluation split's error then and now (on the
+    matched rows when not all of the split's rows matched, so it can differ from the
+    verdict's error of the whole split)."""
+    where = f"Against the previous run ({shown_path(c.previous)})"
     main = next((s for s in c.splits if s.name == c.eval_split), None)
     if main is None:
-        return f"Against the previous run ({shown_path(c.previous)}): no split to compare."
+        return f"{where}: no split to compare."
     word = {"better": "better", "worse": "worse", "no_change": "no change beyond noise",
             "not_comparable": "no interval to decide"}[main.verdict]
     how = (f"paired on {main.n:,.0f} rows matched by {c.matched_by}" if main.paired
            else "independent samples")
     ci = "" if main.ci is None else (
         f" ({c.confidence:.0%} interval {_pts(main.ci[0])} to {_pts(main.ci[1])}, {how})")
-    return (f"Against the previous run ({shown_path(c.previous)}): {main.name} error "
-            f"{main.old:.1%} → {main.new:.1%}, {_pts(main.change)}{ci}: {word}.")
+    on = f" on the {main.n:,.0f} matched rows" if partial else ""
+    name = "balanced error" if c.metric == "balanced_error" else "error"
+    return (f"{where}: {main.name} {name}{on} {main.old:.1%} → {main.new:.1%}, {_pts(main.change)}{ci}: {word}.")
 
 
 def previous_name(compare: Any) -> str:
@@ -499,5 +582,3 @@ def previous_name(compare: Any) -> str:
     if isinstance(compare, pd.DataFrame):
         return "DataFrame"
     return type(compare).__name__
-
-

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -39,3 +41,13 @@ def ci_pts(ci) -> str:
 
 
 VERDICTS = {"material": "material", "negligible": "negligible", "too_noisy": "too noisy to tell"}
+
+
+def shown_path(path: str | None) -> str | None:
+    """A path as a report shows it: as given when relative, else only its file name,
+    so a report sent to others does not carry the layout of the machine it ran on."""
+    if not path:
+        return path
+    if path.startswith("~") or Path(path).is_absolute() or re.match(r"^[A-Za-z]:[\\/]", path):
+        return Path(path.replace("\\", "/")).name or path
+    return path

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .files import write_atomic
-from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts
+from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts, shown_path
 from .resources import templates_dir
 from .result import Result
 from .verdict import gap_shares
@@ -180,16 +180,6 @@ def _share(row: dict | None) -> str:
     if row is None:
         return ""
     return f"{row['percent']}%"
-
-
-def shown_path(path: str | None) -> str | None:
-    """A path as the report shows it: as given when relative, else only its file name,
-    so a report sent to others does not carry the layout of the machine it ran on."""
-    if not path:
-        return path
-    if path.startswith("~") or Path(path).is_absolute() or re.match(r"^[A-Za-z]:[\\/]", path):
-        return Path(path.replace("\\", "/")).name or path
-    return path
 
 
 def _without_paths(text: str, prov) -> str:
@@ -582,8 +572,6 @@ def _comparison_context(c) -> dict | None:
     """The "What changed" section: the new run against the previous one."""
     if c is None:
         return None
-    from .compare import shown_path
-
     def rows(changes, rate=True):
         return [{"name": x.name, "old": pct(x.old) if rate else pts(x.old), "new": pct(x.new) if rate else pts(x.new),
                  "change": pts(x.change, signed=True), "ci": ci_pts(x.ci), "verdict": _CHANGE_WORDS[x.verdict],
@@ -594,7 +582,9 @@ def _comparison_context(c) -> dict | None:
         "line": c.text,
         "previous": shown_path(c.previous),
         "how": (f"Rows paired by {c.matched_by} ({_count(c.matched_rows)} rows): each change is measured on the "
-                f"same rows under both models (Newcombe's paired score interval; McNemar's exact test)."
+                f"same rows under both models ("
+                + ("a paired bootstrap within each class" if c.metric == "balanced_error"
+                   else "Newcombe's paired score interval; McNemar's exact test") + ")."
                 if c.paired else "The two runs are compared as independent samples (their rows could not be "
                 "paired), so the intervals are wider than a paired comparison's."),
         "splits": rows(c.splits),

@@ -58,7 +58,7 @@ def _print_comparison(c, console: Console) -> None:
     """What changed since the previous run: its verdict line, then what moved."""
     colour = "red" if c.regression else "green" if c.improvement else "default"
     console.print(f"[{colour}]{_t(c.text)}[/{colour}]")
-    moved = [f"{_t(x.name)} {x.verdict}" for x in c.components if x.verdict in ("better", "worse")]
+    moved = [f"{_t(x.name.replace('_', ' '))} {x.verdict}" for x in c.components if x.verdict in ("better", "worse")]
     if moved:
         console.print("  Terms that moved: " + ", ".join(moved))
     for what, items in (("classes", c.classes), ("slices", c.slices)):

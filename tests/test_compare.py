@@ -164,7 +164,93 @@ def test_rows_match_by_position_without_ids_and_not_when_labels_differ():
     other = old.copy()
     other["label"] = np.random.default_rng(0).permutation(other.label.to_numpy())
     how, i, j, note = match_rows(_outcomes(new), _outcomes(other))
-    assert how is None and "independent samples" in note
+    assert how is None and "every row to have the same split and label" in note
+
+
+def test_a_reordered_file_without_ids_is_not_paired_by_position():
+    """At 96:4 two random rows share their label 92% of the time: partial agreement by
+    position must not pass for pairing (it would hide a regression)."""
+    rng = np.random.default_rng(20)
+    n = 20000
+    y = (rng.random(n) < 0.04).astype(int)
+    split = np.array(["train", "val", "test"])[rng.integers(0, 3, n)]
+    ow = rng.random(n) < 0.021
+    nw = ow | (rng.random(n) < 0.009)
+    old = pd.DataFrame({"label": y, "pred": np.where(ow, 1 - y, y), "split": split})
+    new = pd.DataFrame({"label": y, "pred": np.where(nw, 1 - y, y), "split": split})
+    paired = erranalysis.analyze(new, goal=0.01, compare=old).comparison
+    assert paired.paired and paired.regression
+    shuffled = erranalysis.analyze(new, goal=0.01, compare=old.sample(frac=1.0, random_state=1)).comparison
+    assert not shuffled.paired and shuffled.matched_by is None
+    test = next(s for s in shuffled.splits if s.name == "test")
+    assert test.old == pytest.approx(ow[split == "test"].mean()) and test.new == pytest.approx(nw[split == "test"].mean())
+
+
+def test_repeated_ids_fall_back_to_position_only_when_every_row_has_the_same_id():
+    new, old = _pair(fix=0.3, seed=21)
+    new["id"] = np.arange(len(new)) // 2
+    old["id"] = np.arange(len(old)) // 2
+    how, i, j, note = match_rows(_outcomes(new), _outcomes(old.sample(frac=1.0, random_state=0)))
+    assert how is None and "ids repeat" in note
+    how, i, j, note = match_rows(_outcomes(new), _outcomes(old))  # same layout: same id on every row
+    assert how == "position" and i.size == len(new) and "ids repeat" in note
+
+
+def test_labels_stored_as_text_in_one_run_are_matched():
+    new, old = _pair(fix=0.3, seed=22)
+    text = old.assign(label=old.label.astype(str), pred=old.pred.astype(str))
+    a = erranalysis.analyze(new, goal=0.05, compare=old).comparison
+    b = erranalysis.analyze(new, goal=0.05, compare=text).comparison
+    assert b.paired and [x.to_dict() for x in a.splits] == [x.to_dict() for x in b.splits]
+
+
+def test_weighted_classes_follow_the_weights_and_give_no_mcnemar():
+    new, old = _pair(fix=0.0, break_=0.0, seed=23)
+    test = (new.split == "test") & (new.label == 0) & (new.pred == new.label)
+    broken = test & (np.random.default_rng(0).random(len(new)) < 0.05)
+    new.loc[broken, "pred"] = 1
+    for df in (new, old):
+        df["weight"] = np.where(broken, 20.0, 1.0)
+    c = erranalysis.analyze(new, goal=0.05, compare=old).comparison
+    main = next(s for s in c.splits if s.name == "test")
+    assert main.verdict == "worse" and main.p_value is None
+    assert [x.name for x in c.classes if x.verdict == "worse"] == ["0"]
+
+
+def test_runs_in_another_metric_are_refused_and_another_goal_leaves_avoidable_bias_out(tmp_path):
+    new, old = _pair(seed=24)
+    path = tmp_path / "old.json"
+    path.write_text(erranalysis.analyze(old, goal=0.05).to_json())
+    with pytest.raises(UsageError, match="previous run is in error, this one in balanced_error"):
+        erranalysis.analyze(new, goal=0.05, metric="balanced_error", compare=path)
+    c = erranalysis.analyze(old, goal=0.01, compare=path).comparison
+    assert "avoidable_bias" not in [x.name for x in c.components]
+    assert not c.new_findings and not c.resolved_findings and any("different goals" in n for n in c.notes)
+
+
+def test_findings_a_run_could_not_check_are_not_resolved(tmp_path):
+    new, old = _pair(seed=25)
+    previous = erranalysis.analyze(old, goal=0.05)
+    assert any(f.kind == "confused_pair" for f in previous.findings)
+    c = erranalysis.analyze(errors={"train": 0.2, "val": 0.2}, n={"train": 1000, "val": 1000}, goal=0.05,
+                            compare=previous).comparison
+    assert not any(f["kind"] == "confused_pair" for f in c.resolved_findings)
+    assert any(f["kind"] == "confused_pair" for f in c.unchecked_findings)
+
+
+def test_partly_matched_rows_say_so_in_the_line():
+    new, old = _pair(fix=0.3, seed=26)
+    extra = new[new.split == "test"].head(300).assign(id=lambda d: d["id"] + 10 ** 6)
+    c = erranalysis.analyze(pd.concat([new, extra]), goal=0.05, compare=old).comparison
+    assert c.paired and "matched rows" in c.text
+
+
+def test_a_json_lines_predictions_file_named_json_is_read_as_predictions(tmp_path):
+    new, old = _pair(fix=0.3, seed=27)
+    path = tmp_path / "old.json"
+    old.to_json(path, orient="records", lines=True)
+    c = erranalysis.analyze(new, goal=0.05, compare=path).comparison
+    assert c.source == "predictions" and c.paired
 
 
 def test_class_order_differences_are_remapped():

@@ -299,11 +299,11 @@ def poor_calibration(ev: Evidence) -> list[Finding]:
     direction = calibration_direction(cal)
     ece = f"expected calibration error {cal.ece:.1%}"
     if direction == "over":
-        title = (f"Probabilities are over-confident on {cal.split}: {pts(cal.overconfidence)} above the observed "
-                 f"frequency on average ({ece})")
+        title = (f"Probabilities are over-confident on {cal.split}: confidence in the predicted class runs "
+                 f"{pts(cal.overconfidence)} above how often it is right, on average ({ece})")
     elif direction == "under":
-        title = (f"Probabilities are under-confident on {cal.split}: {pts(-cal.overconfidence)} below the observed "
-                 f"frequency on average ({ece})")
+        title = (f"Probabilities are under-confident on {cal.split}: confidence in the predicted class runs "
+                 f"{pts(-cal.overconfidence)} below how often it is right, on average ({ece})")
     else:
         title = (f"Probabilities are miscalibrated on {cal.split} ({ece}), over-confident in some ranges and "
                  "under-confident in others")
