@@ -210,14 +210,16 @@ def shown_command(command: str | None) -> str | None:
     return shlex.join(out)
 
 
-def _impact_text(step) -> str:
-    """ "explains 6.9 pts (3.2 to 12.4)" for a step with a measured effect, else ""."""
-    if not step.impact or step.impact <= 0:
+def _impact_text(step, interval: bool = True) -> str:
+    """ "explains 6.9 pts (3.2 to 12.4)" for a step with a measured effect, else "" (the
+    one-line plan leaves the interval out). A term too noisy to tell explains nothing
+    yet: more rows are what the step asks for."""
+    if not step.impact or step.impact <= 0 or step.problem == "insufficient_data":
         return ""
     if step.problem == "leakage":  # a bound on how far the leak can move the error
         return f"moves the error by up to {pts(step.impact)}"
     text = f"explains {pts(step.impact)}"
-    if step.impact_ci is not None:
+    if interval and step.impact_ci is not None:
         text += f" ({ci_pts(step.impact_ci)})"
     return text
 
@@ -528,11 +530,13 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "verdict": None if verdict is None else {"text": verdict.text, "status": verdict.status.replace("_", "-")},
         "plan": {
             "steps": [{"number": st["number"], "name": st["name"], "severity": st["severity"],
-                       "impact": _plan_impact(result.next_steps[st["number"] - 1])}
+                       "impact": _impact_text(result.next_steps[st["number"] - 1], interval=False)}
                       for st in steps[:MAX_PLAN_STEPS]],
             "more": max(len(steps) - MAX_PLAN_STEPS, 0),
         },
         "errors": errors,
+        # Summary figures without row counts have neither intervals nor rows to show.
+        "errors_counted": any(e.n is not None for e in result.errors.values()),
         "goal": pct(dec.goal) if dec.goal is not None else None,
         "decomposition": {
             "figure": _svg_uri(_figure(result, "decomposition")),
@@ -640,13 +644,6 @@ def _calibration_direction(cal) -> str:
     return (f"On average the model is neither over- nor under-confident: confidence minus frequency is "
             f"{pts(cal.overconfidence, signed=True)} ({interval}); where the diagram strays from the diagonal, "
             "it strays both ways.")
-
-
-def _plan_impact(step) -> str:
-    """The size of a step for the one-line plan: "explains 6.9 pts", or "" without one."""
-    if not step.impact or step.impact <= 0:
-        return ""
-    return f"moves the error by up to {pts(step.impact)}" if step.problem == "leakage" else f"explains {pts(step.impact)}"
 
 
 _HISTORY_HOW = ("pass --history (history= in Python) with a Keras CSVLogger CSV, a Lightning metrics.csv "

@@ -349,3 +349,23 @@ def test_every_section_says_something(case, tmp_path, digits):
         assert len(text) > len(titles[sid]) + 20, (sid, text)
     if case == "history_only":
         assert "Could not check" in html and "Glossary" not in html
+
+
+def test_summary_figures_without_row_counts_show_no_empty_interval_columns():
+    bare = erranalysis.analyze(errors={"train": 0.2, "val": 0.27, "test": 0.28}, goal=0.01).to_html()
+    counted = erranalysis.analyze(errors={"train": 0.2, "val": 0.27, "test": 0.28},
+                                  n={"train": 5000, "val": 1000, "test": 1000}, goal=0.01).to_html()
+    errors = lambda html: html.split('<section id="errors">')[1].split("</section>")[0]  # noqa: E731
+    assert "interval" not in errors(bare) and "—" not in errors(bare)
+    assert "interval" in errors(counted) and "1,000" in errors(counted)
+
+
+def test_a_term_too_noisy_to_tell_explains_nothing_in_the_plan():
+    from erranalysis.report import _impact_text
+    from erranalysis.result import NextStep
+
+    noisy = NextStep("insufficient_data", "why", ["collect"], "low", impact=0.009, impact_ci=(-0.06, 0.09))
+    real = NextStep("overfitting", "why", ["regularise"], "high", impact=0.069, impact_ci=(0.032, 0.124))
+    assert _impact_text(noisy) == "" and _impact_text(noisy, interval=False) == ""
+    assert _impact_text(real) == "explains 6.9 pts (3.2 pts to 12.4 pts)"
+    assert _impact_text(real, interval=False) == "explains 6.9 pts"
