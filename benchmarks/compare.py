@@ -13,7 +13,7 @@ Three kinds of pairs of models scored on the same rows, where the truth is known
   with scikit-learn (no true change, so a near-null on real errors), and a logistic
   regression against a random forest on digits (a real difference of a few points).
 
-    python benchmarks/compare.py            # about 30 s
+    python benchmarks/compare.py            # under a minute
 """
 
 from __future__ import annotations

@@ -32,6 +32,12 @@ def pts(x: float | None, digits: int = 1, signed: bool = False) -> str:
     return f"{sign}{x * 100:.{digits}f} pts"
 
 
+def level(provenance) -> str:
+    """The confidence level of a run's intervals, as "95%" (95% without provenance)."""
+    confidence = provenance.settings.get("confidence", 0.95) if provenance is not None else 0.95
+    return f"{confidence * 100:g}%"
+
+
 def ci_pct(ci) -> str:
     return "—" if ci is None else f"{pct(ci[0])} to {pct(ci[1])}"
 

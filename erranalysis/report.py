@@ -17,6 +17,7 @@ from pathlib import Path
 from .errors import UsageError
 from .files import write_atomic
 from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts, shown_path
+from .fmt import level as level_text
 from .resources import templates_dir
 from .result import Result
 from .verdict import gap_shares
@@ -149,8 +150,6 @@ def _fits_one_page(svg: str | None, max_height_mm: float, rows: list[str], line_
     Only a pair that fits is kept together: one taller than a page would open with a
     blank page end and break anyway.
     """
-    import re
-
     height = 0.0
     if svg is not None:
         m = re.search(r'height="([0-9.]+)pt"', svg[:400])
@@ -467,7 +466,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
     ]
     provenance = [(k, v) for k, v in provenance if v]
 
-    level = f"{result.provenance.settings.get('confidence', 0.95) * 100:g}%" if result.provenance else "95%"
+    level = level_text(result.provenance)
     baselines_ctx = [
         {"split": b.split, "model": pct(b.model_error), "majority": pct(b.majority_error),
          "stratified": pct(b.stratified_error), "majority_class": b.majority_class, "prior_from": b.prior_from,
@@ -506,7 +505,7 @@ def build_context(result: Result, title: str | None = None, model_name: str | No
         "appendix": bool(result.confusion is not None or result.provenance.rows is not None or hist_ctx),
         "provenance": True,
     }
-    checks = _checks(result, has)
+    checks = _checks(result, has, clean=not (quality or result.warnings))
     has["data-quality"] = bool(quality or result.warnings or checks["passed"] or checks["not_checked"])
     # Without the tuning table (no training history) the appendix is the glossary alone.
     titles = dict(SECTIONS, appendix="Appendix" if hist_ctx else "Glossary")
@@ -650,23 +649,25 @@ _HISTORY_HOW = ("pass --history (history= in Python) with a Keras CSVLogger CSV,
                 "or a Hugging Face trainer_state.json to diagnose the loss curves")
 
 
-def _checks(result: Result, has: dict) -> dict:
+def _checks(result: Result, has: dict, clean: bool = True) -> dict:
     """What the input passed, and what could not be checked with what it holds and how to add it.
 
-    Only checks that ran are claimed: a report from summary figures has no rows, so it
-    names what rows would allow instead of saying the input is clean.
+    Only checks that ran are claimed, and only when they raised nothing (``clean``: no
+    data-quality finding and no warning): a report from summary figures has no rows, so
+    it names what rows would allow instead of saying the input is clean.
     """
     prov = result.provenance
     has_rows = prov.rows is not None or result.confusion is not None
     ids = bool(prov.columns.get("id"))
     splits = len(result.errors)
     passed, missing = [], []
-    if has_rows:
+    if has_rows and clean:
         if ids and splits > 1:
             passed.append("no example id is shared between splits")
         if prov.columns.get("pred") and (prov.columns.get("proba") or prov.columns.get("score")):
             passed.append("the predicted classes agree with the probabilities")
         passed.append("no warning was raised")
+    if has_rows:
         if not has["calibration"]:
             missing.append(("Calibration and threshold sweeps",
                             "need class probabilities: proba_<class> columns, or a binary score"))

@@ -354,10 +354,10 @@ class Result:
     def verdict(self) -> Verdict | None:
         """The evaluation error against the goal and where the gap comes from (None
         without any error figure, as for a training history alone)."""
+        from .fmt import level
         from .verdict import judge
 
-        level = f"{self.provenance.settings.get('confidence', 0.95) * 100:g}%" if self.provenance else "95%"
-        return judge(self.errors, self.eval_split, self.decomposition, level)
+        return judge(self.errors, self.eval_split, self.decomposition, level(self.provenance))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON document as text."""

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts
+from .fmt import VERDICTS, ci_pct, ci_pts, level, pct, pts
 from .result import Result
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -74,16 +74,11 @@ def _print_comparison(c, console: Console) -> None:
         console.print(f"  [dim]{_t(note)}[/dim]")
 
 
-def _level(result: Result) -> str:
-    """The confidence level of the intervals, as "95%"."""
-    settings = result.provenance.settings if result.provenance else {}
-    return f"{settings.get('confidence', 0.95) * 100:g}%"
-
 
 def _print_errors(result: Result, console: Console) -> None:
     errors = Table(title="Error per split" + ("" if result.decomposition.metric == "error" else " (balanced)"),
                    title_justify="left", show_edge=False)
-    for col, justify in (("split", "left"), ("error", "right"), (_level(result) + " interval", "right"), ("rows", "right")):
+    for col, justify in (("split", "left"), ("error", "right"), (level(result.provenance) + " interval", "right"), ("rows", "right")):
         errors.add_column(col, justify=justify)
     for name, e in result.errors.items():
         errors.add_row(_t(name), pct(e.error), ci_pct(e.ci), "—" if e.n is None else f"{e.n:,}")
@@ -93,7 +88,7 @@ def _print_errors(result: Result, console: Console) -> None:
 
     dec = result.decomposition
     table = Table(title="Decomposition", title_justify="left", show_edge=False)
-    for col, justify in (("term", "left"), ("value", "right"), (_level(result) + " interval", "right"), ("verdict", "left")):
+    for col, justify in (("term", "left"), ("value", "right"), (level(result.provenance) + " interval", "right"), ("verdict", "left")):
         table.add_column(col, justify=justify)
     notes = []
     for name, comp in dec.components.items():

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -369,3 +370,15 @@ def test_a_term_too_noisy_to_tell_explains_nothing_in_the_plan():
     assert _impact_text(noisy) == "" and _impact_text(noisy, interval=False) == ""
     assert _impact_text(real) == "explains 6.9 pts (3.2 pts to 12.4 pts)"
     assert _impact_text(real, interval=False) == "explains 6.9 pts"
+
+
+def test_no_check_is_claimed_passed_when_the_input_raised_findings():
+    """The digits example shares six ids between train and test: its context must not
+    say the input passed the id check (nor any other), whatever the template shows."""
+    from erranalysis.report import build_context
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = erranalysis.analyze(ROOT / "examples" / "digits" / "predictions.parquet", goal=0.01)
+    assert any(f.kind == "leakage" for f in result.findings)
+    assert build_context(result)["checks"]["passed"] == ""

@@ -305,8 +305,8 @@ def poor_calibration(ev: Evidence) -> list[Finding]:
         title = (f"Probabilities are under-confident on {cal.split}: confidence in the predicted class runs "
                  f"{pts(-cal.overconfidence)} below how often it is right, on average ({ece})")
     else:
-        title = (f"Probabilities are miscalibrated on {cal.split} ({ece}), over-confident in some ranges and "
-                 "under-confident in others")
+        title = (f"Probabilities are miscalibrated on {cal.split} ({ece}), neither over- nor under-confident "
+                 "on average")
     return [Finding(
         kind="poor_calibration",
         severity="medium" if cal.ece >= 2 * ev.settings.ece_threshold else "low",
