@@ -798,3 +798,66 @@ def test_the_learning_rate_column_is_the_one_that_holds_it(columns, expected):
     h = read_history(frame)
     assert h.columns["lr"] == expected
     assert h.has_lr == (expected is not None)
+
+
+def _short_steps(n=60, levels=5, drop=0.8, noise=0.06, seed=1):
+    """A short per-epoch curve of equal flat levels, each ``drop`` times the one before."""
+    y = np.repeat(drop ** np.arange(levels), n // levels)
+    return y * (1 + noise * np.random.default_rng(seed).normal(size=y.size))
+
+
+def test_a_short_noisy_staircase_is_step_like():
+    # Drops of 20% at 6% noise: three-point windows miss them on these seeds, levels of 12
+    # points do not.
+    for seed in (1, 2, 4, 5, 6):
+        a = diagnose(H(_short_steps(seed=seed)), None)
+        assert kinds(a) == ["loss_plateau"], seed
+        e = a.diagnoses[0].evidence
+        assert e["fit"] == "staircase" and e["drops"] == 4, seed
+        assert np.abs(np.array(e["steps_at"]) - [13, 25, 37, 49]).max() <= 1, seed  # levels start at 13, 25, ...
+        assert e["staircase_margin"] > 1
+
+
+def test_a_short_smooth_fall_is_not_a_staircase():
+    t = np.arange(60)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        y = (0.3 + np.exp(-t / rng.uniform(5, 20))) * (1 + 0.09 * rng.normal(size=t.size))
+        assert "loss_plateau" not in kinds(diagnose(H(y), None)), seed
+
+
+def test_a_short_staircase_at_learning_rate_drops_is_the_schedule():
+    y = _short_steps()
+    x = np.arange(1, y.size + 1, dtype=float)
+    lr = 0.1 * 0.1 ** np.repeat(np.arange(5), 12)
+    assert kinds(diagnose(History("t", "table", "epoch", x, y, lr_x=x, lr=lr), None)) == []
+    # A learning rate that stayed put explains none of the steps.
+    flat = History("t", "table", "epoch", x, y, lr_x=x, lr=np.full(y.size, 0.1))
+    assert kinds(diagnose(flat, None)) == ["loss_plateau"]
+
+
+def _per_step(y):
+    x = np.arange(1, y.size + 1, dtype=float)
+    return History("t", "table", "step", x, y, np.empty(0), np.empty(0))
+
+
+def test_a_rise_and_fall_repeating_every_epoch_is_the_data_order():
+    # A smooth pattern correlates highly at the shortest lags too; the period is the peak
+    # after that correlation has died away.
+    rng = np.random.default_rng(4)
+    period, epochs = 280, 30
+    u = (np.arange(period * epochs) % period) / period
+    y = (1 + 0.45 * np.where(u < 0.5, u / 0.5, (1 - u) / 0.5)) * (1 + 0.09 * rng.normal(size=u.size))
+    d = [d for d in diagnose(_per_step(y), None).diagnoses if d.kind == "loss_plateau"]
+    assert d and d[0].evidence["pattern"] == "periodic" and abs(d[0].evidence["period"] - period) <= 2
+
+
+def test_swings_in_one_part_of_a_smooth_run_are_not_a_data_order():
+    # A noise-free fall with 1,200 steps of regular swings (x2 and x0.5 every 25 steps) in
+    # one part: the swings repeat there, but no pattern holds through the run. That is an
+    # unstable period, not a data order that repeats every epoch.
+    n = 6000
+    y = 0.04 + 0.96 * np.exp(-np.arange(n) / 600)
+    y[1500:2700] *= np.where((np.arange(1200) // 25) % 2 == 0, 2.0, 0.5)
+    a = diagnose(_per_step(y), None)
+    assert [(d.kind, d.evidence.get("pattern")) for d in a.diagnoses] == [("loss_oscillating", None)]

@@ -100,6 +100,11 @@ STEP_Z = 3.0
 #: Once four steps are found, a smaller drop beyond this many standard errors also
 #: counts as a step when the fall between steps is measured (see _plateaus).
 SMALL_STEP_Z = 2.5
+#: Curves up to this long are also fitted as a whole staircase (see _staircase).
+STAIRCASE_MAX_POINTS = 1000
+#: A staircase beats a smooth curve with as many parameters by at least this many times
+#: 2 log n residual variances per change of level (see _staircase).
+STAIRCASE_MARGIN = 1.0
 #: A learning rate that falls to at most this share of its value dropped (a step schedule).
 LR_DROP = 0.7
 
@@ -365,9 +370,12 @@ def _periodic(x, y) -> Diagnosis | None:
 
     The curve less its slow course (a rolling median over a fifth of the run) must
     correlate with itself at one lag L and again at 2L (autocorrelation at least 0.3 and
-    0.2; white noise gives about 1/sqrt(n)), over at least three periods, and fall by
-    0.3 or more in between (a smooth residual correlates at every short lag). The first
-    15% of the run, the initial fall, is left out.
+    0.2; white noise gives about 1/sqrt(n)), over at least three periods, L beyond the
+    first lag where the correlation falls below 0, and fall by 0.3 or more in between (a
+    smooth residual correlates at every short lag); the pattern must hold through the
+    run (in most pairs of neighbouring periods, a correlation of at least 0.2 and a
+    spread of at least half the overall spread). The first 15% of the run, the initial
+    fall, is left out.
     """
     if y.size < 70:
         return None
@@ -386,7 +394,11 @@ def _periodic(x, y) -> Diagnosis | None:
     f = np.fft.rfft(r, size)
     acf = np.fft.irfft(f * np.conj(f), size)[:n]
     acf = acf / acf[0]
-    lags = np.arange(5, n // 3)
+    # The period is a peak after the correlation of neighbouring points has died away
+    # (the first lag where it falls below 0): a smooth pattern also correlates highly at
+    # the shortest lags, where chance makes small peaks.
+    below = np.flatnonzero(acf[:n // 3] < 0)
+    lags = np.arange(max(5, int(below[0]) if below.size else n), n // 3)
     if lags.size < 3:
         return None
     a = acf[lags]
@@ -399,6 +411,16 @@ def _periodic(x, y) -> Diagnosis | None:
         return None
     # A repeat, not a slowly fading correlation: the curve must decorrelate in between.
     if float(np.min(acf[1:lag])) > acf[lag] - 0.3:
+        return None
+    # A data order repeats through the whole run, not only in a period of swings that
+    # happen to line up: most pairs of neighbouring periods correlate, and the pattern
+    # keeps its size (the typical pair's spread at least half the overall spread).
+    pairs = r[:n // (2 * lag) * 2 * lag].reshape(-1, 2, lag)
+    spread = pairs.reshape(pairs.shape[0], -1).std(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        together = [np.corrcoef(p[0], p[1])[0, 1] for p in pairs]
+    if (float(np.median(np.nan_to_num(together))) < 0.2
+            or float(np.median(spread)) < 0.5 * float(np.sqrt(np.mean(spread ** 2)))):
         return None
     dx = float(np.median(np.diff(x)))
     return Diagnosis("loss_plateau", _fmt_x(x[0]), {
@@ -526,7 +548,7 @@ def _shift_events(index: np.ndarray, k: int) -> list[np.ndarray]:
     return np.split(index, np.flatnonzero(np.diff(index) > k) + 1)
 
 
-def _plateaus(x, y, history=None) -> Diagnosis | None:
+def _plateaus(x, y, history=None, staircase: bool = True) -> Diagnosis | None:
     """Repeated flat stretches separated by sudden drops (a step-like curve).
 
     A drop is a shift of level: the median of the ``k`` points after a point against
@@ -538,7 +560,8 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     step-like curve only down, so rises must be fewer than half the drops. When the log
     has the learning rate and the steps away from its drops are too few to make a
     pattern of their own, the steps are the schedule's (``schedule=True`` in the
-    evidence; not a finding).
+    evidence; not a finding). ``staircase=False`` leaves out the whole-curve staircase fit
+    of short curves (see _staircase).
     """
     n = y.size
     if n < 20:
@@ -563,25 +586,33 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
     # A step learning-rate schedule has a few milestones (ResNet: 3); a repeating data
     # order steps again and again. Drops during the initial fall (the first 10% of the
     # run) may be the normal steep start: at least three must come later.
-    if len(events) < 4 or sum(e[0] >= 0.1 * n for e in events) < 3 or 2 * len(rises) >= len(events):
-        return None
-    def cuts_of(evs):  # the first point after each drop
-        return [int(e[int(np.nanargmax(shift[e]))]) + 1 for e in evs]
+    found = None
+    if len(events) >= 4 and sum(e[0] >= 0.1 * n for e in events) >= 3 and 2 * len(rises) < len(events):
+        def cuts_of(evs):  # the first point after each drop
+            return [int(e[int(np.nanargmax(shift[e]))]) + 1 for e in evs]
 
-    cuts = cuts_of(events)
-    # Between the drops the curve must be flat: most of the fall after the first drop
-    # happens in the drops. Smaller drops (beyond SMALL_STEP_Z standard errors) count
-    # as drops here too when they are few (at most one per step found): a step too
-    # small to be found on its own is then not read as a fall between steps, while
-    # noise, which crosses the lower bar again and again, is not cut into steps.
-    small = _shift_events(np.flatnonzero(np.nan_to_num(
-        excess - np.maximum(SMALL_STEP_Z * se_shift, 0.03 * total), nan=-1.0) > 0), k)
-    in_drops = _share_in_drops(u, cuts_of(small) if len(small) <= 2 * len(events) else cuts, k)
-    if in_drops < 0.75:
+        cuts = cuts_of(events)
+        # Between the drops the curve must be flat: most of the fall after the first drop
+        # happens in the drops. Smaller drops (beyond SMALL_STEP_Z standard errors) count
+        # as drops here too when they are few (at most one per step found): a step too
+        # small to be found on its own is then not read as a fall between steps, while
+        # noise, which crosses the lower bar again and again, is not cut into steps.
+        small = _shift_events(np.flatnonzero(np.nan_to_num(
+            excess - np.maximum(SMALL_STEP_Z * se_shift, 0.03 * total), nan=-1.0) > 0), k)
+        in_drops = _share_in_drops(u, cuts_of(small) if len(small) <= 2 * len(events) else cuts, k)
+        if in_drops >= 0.75:
+            found = {"pattern": "steps", "drops": len(events), "rises": len(rises), "cuts": cuts,
+                     "share_of_fall_in_drops": in_drops, "fit": "windows"}
+    if found is None and staircase and n <= STAIRCASE_MAX_POINTS:
+        # Windows of a few points are weak on a short curve: there the whole curve is fitted
+        # as a staircase instead, each level measured over its full length.
+        lr_drops = lr_changes(history)[0] if history is not None and history.has_lr else np.empty(0)
+        found = _staircase(u, np.unique(np.searchsorted(x, lr_drops)))
+    if found is None:
         return None
+    cuts = found.pop("cuts")
     steps = [_fmt_x(x[c]) for c in cuts]
-    evidence = {"pattern": "steps", "drops": len(events), "rises": len(rises), "steps_at": steps[:20],
-                "last_step": steps[-1], "share_of_fall_in_drops": in_drops, "lr_logged": False}
+    evidence = {**found, "steps_at": steps[:20], "last_step": steps[-1], "lr_logged": False}
     if history is not None and history.has_lr:
         # Steps where the learning rate dropped are the schedule at work, not a data order.
         lr_drops, _ = lr_changes(history)
@@ -593,6 +624,107 @@ def _plateaus(x, y, history=None) -> Diagnosis | None:
         evidence.update(lr_logged=True, lr_drops=int(lr_drops.size), at_lr_drops=int(sum(at_drop)),
                         schedule=others < 3)
     return Diagnosis("loss_plateau", steps[0], evidence)
+
+
+def _staircase_fits(u: np.ndarray, least: int, most: int) -> dict[int, tuple[float, list[int]]]:
+    """The least-squares staircase of ``u`` with m = 1..``most`` flat levels, each at
+    least ``least`` points long (the exact optimum, by dynamic programming over where
+    each level ends): {m: (residual sum of squares, the first point of every level but
+    the first)}."""
+    n = u.size
+    s1 = np.concatenate([[0.0], np.cumsum(u)])
+    s2 = np.concatenate([[0.0], np.cumsum(u * u)])
+    end, start = np.arange(n + 1)[:, None], np.arange(n + 1)[None, :]  # rows: where a level ends
+    length = (end - start).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = s2[end] - s2[start] - (s1[end] - s1[start]) ** 2 / length  # u[start:end] about its mean
+    cost[length < least] = np.inf
+    best = cost[:, 0].copy()  # best[j]: the best fit of u[:j] with m levels
+    back = []
+    fits = {1: (float(best[n]), [])}
+    rows = np.arange(n + 1)
+    for m in range(2, most + 1):
+        total = cost + best[None, :]
+        arg = np.argmin(total, axis=1)
+        best = total[rows, arg]
+        back.append(arg)
+        if not np.isfinite(best[n]):
+            break
+        cuts = [n]
+        for arg_m in reversed(back):
+            cuts.append(int(arg_m[cuts[-1]]))
+        fits[m] = (float(best[n]), sorted(cuts[1:]))
+    return fits
+
+
+def _smooth_rss(u: np.ndarray, df: int, jumps: np.ndarray | None = None) -> float:
+    """Residual sum of squares of a least-squares cubic spline with ``df`` coefficients
+    (evenly spaced knots): a smooth curve with as many parameters as a staircase. With
+    ``jumps`` (point indexes), the curve may also jump at each of them."""
+    from scipy.interpolate import BSpline
+
+    t = np.arange(u.size, dtype=float)
+    inner = np.linspace(0.0, t[-1], max(df - 4, 0) + 2)[1:-1]
+    knots = np.concatenate([[0.0] * 4, inner, [t[-1]] * 4])
+    design = BSpline.design_matrix(t, knots, 3).toarray()
+    if jumps is not None and jumps.size:
+        design = np.hstack([design, (t[:, None] >= jumps[None, :]).astype(float)])
+    coef = np.linalg.lstsq(design, u, rcond=None)[0]
+    r = u - design @ coef
+    return float(r @ r)
+
+
+def _staircase(u: np.ndarray, jumps: np.ndarray | None = None) -> dict | None:
+    """A short curve that is a staircase: flat levels separated by drops.
+
+    The best staircase (levels of at least 5 points, or n/50) is chosen by a penalised
+    fit, each further level costing 3 log n noise variances; its levels must step down
+    at least four times by 3 standard errors (three of them after the first 10% of the
+    run), rise fewer than half as often, and lie flat (their pooled slope within 3
+    standard errors of 0, and at least 75% of the fall in the drops). A smooth fall is
+    fitted well by a staircase too, so the staircase must also fit better than a cubic
+    spline with as many parameters (2m - 1), by more than 2 log n residual variances per
+    change of level: the price of searching where the changes are. Where the learning
+    rate dropped (``jumps``, point indexes) the spline may jump too, so the drops of a
+    step schedule do not make a staircase of their own. In the curve benchmark (600
+    curves per shape) no smooth curve (ideal, noisy, overfitting, still falling, wrong
+    start) reaches 0.75 of that margin; one step-like curve falls short of it (0.92).
+    """
+    n = u.size
+    sigma = noise_scale(u)
+    least = max(5, n // 50)
+    if sigma <= 0 or n < 5 * least:
+        return None
+    fits = _staircase_fits(u, least, min(12, n // least))
+    penalty = 3 * math.log(n)
+    m = min(fits, key=lambda m: fits[m][0] / sigma ** 2 + penalty * (m - 1))
+    rss, cuts = fits[m]
+    if m < 5:
+        return None
+    bounds = [0, *cuts, n]
+    levels = np.array([u[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])])
+    lengths = np.diff(bounds)
+    t = (levels[:-1] - levels[1:]) / (sigma * np.sqrt(1 / lengths[:-1] + 1 / lengths[1:]))
+    drops, rises = np.flatnonzero(t >= 3), np.flatnonzero(t <= -3)
+    if drops.size < 4 or sum(cuts[i] >= 0.1 * n for i in drops) < 3 or 2 * rises.size >= drops.size:
+        return None
+    sxy = sxx = 0.0
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        pos = np.arange(b - a) - (b - a - 1) / 2
+        sxy += float(pos @ (u[a:b] - u[a:b].mean()))
+        sxx += float(pos @ pos)
+    slope = sxy / sxx
+    fall = float(np.sum(np.maximum(levels[:-1] - levels[1:], 0.0)))
+    in_drops = fall / (fall + max(-slope, 0.0) * n)
+    if slope / (sigma / math.sqrt(sxx)) < -3 or in_drops < 0.75:
+        return None
+    variance = rss / (n - (2 * m - 1))
+    margin = (_smooth_rss(u, 2 * m - 1, jumps) - rss) / variance / (2 * (m - 1) * math.log(n))
+    if margin < STAIRCASE_MARGIN:
+        return None
+    return {"pattern": "steps", "drops": int(drops.size), "rises": int(rises.size),
+            "cuts": [cuts[i] for i in drops], "share_of_fall_in_drops": in_drops,
+            "fit": "staircase", "staircase_margin": margin}
 
 
 def _share_in_drops(u: np.ndarray, cuts: list[int], k: int) -> float:
@@ -762,7 +894,9 @@ def diagnose(history: History, n_classes: int | None = None) -> HistoryAnalysis:
         found += [d for d in (periodic, osc) if d is not None]
         if periodic is None and osc is None and fy.size:
             last_step = None
-            plateau = _plateaus(fx, fy, history)
+            # A period of swings is a run of changes of level of its own: a staircase
+            # fitted through it would read the swings as steps.
+            plateau = _plateaus(fx, fy, history, staircase=unstable is None)
             if plateau is not None:
                 last_step = plateau.evidence["last_step"]
                 if plateau.evidence.get("schedule"):
