@@ -24,9 +24,8 @@ import pandas as pd
 from .errors import InputError, UsageError, first_line
 from .files import is_pattern
 from .io.read import FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table, text_columns
-from .io.validate import Columns, Predictions, label_classes, validate_frame
+from .io.validate import ROW_NUMBER, Columns, Predictions, label_classes, shift_rows, validate_frame
 from .settings import Settings
-from .stats.accumulate import _ROW, shift_rows
 
 #: Rows per record batch when streaming: a few hundred MB of work space at 10 classes.
 BATCH_ROWS = 1 << 18
@@ -375,7 +374,7 @@ class DatasetSource:
 
     def head_error(self, exc: InputError) -> InputError:
         """A bad value among the head's rows, located in its file."""
-        found = _ROW.search(exc.message)
+        found = ROW_NUMBER.search(exc.message)
         row = int(found.group(2)) if found else 0
         f, start = next(((f, start) for f, start in reversed(self._head_parts) if start <= row),
                         self._head_parts[0])
@@ -516,18 +515,6 @@ def open_source(data: Any, input_format: str | None, name: str | None = None):
     if isinstance(data, pd.DataFrame):
         return FrameSource(data.copy(deep=False), name or "DataFrame")
     raise UsageError(f"data must be a path or a DataFrame. Got {type(data).__name__} instead.")
-
-
-def sha256_files(files: list[str]) -> str:
-    """SHA-256 of the files' bytes, one after the other (one file: its own hash)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in files:
-        with open(name, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def held_out_rows(aggs: dict) -> int:

@@ -18,9 +18,8 @@ import pandas as pd
 
 from .errors import InputError, UsageError, first_line
 from .io.read import FORMATS
-from .io.validate import label_classes
+from .io.validate import label_classes, shift_rows
 from .sources import HEAD_ROWS, Progress, ReadSpec, _quiet, arrow_frame
-from .stats.accumulate import shift_rows
 
 #: Rows per Arrow batch handed to each partition's accumulator.
 SPARK_BATCH_ROWS = 1 << 17

@@ -204,7 +204,8 @@ def test_report_has_the_slice_sections():
 def test_tests_match_scipy():
     from scipy.stats import chi2_contingency, ks_2samp
 
-    from erranalysis.stats.slices import benjamini_hochberg, chi_square, ks_two_sample
+    from erranalysis.stats.intervals import chi_square
+    from erranalysis.stats.slices import benjamini_hochberg, ks_two_sample
 
     rng = np.random.default_rng(3)
     a, b = rng.normal(0, 1, 3000), rng.normal(0.1, 1.1, 2000)
@@ -215,6 +216,13 @@ def test_tests_match_scipy():
     stat, p = chi_square(table)
     ref = chi2_contingency(table, correction=False)
     assert stat == pytest.approx(ref[0]) and p == pytest.approx(ref[1])
+    # Columns expected fewer than 5 times are pooled into one; empty columns are dropped.
+    sparse = np.array([[120.0, 80, 2, 1, 0], [90, 95, 1, 3, 0]])
+    pooled = np.array([[120.0, 80, 3], [90, 95, 4]])
+    ref = chi2_contingency(pooled, correction=False)
+    assert chi_square(sparse, pool_sparse=True) == pytest.approx((ref[0], ref[1]))
+    assert chi_square(sparse)[0] == pytest.approx(chi2_contingency(sparse[:, :4], correction=False)[0])
+    assert chi_square(np.array([[5.0, 0], [7, 0]])) == (0.0, 1.0)
     pv = rng.random(50) ** 3
     np.testing.assert_allclose(benjamini_hochberg(pv), false_discovery_control(pv, method="bh"))
 

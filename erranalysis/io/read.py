@@ -44,12 +44,14 @@ def detect_format(path: Path) -> str:
     )
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes, read in 1 MiB blocks."""
+def file_sha256(*paths: str | Path) -> str:
+    """SHA-256 of the files' bytes, one file after the other (one file: its own hash),
+    read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

@@ -52,6 +52,20 @@ class Columns:
     id: str = "id"
 
 
+#: A row number in a message ("at row N", "first at row N"), 0-based within the frame
+#: that was validated.
+ROW_NUMBER = re.compile(r"(at row |first at row )(\d+)")
+#: The ", first at row N" clause, dropped where rows have no global order.
+ROW_CLAUSE = re.compile(r",? (first )?at row \d+")
+
+
+def shift_rows(message: str, offset: int) -> str:
+    """Row numbers in a batch's message, made global by adding the batch offset."""
+    if not offset:
+        return message
+    return ROW_NUMBER.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)
+
+
 @dataclass(frozen=True)
 class InputWarning:
     """Suspicious but usable input, kept in the result and shown in the report."""
@@ -809,25 +823,28 @@ def _check_pred_against_proba(pred, proba, positive, threshold, warnings) -> Non
 
 
 def _warn_unseen_classes(y, split, classes, warnings) -> None:
-    train = SPLITS.index("train")
-    if not (split == train).any():
-        return
     n = len(classes)
-    in_train = np.bincount(y[split == train], minlength=n) > 0
-    for s in range(1, len(SPLITS)):
-        mask = split == s
-        if not mask.any():
+    counts = {name: np.bincount(y[split == s], minlength=n) for s, name in enumerate(SPLITS) if (split == s).any()}
+    warnings.extend(unseen_class_warnings(counts, classes))
+
+
+def unseen_class_warnings(class_counts: dict, classes) -> list[InputWarning]:
+    """Classes present in a later split but absent from train, one warning per split
+    (``class_counts``: rows of each class per split name)."""
+    if "train" not in class_counts:
+        return []
+    in_train = np.asarray(class_counts["train"]) > 0
+    out = []
+    for name in SPLITS[1:]:
+        if name not in class_counts:
             continue
-        present = np.bincount(y[mask], minlength=n) > 0
-        unseen = np.flatnonzero(present & ~in_train)
+        unseen = np.flatnonzero((np.asarray(class_counts[name]) > 0) & ~in_train)
         if unseen.size:
             names = ", ".join(repr(class_text(classes[i])) for i in unseen[:5])
             more = f" and {unseen.size - 5} more" if unseen.size > 5 else ""
-            warnings.append(InputWarning(
-                "class_unseen_in_train",
-                f"{SPLITS[s]} holds classes absent from train: {names}{more}.",
-                int(unseen.size),
-            ))
+            out.append(InputWarning("class_unseen_in_train", f"{name} holds classes absent from train: {names}{more}.",
+                                    int(unseen.size)))
+    return out
 
 
 def frame_from_arrays(

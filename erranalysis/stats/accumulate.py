@@ -16,17 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..io.validate import SPLITS, InputWarning, Predictions, class_text
+from ..io.validate import (ROW_CLAUSE, ROW_NUMBER, SPLITS, InputWarning, Predictions, shift_rows,
+                           unseen_class_warnings)
 from ..settings import Settings
-from .aggregates import SplitAggregate, compute_aggregates, cross_entropy
+from .aggregates import compute_aggregates, cross_entropy
 from .columns import AXIS_ROWS, ColumnTable, axis_for, column_kind, numeric_values, time_values
-from .rows import DistinctSketch, RowSample, fmix64, present_splits, row_keys, select_rows, value_hashes
+from .rows import (SAMPLE_ROWS, TRAIN_SAMPLE_ROWS, DistinctSketch, RowSample, fmix64, present_splits, row_keys,
+                   select_rows, value_hashes)
 
-#: Held-out rows (train_val, val and test together) kept in the sample used by the
-#: methods that need rows: label errors, cohorts, the val/test side of the domain classifier.
-SAMPLE_ROWS = 100_000
-#: Train rows kept in the sample: the train side of the domain classifier.
-TRAIN_SAMPLE_ROWS = 20_000
 #: Cap on sampled probability cells (rows × classes): bounds memory with many classes.
 SAMPLE_CELLS = 10_000_000
 #: Sample group of the train rows; every held-out split together is group 1.
@@ -41,16 +38,6 @@ ID_SKETCH_CAPACITY = 1 << 22
 SKETCH_CAPACITY = 1 << 18
 #: Pseudo split of the metadata sketch holding val and test together.
 HELD_OUT = 9
-_ROW = re.compile(r"(at row |first at row )(\d+)")
-#: The ", first at row N" clause, dropped where rows have no global order.
-_ROW_CLAUSE = re.compile(r",? (first )?at row \d+")
-
-
-def shift_rows(message: str, offset: int) -> str:
-    """Row numbers in a batch's message, made global by adding the batch offset."""
-    if not offset:
-        return message
-    return _ROW.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)
 
 
 @dataclass
@@ -260,12 +247,12 @@ class Accumulator:
             if w.code == "class_unseen_in_train":
                 continue  # decided on the whole table by finish()
             if w.code == "pred_disagrees_with_proba" and offset is not None:
-                first = int(_ROW.search(w.message).group(2)) + offset
+                first = int(ROW_NUMBER.search(w.message).group(2)) + offset
                 self.disagree_first = first if self.disagree_first is None else min(self.disagree_first, first)
             if w.code in self.warnings:
                 self.warnings[w.code][1] += w.count or 0
             else:
-                message = w.message if offset is not None else _ROW_CLAUSE.sub("", w.message)
+                message = w.message if offset is not None else ROW_CLAUSE.sub("", w.message)
                 self.warnings[w.code] = [InputWarning(w.code, shift_rows(message, offset or 0), w.count), w.count or 0]
 
     # ------------------------------------------------------------------ merging
@@ -303,7 +290,7 @@ class Accumulator:
                 w = InputWarning(code, f"pred differs from the {rule} on {count} of {self.n_rows} rows "
                                        f"({count / self.n_rows:.2%}){first}.", count)
             out.append(w)
-        out.extend(unseen_class_warnings(self.aggs, classes))
+        out.extend(unseen_class_warnings({name: a.class_counts for name, a in self.aggs.items()}, classes))
         return out
 
     def sample_predictions(self, base: Predictions) -> Predictions:
@@ -329,19 +316,3 @@ def _as_predictions(sample: RowSample, base: Predictions) -> Predictions:
     )
 
 
-def unseen_class_warnings(aggs: dict, classes: tuple) -> list[InputWarning]:
-    """Classes present in a later split but absent from train."""
-    if "train" not in aggs:
-        return []
-    in_train = aggs["train"].class_counts > 0
-    out = []
-    for name in SPLITS[1:]:
-        if name not in aggs:
-            continue
-        unseen = np.flatnonzero((aggs[name].class_counts > 0) & ~in_train)
-        if unseen.size:
-            names = ", ".join(repr(class_text(classes[i])) for i in unseen[:5])
-            more = f" and {unseen.size - 5} more" if unseen.size > 5 else ""
-            out.append(InputWarning("class_unseen_in_train", f"{name} holds classes absent from train: {names}{more}.",
-                                    int(unseen.size)))
-    return out

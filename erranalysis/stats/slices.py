@@ -17,13 +17,9 @@ from ..io.validate import SPLITS, Predictions, class_text
 from ..settings import Settings
 from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
                       time_text, time_values)
-from .intervals import difference_interval, wilson, wilson_array, z_value
+from .intervals import chi_square, difference_interval, wilson, wilson_array, z_value
+from .rows import SAMPLE_ROWS, TRAIN_SAMPLE_ROWS, fmix64
 
-#: Rows of the sample given to the methods that fit a model.
-SAMPLE_ROWS = 100_000
-#: Rows per side (train, val/test) for the domain classifier: its AUC's interval is
-#: about ±0.006 there, and the fit stays well under a second.
-DOMAIN_ROWS = 20_000
 _SEED = 20260101
 #: Numbers given to the fitted models stay within float32, which scikit-learn's trees use.
 _FLOAT32_LIMIT = 3.0e38
@@ -136,15 +132,6 @@ def ks_two_sample(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
                             - np.searchsorted(b, grid, side="right") / b.size)))
     en = math.sqrt(a.size * b.size / (a.size + b.size))
     return d, float(kolmogorov(en * d))
-
-
-def chi_square(table: np.ndarray) -> tuple[float, float]:
-    """Pearson chi-square test of a 2 × k table (statistic, p-value)."""
-    from scipy.special import chdtrc
-
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
-    stat = float(((table - expected) ** 2 / np.where(expected > 0, expected, 1)).sum())
-    return stat, float(chdtrc(max(table.shape[1] - 1, 1), stat))
 
 
 # ------------------------------------------------------------------------- slices
@@ -552,8 +539,8 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     if not out:
         return out, None, None, 0
 
-    a_rows = _sample(np.flatnonzero(sample.split == train), DOMAIN_ROWS)
-    b_rows = _sample(np.flatnonzero(np.isin(sample.split, later)), DOMAIN_ROWS)
+    a_rows = _sample(np.flatnonzero(sample.split == train), TRAIN_SAMPLE_ROWS)
+    b_rows = _sample(np.flatnonzero(np.isin(sample.split, later)), TRAIN_SAMPLE_ROWS)
     if a_rows.size < 50 or b_rows.size < 50:
         return out, None, None, 0
     rows = np.concatenate([a_rows, b_rows])
@@ -688,7 +675,6 @@ LABEL_DRAW_SEED = 20_240_601
 def _prob_hash(probs: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each row's probabilities, sorted (blind to the class order) and
     quantised to 2^-32."""
-    from .rows import fmix64
 
     ranked = -np.sort(-probs, axis=1)
     # Quantised to 2^-32 first: the same probabilities read in another column order may
