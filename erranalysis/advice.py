@@ -42,6 +42,7 @@ from dataclasses import replace
 
 from .fmt import pct as _pct
 from .fmt import pts as _pts
+from .kinds import KINDS
 from .result import SEVERITIES, Finding, NextStep
 from .stats.intervals import difference_interval, z_value
 
@@ -58,31 +59,7 @@ JOINS = {
 }
 
 #: Short names of the problems, used in headlines.
-PROBLEM_NAMES = {
-    "data_quality": "Fix the input data",
-    "leakage": "Remove leakage between splits",
-    "below_baseline": "Find the bug: the model does not beat a constant prediction",
-    "threshold": "Fix the decision threshold",
-    "underfitting": "Reduce underfitting (avoidable bias)",
-    "overfitting": "Reduce overfitting (variance)",
-    "distribution_shift": "Close the distribution shift",
-    "val_overfitting": "Get a fresh validation set",
-    "confused_pair": "Resolve the most confused classes",
-    "never_predicted": "Make the model predict every class",
-    "class_imbalance": "Deal with the class imbalance",
-    "label_shift": "Align class frequencies across splits",
-    "poor_calibration": "Calibrate the probabilities",
-    "insufficient_data": "Collect more evaluation rows",
-    "weak_slice": "Fix the weakest slice",
-    "label_errors": "Review the likely mislabelled rows",
-    "loss_exploding": "Stabilise training: the loss exploded",
-    "loss_oscillating": "Make training converge: the loss oscillates",
-    "loss_not_decreasing": "Make the model learn: the loss does not fall",
-    "loss_initial": "Check the initial loss",
-    "loss_still_decreasing": "Train longer",
-    "loss_plateau": "Shuffle the training data",
-    "loss_overfitting": "Stop at the best checkpoint and regularise",
-}
+PROBLEM_NAMES = {name: kind.problem for name, kind in KINDS.items()}
 
 _LOWER_LR = "Lower the learning rate (try a factor of 10), or add warm-up."
 _CHECK_SCHEDULE = "Check the learning-rate schedule: scheduled drops also look like steps."
@@ -94,144 +71,7 @@ _VAL_BLOWUP_ACTIONS = [
 ]
 
 #: What to try for each problem, most promising first.
-ACTIONS = {
-    "underfitting": [
-        "Make the model bigger: more capacity (more or wider layers, a larger backbone, deeper trees, more features per split).",
-        "Reduce regularization: lower weight decay and dropout, weaken the augmentation.",
-        "Do error analysis on the training errors: which classes and inputs the model cannot fit.",
-        "Move to a stronger, more modern architecture for this kind of input (mind the new problems it brings).",
-        "Tune the hyperparameters that matter most: learning rate and its schedule, then layer sizes.",
-        "Add features or richer inputs that carry the signal the model is missing.",
-    ],
-    "overfitting": [
-        "Add more training data; it is the most reliable regularizer.",
-        "Normalize the inputs (feature scaling; batch or layer normalization in a network).",
-        "Augment the training data.",
-        "Regularize: weight decay, dropout, label smoothing.",
-        "Do error analysis on the held-out errors the training set does not show.",
-        "Choose an architecture that suits the data better.",
-        "Tune hyperparameters, regularization strength first.",
-        "Stop training early, at the best held-out epoch.",
-        "Remove features that may carry spurious signal.",
-        "As a last resort, make the model smaller.",
-    ],
-    "distribution_shift": [
-        "Analyse the held-out errors that train_val does not have: what differs in those inputs?",
-        "Collect, or synthesize, training data that looks like val/test.",
-        "Adapt to the target domain, e.g. fine-tune a pretrained model on data from it.",
-    ],
-    "val_overfitting": [
-        "Check that no val rows reached training (a refit on train + val, a shared id) and that val and test "
-        "are drawn the same way.",
-        "If val chose the model, its hyperparameters or its threshold, it has become optimistic: make those "
-        "choices on a larger or fresh validation set, or by cross-validation.",
-        "Re-measure on test only once those choices are final.",
-    ],
-    "data_quality": [
-        "Check that pred and the probabilities come from the same model, run and threshold.",
-        "Re-export the predictions and re-run; fix the export before trusting any figure.",
-        "For classes absent from train: add training examples or drop them from evaluation.",
-    ],
-    "leakage": [
-        "Remove examples shared between splits (by id, and look for near duplicates).",
-        "Split by group (user, site, time) so related examples stay in one split.",
-        "Re-measure every error once the splits are disjoint.",
-    ],
-    "below_baseline": [
-        "Check that labels and inputs line up (row order, joins, sorted file listings).",
-        "Overfit a handful of examples; a model that cannot is wired wrongly.",
-        "Check the loss and the label column the model was trained on.",
-        "Compare with an input-independent model (all inputs zeroed): the real one must beat it.",
-    ],
-    "threshold": [
-        "Move the decision threshold to the recommended value (chosen on val) and re-measure on test.",
-        "Compare models with threshold-free metrics (ROC AUC, PR AUC) until the threshold is settled.",
-        "If scores must be used as probabilities, rebalance or reweight the classes in training, then calibrate.",
-    ],
-    "confused_pair": [
-        "Look at examples of the pair side by side; decide whether the labels are right.",
-        "If the classes are ambiguous, tighten the labelling guideline and relabel, or merge the two classes.",
-        "If the labels are right, collect more examples near the boundary between the two classes.",
-        "Add features or inputs that tell the two classes apart.",
-    ],
-    "never_predicted": [
-        "Check that these classes have enough training examples, and that their labels are right.",
-        "Weight or resample the classes in training.",
-        "Lower the per-class threshold for these classes (see the threshold sweep).",
-    ],
-    "class_imbalance": [
-        "Weight the loss by class or resample so the rare classes count in training.",
-        "Judge the model by per-class recall or balanced error (--metric balanced_error), not accuracy alone.",
-        "Tune per-class thresholds on val.",
-        "Collect more examples of the rare classes.",
-    ],
-    "label_shift": [
-        "Check how the splits were drawn: random splits keep the class frequencies, so a difference points to "
-        "a split by time, source or filter.",
-        "If the later splits show the frequencies of deployment, reweight training to them or adjust the "
-        "predicted probabilities to the new priors (prior-shift correction).",
-    ],
-    "poor_calibration": [
-        "Fit temperature scaling or isotonic regression on a held-out split (scikit-learn's CalibratedClassifierCV).",
-        "Read the reliability diagram: points below the diagonal mean overconfidence (common after overfitting), above it underconfidence (common with averaged ensembles such as random forests).",
-        "Do not pick thresholds on raw probabilities before calibrating them.",
-    ],
-    "insufficient_data": [
-        "Collect more labelled rows in the splits this term compares before acting on it.",
-        "Meanwhile act on the terms that are material.",
-    ],
-    "weak_slice": [
-        "Look at the errors of this slice by hand: what do its inputs have in common?",
-        "Collect or label more training data from this slice.",
-        "Check whether the slice is labelled or pre-processed differently from the rest.",
-        "Add features that describe what sets the slice apart, or weight it more in training.",
-    ],
-    "label_errors": [
-        "Review the listed rows (highest confidence first) and fix the labels that are wrong.",
-        "If many are wrong, audit the labelling guideline and the annotators for those classes.",
-        "Re-train on the corrected labels and re-measure; noisy labels also inflate the measured error.",
-    ],
-    "loss_exploding": [
-        "Look for anomalous inputs in the batches around the blow-up: NaNs, huge values, division by zero, log of zero.",
-        _LOWER_LR,
-        "Clip the gradient norm.",
-        "Shuffle the data so that outliers spread across batches.",
-    ],
-    "loss_oscillating": [
-        "Lower the learning rate.",
-        "Check that the features can predict the labels: train on a handful of examples until the loss is near zero.",
-        "Simplify the model until it beats a simple baseline, then add complexity back one piece at a time.",
-        "Check the data pipeline for shuffled or misaligned labels.",
-    ],
-    "loss_not_decreasing": [
-        "Overfit a handful of examples: if even that fails, the model, the loss or the labels are wired wrongly.",
-        "Check that the optimiser updates the weights (learning rate not zero or tiny, parameters not frozen).",
-        "Try learning rates a factor of 10 apart.",
-        "Check that inputs and labels line up and that the features can predict the labels.",
-    ],
-    "loss_initial": [
-        "Check the output layer: with K classes and an unbiased start the loss should begin near ln(K).",
-        "Initialise the last layer's bias to the class log-frequencies, and its weights small.",
-        "Check that the loss takes logits or probabilities as the model produces them, not both.",
-    ],
-    "loss_still_decreasing": [
-        "Train longer, until train and val loss both flatten.",
-        "If time is short, raise the learning rate a little or use a schedule that decays later.",
-    ],
-    "loss_plateau": [
-        "Shuffle the training data every epoch: repeated steps point to a data order that repeats.",
-        _CHECK_SCHEDULE,
-        "Look for batches sorted by class or source.",
-    ],
-    "loss_overfitting": [
-        "Keep the best checkpoint (early stopping at the lowest val loss).",
-        "Add more training data or augmentation.",
-        "Regularise: weight decay, dropout; or reduce model capacity.",
-        "Check that the train and val splits come from the same distribution.",
-    ],
-}
-
-
+ACTIONS = {name: list(kind.actions) for name, kind in KINDS.items()}
 
 
 def problem_name(kind: str, top: Finding | None = None) -> str:
