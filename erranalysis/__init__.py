@@ -4,12 +4,12 @@ from ._version import __version__
 from .engine import analyze
 from .errors import DataWarning, ErranalysisError, InputError, UsageError
 from .io import Columns
+from .output import Result
 from .result import (
     Component,
     Decomposition,
     Finding,
     NextStep,
-    Result,
     SplitError,
 )
 from .settings import Settings

@@ -18,9 +18,10 @@ from ._version import __version__
 from .compare import WithOutcomes, check_schema, compare_docs, previous_name, read_previous_json
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect, evaluation_pool
-from .io import SPLITS, Columns, Predictions, frame_from_arrays
+from .fmt import level
+from .io import SPLITS, Columns, Predictions, file_sha256, frame_from_arrays
 from .io.validate import check_weight_sums, scale_for_weights
-from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source, sha256_files
+from .output import Result
 from .result import (
     Baseline,
     CalibrationResult,
@@ -29,10 +30,11 @@ from .result import (
     Confusion,
     LabelShiftTest,
     Provenance,
-    Result,
+    ResultData,
     SplitError,
 )
 from .settings import Settings
+from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source
 from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator, layout_for
 from .stats.aggregates import calibration_kind
 from .stats.confusion import most_confused
@@ -50,6 +52,7 @@ from .stats.metrics import (
     total_variation,
 )
 from .stats.threshold import OverrideCounts, analyse_threshold, binary_override, recommended
+from .verdict import judge
 
 
 def analyze(
@@ -229,7 +232,7 @@ def analyze(
 def _previous_input(compare, settings: Settings):
     """A previous run's JSON document when ``compare`` is one (dict, Result or .json
     file), else None: ``compare`` is then the previous model's predictions."""
-    if isinstance(compare, Result):
+    if isinstance(compare, ResultData):
         return compare.to_dict()
     if isinstance(compare, Mapping) and "schema_version" in compare:
         check_schema(dict(compare), "dict")
@@ -281,7 +284,7 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
     files = getattr(source, "files", None) or ([str(source.path)] if getattr(source, "path", None) else [])
     if files:
         # The provenance hash reads the file(s) again: overlap it with the pass.
-        worker = threading.Thread(target=lambda: hashing.setdefault("sha256", sha256_files(files)), daemon=True)
+        worker = threading.Thread(target=lambda: hashing.setdefault("sha256", file_sha256(*files)), daemon=True)
         worker.start()
     # The analyses after the pass import scikit-learn and cleanlab (about a second):
     # import them while the rows are read.
@@ -500,6 +503,7 @@ def analyze_state(
         eval_split=eval_split,
         history=curves,
         slices=slices,
+        verdict=judge(errors, eval_split, dec, level(provenance)),
     )
 
 
@@ -731,4 +735,5 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command, curves=None,
         provenance=provenance,
         eval_split=_eval_split(present),
         history=analysis,
+        verdict=judge(errors, _eval_split(present), dec, level(provenance)),
     )

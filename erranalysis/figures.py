@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from .result import Result
+from .result import ResultData
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -120,7 +120,7 @@ def _error_bar(value: float, ci) -> np.ndarray:
     return np.maximum(np.array([[value - lo], [hi - value]], dtype=float), 0.0)
 
 
-def decomposition(result: Result) -> str | None:
+def decomposition(result: ResultData) -> str | None:
     """Waterfall from the goal to the final error: one bar per term, with its interval."""
     dec = result.decomposition
     if dec.final_error is None:
@@ -223,7 +223,7 @@ def _count_text(v: float) -> str:
     return f"{v / 1e6:.0f}M"
 
 
-def confusion_heatmap(result: Result) -> tuple[str | None, list[str], bool]:
+def confusion_heatmap(result: ResultData) -> tuple[str | None, list[str], bool]:
     """Confusion matrix of the evaluated split, each row as shares of its actual class.
 
     Only the errors (off-diagonal cells) are coloured, on a scale up to the largest error
@@ -313,7 +313,7 @@ def threshold_sweep(t) -> str:
     return _svg(fig)
 
 
-def reliability(result: Result) -> str | None:
+def reliability(result: ResultData) -> str | None:
     """Reliability diagram: mean probability against observed frequency per bin.
 
     Sparse bins are merged with their neighbours until each holds
@@ -358,7 +358,7 @@ def reliability(result: Result) -> str | None:
     return _svg(fig)
 
 
-def class_balance(result: Result) -> tuple[str | None, bool]:
+def class_balance(result: ResultData) -> tuple[str | None, bool]:
     """Class shares per split (the most frequent classes when there are many)."""
     bal = result.class_balance
     if bal is None or not bal.priors:
@@ -400,7 +400,7 @@ _SHORT = {
 }
 
 
-def loss_curves(result: Result) -> str | None:
+def loss_curves(result: ResultData) -> str | None:
     """Train and val loss against steps or epochs, marked where a diagnosis fired."""
     h = result.history
     if h is None or not h.plot["train"]:
@@ -459,7 +459,7 @@ def loss_curves(result: Result) -> str | None:
     return _svg(fig)
 
 
-def slice_errors(result: Result, top: int = 12) -> str | None:
+def slice_errors(result: ResultData, top: int = 12) -> str | None:
     """Error of the slices with the most excess errors, with 95% intervals."""
     sa = result.slices
     if sa is None or not sa.slices:

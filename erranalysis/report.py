@@ -19,7 +19,7 @@ from .files import write_atomic
 from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts, shown_path
 from .fmt import level as level_text
 from .resources import templates_dir
-from .result import Result
+from .result import ResultData
 from .verdict import gap_shares
 
 PAGE_SIZES = ("A4", "letter")
@@ -117,7 +117,7 @@ _GENERIC_STEMS = {"predictions", "prediction", "preds", "pred", "output", "outpu
 _FIGURES: dict = {}
 
 
-def _figure(result: Result, name: str, *args):
+def _figure(result: ResultData, name: str, *args):
     """``figures.<name>(result or args)``, drawn once per result."""
     import weakref
 
@@ -223,7 +223,7 @@ def _impact_text(step, interval: bool = True) -> str:
     return text
 
 
-def build_context(result: Result, title: str | None = None, model_name: str | None = None,
+def build_context(result: ResultData, title: str | None = None, model_name: str | None = None,
                   page_size: str = "A4") -> dict:
     """The plain, pre-formatted context every template receives."""
     from . import figures
@@ -602,7 +602,7 @@ def _comparison_context(c) -> dict | None:
     }
 
 
-def _balanced_text(result: Result) -> str:
+def _balanced_text(result: ResultData) -> str:
     """The evaluation split's imbalance and balanced error, and what they say about the error rate."""
     from .findings.classes import heavy_imbalance
 
@@ -649,7 +649,7 @@ _HISTORY_HOW = ("pass --history (history= in Python) with a Keras CSVLogger CSV,
                 "or a Hugging Face trainer_state.json to diagnose the loss curves")
 
 
-def _checks(result: Result, has: dict, clean: bool = True) -> dict:
+def _checks(result: ResultData, has: dict, clean: bool = True) -> dict:
     """What the input passed, and what could not be checked with what it holds and how to add it.
 
     Only checks that ran are claimed, and only when they raised nothing (``clean``: no
@@ -701,7 +701,7 @@ def _checks(result: Result, has: dict, clean: bool = True) -> dict:
     }
 
 
-def _slices_context(result: Result, figures) -> dict | None:
+def _slices_context(result: ResultData, figures) -> dict | None:
     sa = result.slices
     if sa is None:
         return None
@@ -936,7 +936,7 @@ def _template_error(env, exc: Exception, template_dir: str | Path | None) -> Usa
     return None
 
 
-def render_html(result: Result, *, title: str | None = None, model_name: str | None = None,
+def render_html(result: ResultData, *, title: str | None = None, model_name: str | None = None,
                 template_dir: str | Path | None = None, page_size: str = "A4", screen: bool = True) -> str:
     """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
     env = _environment(template_dir)
@@ -980,7 +980,7 @@ def _fetcher(allowed_root: Path):
     return LocalOnly(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1)
 
 
-def render_pdf(result: Result, *, title: str | None = None, model_name: str | None = None,
+def render_pdf(result: ResultData, *, title: str | None = None, model_name: str | None = None,
                template_dir: str | Path | None = None, page_size: str = "A4") -> bytes:
     """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
     import logging
@@ -994,7 +994,7 @@ def render_pdf(result: Result, *, title: str | None = None, model_name: str | No
     return HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder)).write_pdf()
 
 
-def save(result: Result, path: str | Path, **options) -> Path:
+def save(result: ResultData, path: str | Path, **options) -> Path:
     """Write the report to ``path``, choosing HTML, PDF or JSON by the extension."""
     path = Path(path)
     suffix = path.suffix.lower()

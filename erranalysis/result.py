@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .kinds import KINDS
+
 SCHEMA_VERSION = "1.0"
 SEVERITIES = ("high", "medium", "low", "info")
 
@@ -241,6 +243,12 @@ class Finding:
     #: findings come first in the plan, whatever their size.
     blocking: bool = False
 
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown finding kind {self.kind!r}: register it in erranalysis/kinds.py")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r} (known: {', '.join(SEVERITIES)})")
+
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,
@@ -304,8 +312,11 @@ class Provenance:
 
 
 @dataclass(frozen=True)
-class Result:
-    """Everything erranalysis concluded; ``to_dict``/``to_json`` give the JSON document."""
+class ResultData:
+    """Everything erranalysis concluded; ``to_dict``/``to_json`` give the JSON document.
+
+    The data alone: :class:`erranalysis.Result` adds the methods that write the report.
+    """
 
     headline: str
     errors: dict  # split -> SplitError
@@ -323,6 +334,9 @@ class Result:
     history: object = None  # HistoryAnalysis of the training curves, when given
     slices: object = None  # SliceAnalysis of the metadata columns, when there are any
     comparison: object = None  # compare.Comparison with a previous run, when one was given
+    #: The evaluation error against the goal and where the gap comes from (None without
+    #: any error figure, as for a training history alone).
+    verdict: Verdict | None = None
 
     def to_dict(self) -> dict:
         """The JSON document as plain Python values (stable schema, ``schema_version``)."""
@@ -350,72 +364,9 @@ class Result:
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
         }
 
-    @property
-    def verdict(self) -> Verdict | None:
-        """The evaluation error against the goal and where the gap comes from (None
-        without any error figure, as for a training history alone)."""
-        from .fmt import level
-        from .verdict import judge
-
-        return judge(self.errors, self.eval_split, self.decomposition, level(self.provenance))
-
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON document as text."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
-    def to_html(self, path=None, **options) -> str | None:
-        """The report as self-contained HTML; written to ``path`` when given, else returned.
-
-        ``options``: ``title``, ``model_name``, ``template_dir``, ``page_size``.
-        """
-        from . import report
-
-        if path is None:
-            return report.render_html(self, **options)
-        report.save(self, self._target(_with_suffix(path, (".html", ".htm"))), **options)
-        return None
-
-    def to_pdf(self, path, **options) -> None:
-        """Write the print-ready PDF report to ``path`` (same options as ``to_html``)."""
-        from . import report
-
-        report.save(self, self._target(_with_suffix(path, (".pdf",))), **options)
-
-    def save(self, path, **options):
-        """Write the report to ``path``: HTML, PDF or JSON, chosen by the extension.
-
-        The inputs this result was computed from are never overwritten: a path that is one
-        of their files, or lies inside an input folder, raises :class:`UsageError`.
-        """
-        from . import report
-
-        return report.save(self, self._target(path), **options)
-
-    def _target(self, path):
-        """``path``, once it is known not to touch the input or the history file this
-        result was read from (symlinks resolved, hard links included)."""
-        from .errors import UsageError
-        from .files import input_overlap, input_paths
-
-        for name, pattern in ((self.provenance.input, True), (self.provenance.history, False)):
-            if not name:
-                continue
-            hit = input_overlap(path, *input_paths(name, pattern=pattern))
-            if hit is None:
-                continue
-            where, found = hit
-            if where == "folder":
-                raise UsageError(f"{path} is inside the input folder {found}; writing there would change the input.",
-                                 hint=f"Pick a path outside {found}.")
-            what = "the input file" if found == name else (
-                ("" if found == str(path) else f"{found}, ") + f"a file of the input {name}")
-            raise UsageError(f"{path} is {what}; it would be overwritten.", hint="Pick another path.")
-        return path
-
-    def _repr_html_(self) -> str:
-        from . import report
-
-        return report.render_html(self)
 
     def worst_severity(self) -> str | None:
         """The most severe finding's severity, or None without findings."""
@@ -426,14 +377,3 @@ class Result:
         """True when a finding of ``severity`` or worse exists (the ``--fail-on`` gate)."""
         limit = SEVERITIES.index(severity)
         return any(SEVERITIES.index(f.severity) <= limit for f in self.findings)
-
-
-def _with_suffix(path, suffixes):
-    from pathlib import Path
-
-    from .errors import UsageError
-
-    path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        raise UsageError(f"the path must end in {' or '.join(suffixes)}. Got {str(path)!r} instead.")
-    return path

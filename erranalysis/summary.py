@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .fmt import VERDICTS, ci_pct, ci_pts, level, pct, pts
-from .result import Result
+from .result import ResultData
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _VERDICT_STYLE = {"material": "bold", "negligible": "dim", "too_noisy": "yellow"}
@@ -24,7 +24,7 @@ def _t(value) -> str:
     return escape(str(value))
 
 
-def print_summary(result: Result, json_path=None, console: Console | None = None, max_findings: int = 6,
+def print_summary(result: ResultData, json_path=None, console: Console | None = None, max_findings: int = 6,
                   reports=()) -> None:
     """Print the summary of ``result`` to the terminal."""
     console = console or Console(highlight=False)
@@ -75,7 +75,7 @@ def _print_comparison(c, console: Console) -> None:
 
 
 
-def _print_errors(result: Result, console: Console) -> None:
+def _print_errors(result: ResultData, console: Console) -> None:
     errors = Table(title="Error per split" + ("" if result.decomposition.metric == "error" else " (balanced)"),
                    title_justify="left", show_edge=False)
     for col, justify in (("split", "left"), ("error", "right"), (level(result.provenance) + " interval", "right"), ("rows", "right")):
@@ -113,7 +113,7 @@ def _print_errors(result: Result, console: Console) -> None:
 
 
 
-def _print_findings(result: Result, console: Console, max_findings: int) -> None:
+def _print_findings(result: ResultData, console: Console, max_findings: int) -> None:
     if result.findings:
         console.print(f"\n[bold]Findings[/bold] ({len(result.findings)})")
         ranked = sorted(result.findings, key=lambda f: ("high", "medium", "low", "info").index(f.severity))

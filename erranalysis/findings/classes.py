@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..fmt import ci_pct, pct, pts
 from ..result import Finding
-from . import Evidence, severity_for
+from .evidence import Evidence, severity_for
 
 
 def threshold(ev: Evidence) -> list[Finding]:

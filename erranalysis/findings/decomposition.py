@@ -8,7 +8,7 @@ from ..fmt import pts
 from ..result import SEVERITIES, Finding
 from ..stats.decomposition import family_confidence
 from ..stats.intervals import paired_difference
-from . import Evidence, severity_for
+from .evidence import Evidence, severity_for
 
 KIND_OF_COMPONENT = {
     "avoidable_bias": "underfitting",

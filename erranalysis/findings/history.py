@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..result import Finding
-from . import Evidence
+from .evidence import Evidence
 
 _SEVERITY = {
     "loss_exploding": "high",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..fmt import pts
 from ..result import Finding
-from . import Evidence
+from .evidence import Evidence
 
 
 def data_quality(ev: Evidence) -> list[Finding]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from ..result import Finding
 from ..stats.intervals import z_value
-from . import Evidence, severity_for
+from .evidence import Evidence, severity_for
 
 
 def weak_slices(ev: Evidence) -> list[Finding]:

@@ -1,0 +1,73 @@
+"""The public result: the analysis's data with the methods that write the report.
+
+:class:`~erranalysis.result.ResultData` holds what was concluded and serialises it;
+:class:`Result` adds HTML, PDF and file output on top, so the data types stay below
+the renderer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import report
+from .errors import UsageError
+from .files import input_overlap, input_paths
+from .result import ResultData
+
+
+class Result(ResultData):
+    """Everything erranalysis concluded, with the report writers.
+
+    ``to_dict``/``to_json`` give the JSON document; ``to_html``, ``to_pdf`` and ``save``
+    write the report.
+    """
+
+    def to_html(self, path=None, **options) -> str | None:
+        """The report as self-contained HTML; written to ``path`` when given, else returned.
+
+        ``options``: ``title``, ``model_name``, ``template_dir``, ``page_size``.
+        """
+        if path is None:
+            return report.render_html(self, **options)
+        report.save(self, self._target(_with_suffix(path, (".html", ".htm"))), **options)
+        return None
+
+    def to_pdf(self, path, **options) -> None:
+        """Write the print-ready PDF report to ``path`` (same options as ``to_html``)."""
+        report.save(self, self._target(_with_suffix(path, (".pdf",))), **options)
+
+    def save(self, path, **options):
+        """Write the report to ``path``: HTML, PDF or JSON, chosen by the extension.
+
+        The inputs this result was computed from are never overwritten: a path that is one
+        of their files, or lies inside an input folder, raises :class:`UsageError`.
+        """
+        return report.save(self, self._target(path), **options)
+
+    def _target(self, path):
+        """``path``, once it is known not to touch the input or the history file this
+        result was read from (symlinks resolved, hard links included)."""
+        for name, pattern in ((self.provenance.input, True), (self.provenance.history, False)):
+            if not name:
+                continue
+            hit = input_overlap(path, *input_paths(name, pattern=pattern))
+            if hit is None:
+                continue
+            where, found = hit
+            if where == "folder":
+                raise UsageError(f"{path} is inside the input folder {found}; writing there would change the input.",
+                                 hint=f"Pick a path outside {found}.")
+            what = "the input file" if found == name else (
+                ("" if found == str(path) else f"{found}, ") + f"a file of the input {name}")
+            raise UsageError(f"{path} is {what}; it would be overwritten.", hint="Pick another path.")
+        return path
+
+    def _repr_html_(self) -> str:
+        return report.render_html(self)
+
+
+def _with_suffix(path, suffixes) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"the path must end in {' or '.join(suffixes)}. Got {str(path)!r} instead.")
+    return path
