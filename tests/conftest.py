@@ -1,4 +1,5 @@
-"""Shared fixtures: small literal prediction tables."""
+"""Shared fixtures: small literal prediction tables, and one OpenMP thread for the whole
+session."""
 
 from __future__ import annotations
 
@@ -41,3 +42,17 @@ def binary_frame() -> pd.DataFrame:
 def _run_in_tmp(tmp_path, monkeypatch):
     """Every test runs in its own empty folder, so default report files land there."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_openmp_thread():
+    """scikit-learn's OpenMP loops (the histogram gradient boosting of the domain
+    classifier) run on one thread. The figures do not depend on the thread count; with a
+    thread per core, OpenMP's busy waiting makes each fit many times slower whenever any
+    other process holds a core."""
+    import sklearn.utils._openmp_helpers  # noqa: F401 - loads the OpenMP runtime the limit applies to
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
