@@ -1,11 +1,13 @@
-"""Shared fixtures: small literal prediction tables, and one OpenMP thread for the whole
-session."""
+"""Shared fixtures: small literal prediction tables, the examples' rendered reports, and
+one OpenMP thread for the whole session."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+
+import shared  # tests/shared.py
 
 
 def multiclass_frame(n_per_split: int = 200, k: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -56,3 +58,16 @@ def _one_openmp_thread():
     with threadpool_limits(limits=1, user_api="openmp"):
         yield
 
+
+@pytest.fixture(scope="session")
+def example_report(tmp_path_factory):
+    """``example_report(name)``: the bundled example's result rendered as HTML and as an A4
+    PDF once per session (see ``shared.render``), for every test that reads them."""
+    rendered = {}
+
+    def get(name: str) -> shared.Rendered:
+        if name not in rendered:
+            rendered[name] = shared.render(shared.example(name).result, tmp_path_factory.mktemp(name))
+        return rendered[name]
+
+    return get
