@@ -49,9 +49,9 @@ def _run_in_tmp(tmp_path, monkeypatch):
 @pytest.fixture(scope="session", autouse=True)
 def _one_openmp_thread():
     """scikit-learn's OpenMP loops (the histogram gradient boosting of the domain
-    classifier) run on one thread. The figures do not depend on the thread count; with a
-    thread per core, OpenMP's busy waiting makes each fit many times slower whenever any
-    other process holds a core."""
+    classifier) run on one thread. The analysis gives the same results on any number of
+    threads; with a thread per core, OpenMP's busy waiting makes each fit many times
+    slower whenever another process holds a core."""
     import sklearn.utils._openmp_helpers  # noqa: F401 - loads the OpenMP runtime the limit applies to
     from threadpoolctl import threadpool_limits
 
