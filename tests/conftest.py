@@ -1,10 +1,13 @@
-"""Shared fixtures: small literal prediction tables."""
+"""Shared fixtures: small literal prediction tables, the examples' rendered reports, and
+one OpenMP thread for the whole session."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+
+import shared  # tests/shared.py
 
 
 def multiclass_frame(n_per_split: int = 200, k: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -41,3 +44,30 @@ def binary_frame() -> pd.DataFrame:
 def _run_in_tmp(tmp_path, monkeypatch):
     """Every test runs in its own empty folder, so default report files land there."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_openmp_thread():
+    """scikit-learn's OpenMP loops (the histogram gradient boosting of the domain
+    classifier) run on one thread. The analysis gives the same results on any number of
+    threads; with a thread per core, OpenMP's busy waiting makes each fit many times
+    slower whenever another process holds a core."""
+    import sklearn.utils._openmp_helpers  # noqa: F401 - loads the OpenMP runtime the limit applies to
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def example_report(tmp_path_factory):
+    """``example_report(name)``: the bundled example's result rendered as HTML and as an A4
+    PDF once per session (see ``shared.render``), for every test that reads them."""
+    rendered = {}
+
+    def get(name: str) -> shared.Rendered:
+        if name not in rendered:
+            rendered[name] = shared.render(shared.example(name).result, tmp_path_factory.mktemp(name))
+        return rendered[name]
+
+    return get

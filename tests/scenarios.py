@@ -6,11 +6,14 @@ and returns a :class:`Scenario`: the predictions table (``label``, ``pred``,
 Everything is seeded, so each builder returns the same table on every run.
 
 The planted problem is what ``erranalysis.analyze(frame, goal=goal)`` should put
-first in ``next_steps``; ``tests/test_scenarios.py`` checks it.
+first in ``next_steps``; ``tests/test_scenarios.py`` checks it. ``analysed(name)`` builds
+and analyses a scenario once per test session for every module that reads it.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -25,6 +28,24 @@ SPLITS = ("train", "train_val", "val", "test")
 class Scenario(NamedTuple):
     frame: pd.DataFrame
     goal: float
+
+
+class Analysed(NamedTuple):
+    scenario: Scenario
+    result: object  # erranalysis.Result
+
+
+@functools.lru_cache(maxsize=None)
+def analysed(name: str) -> Analysed:
+    """The scenario ``name`` built and ``erranalysis.analyze(frame, goal=goal)`` run on it,
+    once per test session (both are deterministic). The frame and the result are shared:
+    callers read them and never change them. Input warnings are not shown."""
+    import erranalysis
+
+    sc = globals()[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", erranalysis.DataWarning)
+        return Analysed(sc, erranalysis.analyze(sc.frame, goal=sc.goal))
 
 
 # --------------------------------------------------------------------------- helpers

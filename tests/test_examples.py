@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import warnings
 from pathlib import Path
 
 import pytest
 
-import erranalysis
+from shared import example
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/predictions.parquet"))
@@ -52,23 +50,12 @@ def assert_same(got, expected, path="", tolerance=0.0):
         assert got == expected, path
 
 
-@functools.lru_cache(maxsize=None)
-def analyse(folder: Path):
-    """The example's analysis; with the previous model it was compared with, if any
-    (the stored JSON names it, relative to the repository)."""
-    history = folder / "history.csv"
-    stored = json.loads((folder / "report.json").read_text())
-    previous = (stored.get("comparison") or {}).get("previous")
-    return erranalysis.analyze(folder / "predictions.parquet", goal=0.01,
-                               history=history if history.exists() else None,
-                               compare=None if previous is None else ROOT / previous)
-
-
 @pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_matches_its_stored_json(folder):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # an example must analyse without any warning
-        result = analyse(folder)
+    # The analysis as the stored JSON was made (shared.example: goal 0.01, the example's
+    # history and previous model, if any), with every warning it raised.
+    result, raised, _ = example(folder.name)
+    assert raised == []  # an example must analyse without any warning
     expected = scrub(json.loads((folder / "report.json").read_text()))
     got = scrub(json.loads(result.to_json()))
     assert got["headline"] == expected["headline"]
@@ -81,20 +68,18 @@ def test_there_is_an_example():
 
 
 @pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_report_renders_without_warnings(folder, tmp_path, caplog):
-    import logging
-
+def test_example_report_renders_without_warnings(folder, example_report):
     from pypdf import PdfReader
 
-    caplog.set_level(logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        result = analyse(folder)
-        html = result.to_html()
-        result.to_pdf(tmp_path / "r.pdf")
-    assert [r.getMessage() for r in caplog.records] == []
+    result, raised, logged = example(folder.name)
+    # The HTML and the A4 PDF, rendered once per session (test_first_page reads the PDF
+    # too), with the warnings and the log records of level WARNING or above they raised.
+    report = example_report(folder.name)
+    assert raised == [] and report.warnings == []
+    assert logged == [] and report.logs == []
+    html = report.html
     assert result.next_steps[0].why in html
-    pdf = PdfReader(tmp_path / "r.pdf")
+    pdf = PdfReader(report.pdf)
     first = " ".join(pdf.pages[0].extract_text().split())
     assert result.next_steps[0].actions[0][:30] in first
     assert "From the goal to the test error" in first  # the decomposition chart is on page 1

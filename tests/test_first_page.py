@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 
 import erranalysis
 import scenarios
+import shared
 from erranalysis import report
 from erranalysis.cli import cli
 from erranalysis.verdict import gap_shares
@@ -46,7 +46,8 @@ def flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def digits():
-    return erranalysis.analyze(DIGITS, goal=0.01)
+    """The digits example analysed with goal 0.01 (DIGITS), shared with test_examples."""
+    return shared.example("digits").result
 
 
 # ------------------------------------------------------------------ the verdict
@@ -163,8 +164,9 @@ def test_no_history_means_no_history_section_but_a_not_checked_line(digits):
 
 
 def test_a_history_brings_its_section_and_the_tuning_table():
-    folder = ROOT / "examples" / "digits_mlp"
-    r = erranalysis.analyze(folder / "predictions.parquet", goal=0.01, history=folder / "history.csv")
+    # examples/digits_mlp/predictions.parquet with its history.csv, goal 0.01
+    r = shared.example("digits_mlp").result
+    assert r.provenance.history and r.history is not None
     page = parse(r.to_html())
     assert "training-history" in page.sections
     assert "Which hyperparameters matter" in page.joined
@@ -281,13 +283,12 @@ def body(text: str, title: str, sections: list[str]) -> str:
 
 
 def _digits():
-    return erranalysis.analyze(DIGITS, goal=0.01)
+    return shared.example("digits").result
 
 
 def _scenario(name):
     def build():
-        sc = getattr(scenarios, name)()
-        return erranalysis.analyze(sc.frame, goal=sc.goal)
+        return scenarios.analysed(name).result  # built and analysed once per session
     return build
 
 
@@ -306,12 +307,15 @@ _RESULTS: dict = {}
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 @pytest.mark.parametrize("page_size", ["A4", "letter"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_first_page_and_no_near_empty_page(case, page_size, tmp_path):
+def test_first_page_and_no_near_empty_page(case, page_size, tmp_path, example_report):
     if case not in _RESULTS:
         _RESULTS[case] = CASES[case]()
     r = _RESULTS[case]
-    pdf = tmp_path / "r.pdf"
-    r.to_pdf(pdf, page_size=page_size)
+    if (case, page_size) == ("digits", "A4"):
+        pdf = example_report("digits").pdf  # the same report test_examples renders (A4 is the default)
+    else:
+        pdf = tmp_path / "r.pdf"
+        r.to_pdf(pdf, page_size=page_size)
     context = report.build_context(r)
     sections = [s["title"] for s in context["sections"]]
     pages = [flat(p) for p in page_texts(pdf)]
@@ -377,8 +381,6 @@ def test_no_check_is_claimed_passed_when_the_input_raised_findings():
     say the input passed the id check (nor any other), whatever the template shows."""
     from erranalysis.report import build_context
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = erranalysis.analyze(ROOT / "examples" / "digits" / "predictions.parquet", goal=0.01)
+    result = shared.example("digits").result  # examples/digits/predictions.parquet, goal 0.01
     assert any(f.kind == "leakage" for f in result.findings)
     assert build_context(result)["checks"]["passed"] == ""

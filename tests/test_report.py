@@ -66,6 +66,14 @@ def html(result):
     return result.to_html()
 
 
+@pytest.fixture(scope="module")
+def pdf_path(result, tmp_path_factory):
+    """The A4 PDF of ``result``, written once by ``result.save`` for the tests that read it."""
+    path = tmp_path_factory.mktemp("pdf") / "a.pdf"
+    assert result.save(path) == path
+    return path
+
+
 def test_sections_in_the_documented_order(result, html):
     page = parse(html)
     present = [s["id"] for s in report.build_context(result)["sections"]]
@@ -122,12 +130,10 @@ def test_html_size_does_not_grow_with_rows():
     assert len(large) < 1.3 * len(small)
 
 
-def test_pdf_pages_and_text(result, tmp_path):
+def test_pdf_pages_and_text(result, pdf_path):
     from pypdf import PdfReader
 
-    path = tmp_path / "r.pdf"
-    result.to_pdf(path)
-    pdf = PdfReader(path)
+    pdf = PdfReader(pdf_path)
     pages = len(pdf.pages)
     assert 3 <= pages <= 20
     first = pdf.pages[0].extract_text()
@@ -199,9 +205,9 @@ def test_many_classes_confusion_is_cut_and_says_so():
     assert "Only the 20 of 120 classes with the most errors (as actual or as predicted class) are shown" in parse(html).joined
 
 
-def test_save_by_extension_and_repr(result, tmp_path):
+def test_save_by_extension_and_repr(result, tmp_path, pdf_path):
     assert result.save(tmp_path / "a.html").read_text().startswith("<!DOCTYPE html>")
-    assert result.save(tmp_path / "a.pdf").read_bytes()[:5] == b"%PDF-"
+    assert pdf_path.read_bytes()[:5] == b"%PDF-"  # result.save(".../a.pdf")
     assert result.save(tmp_path / "a.json").read_text().startswith("{")
     with pytest.raises(erranalysis.UsageError, match=r"must end in \.html, \.pdf or \.json"):
         result.save(tmp_path / "a.txt")

@@ -7,20 +7,10 @@ scikit-learn alone, that the planted problem really is in the predictions, then 
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 from sklearn.metrics import recall_score, roc_auc_score
 
-import erranalysis
-
 import scenarios  # tests/scenarios.py (pytest puts tests/ on sys.path)
-
-
-def analyze(sc: scenarios.Scenario):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", erranalysis.DataWarning)
-        return erranalysis.analyze(sc.frame, goal=sc.goal)
 
 
 def error(frame, split) -> float:
@@ -35,16 +25,9 @@ def first(result) -> str:
 
 @pytest.fixture(scope="module")
 def built():
-    """Each scenario built once per test session (they are deterministic)."""
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            sc = getattr(scenarios, name)()
-            cache[name] = (sc, analyze(sc))
-        return cache[name]
-
-    return get
+    """Each scenario built and analysed once per test session (they are deterministic;
+    test_first_page renders the same results)."""
+    return scenarios.analysed
 
 
 def test_scenarios_are_deterministic():

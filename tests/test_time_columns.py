@@ -141,11 +141,13 @@ def test_streamed_batches_give_the_in_memory_result_on_time_columns(tmp_path, mo
     frame.loc[frame.index[::97], ["when", "zoned"]] = pd.NaT
     path = tmp_path / "timed.parquet"
     frame.to_parquet(path, row_group_size=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        memory = doc(erranalysis.analyze(frame, goal=0.01))  # a DataFrame is not read in batches
     for batch in (257, 4000):
         monkeypatch.setattr(sources, "BATCH_ROWS", batch)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            memory = doc(erranalysis.analyze(frame, goal=0.01))
             streamed = doc(erranalysis.analyze(path, goal=0.01))
         assert compare(memory, streamed) == []
 
