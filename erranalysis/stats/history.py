@@ -603,10 +603,10 @@ def _plateaus(x, y, history=None, staircase: bool = True) -> Diagnosis | None:
         if in_drops >= 0.75:
             found = {"pattern": "steps", "drops": len(events), "rises": len(rises), "cuts": cuts,
                      "share_of_fall_in_drops": in_drops, "fit": "windows"}
+    lr_drops = lr_changes(history)[0] if history is not None and history.has_lr else np.empty(0)
     if found is None and staircase and n <= STAIRCASE_MAX_POINTS:
         # Windows of a few points are weak on a short curve: there the whole curve is fitted
         # as a staircase instead, each level measured over its full length.
-        lr_drops = lr_changes(history)[0] if history is not None and history.has_lr else np.empty(0)
         found = _staircase(u, np.unique(np.searchsorted(x, lr_drops)))
     if found is None:
         return None
@@ -615,7 +615,6 @@ def _plateaus(x, y, history=None, staircase: bool = True) -> Diagnosis | None:
     evidence = {**found, "steps_at": steps[:20], "last_step": steps[-1], "lr_logged": False}
     if history is not None and history.has_lr:
         # Steps where the learning rate dropped are the schedule at work, not a data order.
-        lr_drops, _ = lr_changes(history)
         tol = max(k * float(np.median(np.diff(x))), 0.01 * float(x[-1] - x[0]))
         at_drop = [lr_drops.size > 0 and np.min(np.abs(lr_drops - x[c])) <= tol for c in cuts]
         # The schedule's when the steps away from learning-rate drops are too few to be a
