@@ -1,7 +1,7 @@
 """erranalysis: turn a model's predictions into a diagnosis and the next thing to do."""
 
 from ._version import __version__
-from .engine import analyze
+from .analysis import analyze
 from .errors import DataWarning, ErranalysisError, InputError, UsageError
 from .io import Columns
 from .output import Result
@@ -11,11 +11,12 @@ from .result import (
     Finding,
     NextStep,
     SplitError,
+    SplitErrorRate,
 )
 from .settings import Settings
 
 __all__ = [
     "__version__", "analyze", "Columns", "Component", "DataWarning", "Decomposition",
     "ErranalysisError", "Finding", "InputError", "NextStep", "Result", "Settings",
-    "SplitError", "UsageError",
+    "SplitError", "SplitErrorRate", "UsageError",
 ]

@@ -146,7 +146,7 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
            compare_path, fail_on_regression, output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
     import warnings
 
-    from .engine import analyze
+    from .analysis import analyze
     from .errors import DataWarning
 
     # The summary lists input warnings itself.
@@ -192,7 +192,7 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
         elif predictions is None:
             result = analyze(goal=goal, metric=metric, command=command, **curves)
         else:
-            from .summary import progress_bar
+            from .terminal import progress_bar
 
             data = predictions
             if engine.lower() == "spark":
@@ -244,7 +244,7 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
                 _fail(f"{json_path}: cannot write the JSON document: {exc.strerror or exc}.",
                       "Pick a writable path for --json.")
     if not quiet and not to_stdout:
-        from .summary import print_summary
+        from .terminal import print_summary
 
         print_summary(result, json_path=json_path, reports=written)
     regressed = fail_on_regression and result.comparison is not None and result.comparison.regression

@@ -41,7 +41,7 @@ def plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class SplitError:
+class SplitErrorRate:
     """Error on one split, with its interval and the rows behind it."""
 
     split: str
@@ -49,6 +49,10 @@ class SplitError:
     ci: tuple[float, float] | None
     n: int | None
     n_effective: float | None = None
+
+
+#: The former name of :class:`SplitErrorRate`, kept so that existing imports work.
+SplitError = SplitErrorRate
 
 
 @dataclass(frozen=True)
@@ -319,7 +323,7 @@ class ResultData:
     """
 
     headline: str
-    errors: dict  # split -> SplitError
+    errors: dict  # split -> SplitErrorRate
     decomposition: Decomposition
     findings: list
     next_steps: list

@@ -34,9 +34,9 @@ LAYERS = [
     ("findings", "rules that turn statistics into findings; comparison with a previous run",
      ["findings.*", "compare"]),
     ("plan", "the ordered next steps and the verdict", ["advice", "verdict"]),
-    ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "summary",
+    ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "terminal",
                                                                                   "output"]),
-    ("api", "analyze() and the command line", ["engine", "cli", "__init__", "__main__"]),
+    ("api", "analyze() and the command line", ["analysis", "cli", "__init__", "__main__"]),
 ]
 
 

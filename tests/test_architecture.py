@@ -23,7 +23,7 @@ def test_imports_flow_one_way():
     # The graph is read right: a few edges that exist, at the top and inside functions.
     assert "report" in graph["output"] and "kinds" in graph["result"]
     assert {"classes", "evidence"} <= {m.split(".")[-1] for m in graph["findings"]}
-    assert "spark" in graph["engine"]  # imported inside a function
+    assert "spark" in graph["analysis"]  # imported inside a function
 
 
 def test_an_upward_import_or_a_cycle_is_reported():

@@ -183,12 +183,12 @@ def test_named_columns_must_exist(preds_file):
 
 
 def test_internal_errors_exit_3_not_1(preds_file, monkeypatch):
-    import erranalysis.engine
+    import erranalysis.analysis
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(erranalysis.engine, "analyze", broken)
+    monkeypatch.setattr(erranalysis.analysis, "analyze", broken)
     res = run("report", preds_file)
     assert res.exit_code == 3
     assert res.stderr.startswith("Error: internal error: ZeroDivisionError: boom\nHint: this is a bug")

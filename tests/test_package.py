@@ -64,9 +64,9 @@ def test_readme_documents_every_cli_flag():
 def test_docstring_examples_run():
     import doctest
 
-    import erranalysis.engine
+    import erranalysis.analysis
 
-    failures, tried = doctest.testmod(erranalysis.engine)
+    failures, tried = doctest.testmod(erranalysis.analysis)
     assert tried > 0 and failures == 0
 
 

@@ -17,7 +17,7 @@ from rich.console import Console
 import erranalysis
 from erranalysis import figures, report
 from erranalysis.cli import cli
-from erranalysis.summary import print_summary
+from erranalysis.terminal import print_summary
 
 from conftest import multiclass_frame
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from ..result import Component, Decomposition, SplitError
+from ..result import Component, Decomposition, SplitErrorRate
 from ..settings import Settings
 from .intervals import difference_interval, wilson
 
@@ -65,7 +65,7 @@ def verdict(value: float, ci: tuple[float, float] | None, threshold: float) -> s
     return "negligible"
 
 
-def scaled_interval(e: SplitError, factor: float, metric: str, confidence: float) -> tuple[float, float] | None:
+def scaled_interval(e: SplitErrorRate, factor: float, metric: str, confidence: float) -> tuple[float, float] | None:
     """The interval ``e`` would have with ``factor`` times its rows and the same error."""
     if e.ci is None:
         return None
@@ -75,7 +75,7 @@ def scaled_interval(e: SplitError, factor: float, metric: str, confidence: float
     return (e.error - (e.error - e.ci[0]) * shrink, e.error + (e.ci[1] - e.error) * shrink)
 
 
-def _term_interval(a: SplitError | None, b: SplitError, goal: float | None, factor: float, metric: str,
+def _term_interval(a: SplitErrorRate | None, b: SplitErrorRate, goal: float | None, factor: float, metric: str,
                    confidence: float) -> tuple[float, float] | None:
     cb = scaled_interval(b, factor, metric, confidence)
     if cb is None:
@@ -117,7 +117,7 @@ def family_confidence(confidence: float, tests: int) -> float:
 
 
 def decompose(
-    errors: dict[str, SplitError], goal: float | None, metric: str, settings: Settings
+    errors: dict[str, SplitErrorRate], goal: float | None, metric: str, settings: Settings
 ) -> Decomposition:
     """Decompose the error of the last available split against ``goal``."""
     present = [s for s in _ORDER if s in errors]

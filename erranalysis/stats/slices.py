@@ -253,7 +253,7 @@ def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list, li
 
 def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list:
     """The error decomposition per value of the given columns (shift told apart from bias)."""
-    from ..result import SplitError
+    from ..result import SplitErrorRate
     from .decomposition import decompose
     from .intervals import wilson
 
@@ -279,7 +279,7 @@ def slice_decompositions(tables: dict, columns: list[str], goal, metric, setting
                 if n < settings.min_support:
                     continue
                 err = float(counts[s_code, i, 1] / n)
-                errors[split] = SplitError(split, err, wilson(err, n, settings.confidence), n, float(n))
+                errors[split] = SplitErrorRate(split, err, wilson(err, n, settings.confidence), n, float(n))
             if len(errors) < 2:
                 out.append(SliceDecomposition(col, name, rows, {s: e.error for s, e in errors.items()}, {}, "too_small"))
                 continue
@@ -558,7 +558,13 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     X_fit = X.copy()
     for j in np.flatnonzero(cat_mask):
         X_fit[:, j] = np.clip(X_fit[:, j], 0, 254)
-    score = cross_val_predict(model, X_fit, domain, cv=2, method="predict_proba")[:, 1]
+    # One OpenMP thread: on a busy machine, OpenMP threads waiting for a core held by
+    # another process make this small fit tens of times slower, and the sample is
+    # small enough that a second thread saves little on a quiet one.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        score = cross_val_predict(model, X_fit, domain, cv=2, method="predict_proba")[:, 1]
     auc = float(roc_auc_score(domain, score))
     n1, n2 = a_rows.size, b_rows.size
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)

@@ -107,7 +107,7 @@ def paired_gain(before: np.ndarray, after: np.ndarray, confidence: float) -> dic
     return {"gain": gain, "ci": ci, "fixed": fixed, "broken": broken, "rows": n}
 
 
-def analyse_threshold(
+def threshold_analysis(
     base: Predictions,
     aggs: dict[str, SplitAggregate],
     k: int,

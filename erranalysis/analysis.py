@@ -31,7 +31,7 @@ from .result import (
     LabelShiftTest,
     Provenance,
     ResultData,
-    SplitError,
+    SplitErrorRate,
 )
 from .settings import Settings
 from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source
@@ -51,7 +51,7 @@ from .stats.metrics import (
     split_error,
     total_variation,
 )
-from .stats.threshold import OverrideCounts, analyse_threshold, binary_override, recommended
+from .stats.threshold import OverrideCounts, threshold_analysis, binary_override, recommended
 from .verdict import judge
 
 
@@ -171,7 +171,7 @@ def analyze(
     if errors is not None:
         if data is not None or y_true is not None:
             raise UsageError("Give either predictions or summary errors, not both.")
-        result = _from_summary(errors, n or {}, goal, metric, settings, command, curves, num_classes)
+        result = _from_error_rates(errors, n or {}, goal, metric, settings, command, curves, num_classes)
         if compare is None:
             return result
         previous = _previous_input(compare, settings)
@@ -181,7 +181,7 @@ def analyze(
 
     if data is None:
         if y_true is None and curves is not None:
-            return _from_summary({}, {}, goal, metric, settings, command, curves, num_classes)
+            return _from_error_rates({}, {}, goal, metric, settings, command, curves, num_classes)
         if y_true is None:
             raise UsageError("analyze() needs data (a path or DataFrame), y_true, errors, or history.")
         data, name = frame_from_arrays(y_true, y_pred, proba, split, weight, classes, columns), "arrays"
@@ -400,7 +400,7 @@ def analyze_state(
     errors = {}
     for s in present:
         est = split_error(aggs[s], metric, conf_level)
-        errors[s] = SplitError(s, est.value, est.ci, est.n, est.n_effective)
+        errors[s] = SplitErrorRate(s, est.value, est.ci, est.n, est.n_effective)
     dec = decompose(errors, goal, metric, settings)
 
     # Baselines: class frequencies from train when there is one.
@@ -629,7 +629,7 @@ def _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, pr
         after = {k: {s: counts[(k, t)][SPLITS.index(s)] for s in splits} for k, t in specs}
     out = []
     for k in wanted:
-        t = analyse_threshold(base, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, after=after[k],
+        t = threshold_analysis(base, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, after=after[k],
                               metric=metric, measured_on=measured, pooled=pooled[k])
         # A threshold that does not help on the split it was chosen on is no fix.
         if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
@@ -681,7 +681,7 @@ def _leakage(sketch) -> dict:
     return out
 
 
-def _from_summary(errors_in, n_in, goal, metric, settings, command, curves=None, num_classes=None) -> Result:
+def _from_error_rates(errors_in, n_in, goal, metric, settings, command, curves=None, num_classes=None) -> Result:
     """Decomposition and next steps from error figures alone (and/or a training history)."""
     errors = {}
     for s, value in errors_in.items():
@@ -704,7 +704,7 @@ def _from_summary(errors_in, n_in, goal, metric, settings, command, curves=None,
         if rows is not None and rows <= 0:
             raise UsageError(f"--n-{s.replace('_', '-')} must be a positive row count. Got {rows} instead.")
         ci = wilson(value, int(rows), settings.confidence) if rows else None
-        errors[s] = SplitError(s, value, ci, int(rows) if rows else None, float(rows) if rows else None)
+        errors[s] = SplitErrorRate(s, value, ci, int(rows) if rows else None, float(rows) if rows else None)
     if not errors and curves is None:
         raise UsageError("Give at least one error figure (--train, --train-val, --val, --test).")
     errors = {s: errors[s] for s in SPLITS if s in errors}
