@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -358,8 +359,27 @@ def _stem(path: Path) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="erranalysis")
+    """Console-script entry point.
+
+    Every output is written and closed by the time ``cli`` returns, so the process ends
+    there, without the interpreter's teardown (freeing every object and module of
+    pandas, pyarrow, matplotlib and WeasyPrint takes about half a second). A Spark
+    session is the exception: its shutdown hooks stop the JVM.
+    """
+    try:
+        cli(prog_name="erranalysis")
+        code = EXIT_OK
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or EXIT_OK
+        else:  # a message: print it as the interpreter would
+            print(exc.code, file=sys.stderr)
+            code = 1
+    if "pyspark" in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

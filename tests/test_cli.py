@@ -157,6 +157,43 @@ def test_installed_console_script(preds_file, tmp_path):
     assert proc.returncode == 0 and erranalysis.__version__ in proc.stdout
 
 
+def test_the_process_ends_with_every_output_flushed(preds_file, tmp_path):
+    # main() leaves without the interpreter's teardown: what it printed to a pipe, the
+    # files it wrote and its exit code must all be complete.
+    out = tmp_path / "o.json"
+    cmd = [sys.executable, "-m", "erranalysis", "report", str(preds_file), "--goal", "0.01", "--format", "none",
+           "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Next step" in proc.stdout or "next step" in proc.stdout.lower()
+    assert json.loads(out.read_text())["errors"]["test"]["n"] == 300
+    proc = subprocess.run(cmd + ["--fail-on", "info"], capture_output=True, text=True)
+    assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("raised,code,stderr", [(SystemExit(None), 0, ""), (SystemExit(2), 2, ""),
+                                                 (SystemExit("stopped"), 1, "stopped\n")])
+def test_main_passes_the_exit_code_on(monkeypatch, capsys, raised, code, stderr):
+    import erranalysis.cli as cli_module
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(value):
+        raise Exited(value)
+
+    def fake_cli(**kwargs):
+        raise raised
+
+    monkeypatch.setattr(cli_module, "cli", fake_cli)
+    monkeypatch.setattr(cli_module.os, "_exit", fake_exit)
+    monkeypatch.delitem(sys.modules, "pyspark", raising=False)
+    with pytest.raises(Exited) as exited:
+        cli_module.main()
+    assert exited.value.args == (code,)
+    assert capsys.readouterr().err == stderr
+
+
 @pytest.mark.parametrize("args,stderr", [
     (["report", "x.csv", "--goal", "abc"], "Error: Invalid value for '--goal': 'abc' is not a valid float.\n"
      "Hint: Run 'erranalysis report --help' for the options.\n"),
