@@ -1,22 +1,54 @@
-"""erranalysis: turn a model's predictions into a diagnosis and the next thing to do."""
+"""erranalysis: turn a model's predictions into a diagnosis and the next thing to do.
+
+The public names load on first use, so that ``import erranalysis.cli`` (the command
+line's ``--help``, its argument errors) does not pay for pandas, pyarrow and the
+analysis modules until a report is actually made.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .analysis import analyze
-from .errors import DataWarning, ErranalysisError, InputError, UsageError
-from .io import Columns
-from .output import Result
-from .result import (
-    Component,
-    Decomposition,
-    Finding,
-    NextStep,
-    SplitError,
-    SplitErrorRate,
-)
-from .settings import Settings
 
-__all__ = [
-    "__version__", "analyze", "Columns", "Component", "DataWarning", "Decomposition",
-    "ErranalysisError", "Finding", "InputError", "NextStep", "Result", "Settings",
-    "SplitError", "SplitErrorRate", "UsageError",
-]
+#: Each public name and the module that defines it.
+_HOME = {
+    "analyze": ".analysis",
+    "Columns": ".io",
+    "Component": ".result",
+    "DataWarning": ".errors",
+    "Decomposition": ".result",
+    "ErranalysisError": ".errors",
+    "Finding": ".result",
+    "InputError": ".errors",
+    "NextStep": ".result",
+    "Result": ".output",
+    "Settings": ".settings",
+    "SplitError": ".result",
+    "SplitErrorRate": ".result",
+    "UsageError": ".errors",
+}
+
+__all__ = ["__version__", *sorted(_HOME, key=str.lower)]
+
+if TYPE_CHECKING:
+    from .analysis import analyze
+    from .errors import DataWarning, ErranalysisError, InputError, UsageError
+    from .io import Columns
+    from .output import Result
+    from .result import Component, Decomposition, Finding, NextStep, SplitError, SplitErrorRate
+    from .settings import Settings
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'erranalysis' has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
