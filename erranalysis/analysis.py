@@ -287,8 +287,11 @@ def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None
         worker = threading.Thread(target=lambda: hashing.setdefault("sha256", file_sha256(*files)), daemon=True)
         worker.start()
     # The analyses after the pass import scikit-learn and cleanlab (about a second):
-    # import them while the rows are read.
-    threading.Thread(target=_warm_imports, daemon=True).start()
+    # import them while the rows are read, unless a helper process runs those fits.
+    from .stats import offload
+
+    if not offload.active():
+        threading.Thread(target=_warm_imports, daemon=True).start()
     if isinstance(source, FrameSource):
         base = source.predictions(spec)
     else:
@@ -416,6 +419,7 @@ def analyze_state(
     per_class = {}
     # Exact ROC AUC where the row sample holds the whole split, the histograms otherwise.
     sample = acc.sample_predictions(base)  # built once: the AUCs, cohorts, shift and label errors read it
+    fits = _start_model_fits(acc, sample, settings)
     aucs = per_class_auc(aggs, sample, present)
     for s in present:
         sc = class_scores(aggs[s].confusion)
@@ -463,7 +467,7 @@ def analyze_state(
     curves = _diagnose_history(history, num_classes or preds.n_classes)
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
-    slices = _slices(acc, base, sample, pool, goal, metric, settings)
+    slices = _slices(acc, base, sample, pool, goal, metric, settings, fits)
     _locate_examples(slices, source)
 
     ev = Evidence(
@@ -521,10 +525,26 @@ def _conclude(ev: Evidence) -> tuple[list, list, str]:
                                             confidence=ev.settings.confidence)
 
 
+def _start_model_fits(acc: Accumulator, sample: Predictions, settings: Settings) -> dict:
+    """The slice analysis's model fits on the row sample, started as soon as the sample
+    exists: in a helper process, when the command line runs one, they overlap the rest
+    of the analysis (see :mod:`erranalysis.stats.offload`)."""
+    from .stats import offload
+
+    fits = {}
+    if acc.tables:
+        if sample.meta is not None:
+            fits["error_cohorts"] = offload.run("error_cohorts", sample, settings)
+        fits["feature_shift"] = offload.run("feature_shift", acc.tables, sample, settings)
+    fits["label_errors"] = offload.run("label_errors", sample, held_out_rows(acc.aggs))
+    return fits
+
+
 def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal, metric: str,
-            settings: Settings):
+            settings: Settings, fits: dict):
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
-    examples to look at, label errors."""
+    examples to look at, label errors; ``fits`` holds the model fits started by
+    :func:`_start_model_fits`."""
     from .stats import slices as sl
 
     analysis = sl.SliceAnalysis(split="/".join(pool), overall_error=None)
@@ -537,9 +557,9 @@ def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list
         small = [c["column"] for c in columns
                  if c["kind"] == "categorical" and c["slices"] <= 6 and c["column"] not in weak_columns]
         analysis.decompositions = sl.slice_decompositions(tables, (weak_columns + small)[:4], goal, metric, settings)
-        if sample.meta is not None:
-            analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(sample, settings)
-        features, auc, ci, rows = sl.feature_shift(tables, sample, settings)
+        if "error_cohorts" in fits:
+            analysis.cohorts, analysis.cohort_rows = fits["error_cohorts"].result()
+        features, auc, ci, rows = fits["feature_shift"].result()
         analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
         analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
         analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
@@ -550,7 +570,7 @@ def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list
         analysis.notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
                               "id hashes per split (a split has more distinct ids).")
     analysis.top_losses = sl.top_losses(acc.top_predictions(base))
-    analysis.label_errors = sl.label_errors(sample, held_out_rows(acc.aggs))
+    analysis.label_errors = fits["label_errors"].result()
     rows_of = lambda *names: sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)  # noqa: E731
     sampled = {
         "cohorts": analysis.cohort_rows and rows_of("val", "test") > analysis.cohort_rows,
