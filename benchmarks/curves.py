@@ -123,6 +123,7 @@ import numpy as np  # noqa: E402
 
 import erranalysis  # noqa: E402
 from erranalysis.io.history import History, read_history  # noqa: E402
+from erranalysis.stats import history as history_stats  # noqa: E402
 from erranalysis.stats.history import diagnose  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -527,11 +528,34 @@ def score(shape: str, kinds: list[str]) -> bool:
     return not kinds if expected is None else expected in kinds
 
 
+#: With --margins, the staircase margin of every staircase fit that passed all its other
+#: checks, whether or not it reached the threshold (one list per curve being diagnosed).
+_MARGINS: list[float] = []
+
+
+def _staircase_recording_margins(u, jumps=None):
+    """history._staircase, recording the margin of fits that pass every other check."""
+    threshold = history_stats.STAIRCASE_MARGIN
+    history_stats.STAIRCASE_MARGIN = -math.inf
+    try:
+        found = _REAL_STAIRCASE(u, jumps)
+    finally:
+        history_stats.STAIRCASE_MARGIN = threshold
+    if found is None:
+        return None
+    _MARGINS.append(found["staircase_margin"])
+    return found if found["staircase_margin"] >= threshold else None
+
+
+_REAL_STAIRCASE = history_stats._staircase
+
+
 def run_curve(shape: str, seed: int) -> tuple[dict, object]:
     c = make_curve(shape, seed)
     row = {k: c[k] for k in ("shape", "variant", "seed", "n", "noise", "scale", "n_classes", "x_name", "params")}
     row["val"] = int(c["val"].size)
     t0 = time.perf_counter()
+    _MARGINS.clear()
     try:
         a = diagnose(history_of(c), c["n_classes"])
         row["kinds"] = [d.kind for d in a.diagnoses]
@@ -540,7 +564,25 @@ def run_curve(shape: str, seed: int) -> tuple[dict, object]:
         a = None
         row.update(kinds=["error"], right=False, error=f"{type(e).__name__}: {e}")
     row["seconds"] = round(time.perf_counter() - t0, 4)
+    if history_stats._staircase is _staircase_recording_margins:
+        row["staircase_margin"] = max(_MARGINS) / history_stats.STAIRCASE_MARGIN if _MARGINS else None
     return row, (c, a)
+
+
+def margin_summary(rows: list[dict], markdown: bool) -> None:
+    """Per shape: the staircase margin (as a share of the threshold) of the curves whose
+    staircase passed every other check."""
+    out = []
+    for shape in dict.fromkeys(r["shape"] for r in rows):
+        margins = sorted(r["staircase_margin"] for r in rows if r["shape"] == shape
+                         and r.get("staircase_margin") is not None)
+        seeds = [r["seed"] for r in rows if r["shape"] == shape]
+        out.append([shape, f"{min(seeds)}-{max(seeds)}", len(margins),
+                    f"{margins[0]:.2f}" if margins else "-", f"{margins[-1]:.2f}" if margins else "-",
+                    sum(m < 1 for m in margins), sum(m >= 1 for m in margins)])
+    table("Staircase margin / threshold, where the staircase passed every other check "
+          "(>= 1 reads as steps)", ["shape", "seeds", "curves", "lowest", "highest", "below 1", "at or above 1"],
+          out, markdown)
 
 
 # ----------------------------------------------------------------------- tables
@@ -860,7 +902,13 @@ def main(argv=None) -> int:
     parser.add_argument("--real-seeds", type=int, default=2, help="seeds per real setting (default 2)")
     parser.add_argument("--markdown", action="store_true", help="print the summary tables as Markdown")
     parser.add_argument("--json", help="write one row per curve and per real run to this file")
+    parser.add_argument("--margins", action="store_true",
+                        help="also show, per shape, the staircase margin of every staircase fit that passed its "
+                             "other checks (as a share of the threshold)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one (default 0)")
     args = parser.parse_args(argv)
+    if args.margins:
+        history_stats._staircase = _staircase_recording_margins
     if args.only and args.only != "real" and args.only not in SHAPES:
         parser.error(f"--only: unknown shape {args.only!r} (known: {', '.join(SHAPES)}, real)")
     start = time.perf_counter()
@@ -879,9 +927,11 @@ def main(argv=None) -> int:
         print("minimum lengths: " + ", ".join(f"{s} {SHAPES[s][2]}" for s in shapes))
         run_curve("ideal", 0)  # the first call pays for imports: keep it out of the timings
         for shape in shapes:
-            for seed in range(args.curves):
+            for seed in range(args.first_seed, args.first_seed + args.curves):
                 rows.append(run_curve(shape, seed)[0])
         synthetic_summary(rows, args.markdown)
+        if args.margins:
+            margin_summary(rows, args.markdown)
         print_failures(rows)
         slow = sorted(rows, key=lambda r: -r["seconds"])[:1]
         print(f"\n{len(rows)} curves in {sum(r['seconds'] for r in rows):.1f} s of diagnosis "
