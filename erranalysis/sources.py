@@ -24,7 +24,7 @@ import pandas as pd
 from .errors import InputError, UsageError, first_line
 from .files import is_pattern
 from .io.read import FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table, text_columns
-from .io.validate import ROW_NUMBER, Columns, Predictions, label_classes, shift_rows, validate_frame
+from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
 
 #: Rows per record batch when streaming: a few hundred MB of work space at 10 classes.
@@ -374,8 +374,7 @@ class DatasetSource:
 
     def head_error(self, exc: InputError) -> InputError:
         """A bad value among the head's rows, located in its file."""
-        found = ROW_NUMBER.search(exc.message)
-        row = int(found.group(2)) if found else 0
+        row = exc.row or 0
         f, start = next(((f, start) for f, start in reversed(self._head_parts) if start <= row),
                         self._head_parts[0])
         return _in_file(exc, self.name, f, -start)
@@ -449,12 +448,11 @@ class DatasetSource:
         return merged
 
 
-def _in_file(exc: InputError, name: str, f: _File, row: int) -> InputError:
-    """An error of a batch, naming its file and the row within that file."""
-    message = shift_rows(exc.message, row)
-    if message.startswith(name + ":"):
-        message = f.path + message[len(name):]
-    return type(exc)(message, hint=exc.hint)
+def _in_file(exc: InputError, name: str, f: _File, offset: int) -> InputError:
+    """An error of a batch whose first row is ``offset`` rows into file ``f``, naming
+    that file (in place of the dataset's ``name``) and the row within it."""
+    shifted = exc.shifted(offset)
+    return shifted.in_file(f.path) if exc.file == name else shifted
 
 
 def _with_partitions(batch, f: _File, columns: list[str] | None):
