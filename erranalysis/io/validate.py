@@ -123,7 +123,7 @@ class Predictions:
     positive: int | None = None
     threshold: float | None = None
     columns_used: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
+    warnings: list[InputWarning] = field(default_factory=list)
     split_given: bool = True
     #: Row number of each row in the input (None: the position).
     rows: np.ndarray | None = None
@@ -475,12 +475,11 @@ def validate_frame(
     kind = _kind(labels)
     proba_cols, proba_classes = _proba_columns(df, cols, kind, name)
     classes = _class_list(labels, classes, proba_cols, proba_classes, cols, settings, name)
-    proba_cols = [proba_cols[proba_classes.index(c)] for c in classes] if proba_cols else []
-    proba = _proba_matrix(df, proba_cols, cols.proba_prefix, settings, name) if proba_cols else None
+    in_order = [proba_cols[proba_classes.index(c)] for c in classes] if proba_cols else []
+    proba = _proba_matrix(df, in_order, cols.proba_prefix, settings, name) if proba_cols else None
     score_used = cols.score in df.columns and not proba_cols
     if cols.score in df.columns and proba_cols:
-        warnings.append(InputWarning("score_ignored", f"both {cols.score!r} and {cols.proba_prefix}* columns are "
-                                                      "present; the probability columns are used."))
+        warnings.append(_score_ignored(cols))
     positive = _positive_class(classes, positive_label, name)
     if score_used:
         proba = _score_proba(df, classes, positive, cols, name)
@@ -511,7 +510,7 @@ def validate_frame(
         meta=df[meta_cols] if meta_cols else None,
         positive=positive,
         threshold=threshold,
-        columns_used=_columns_used(df, cols, proba_cols, score_used, meta_cols),
+        columns_used=_columns_used(df, cols, in_order, score_used, meta_cols),
         warnings=warnings,
         split_given=cols.split in df.columns,
         weight_scale=weight_scale,
@@ -630,7 +629,7 @@ def _check_fixed_classes(labels: np.ndarray, classes: list, proba_cols: list[str
 
 def _proba_matrix(df: pd.DataFrame, proba_cols: list[str], prefix: str, settings: Settings,
                   name: str) -> np.ndarray:
-    """The probabilities (rows × classes) from the columns in class order: numbers
+    """The probabilities (rows × classes) from ``proba_cols`` in class order: numbers
     within [0, 1] that sum to 1 in each row."""
     mats = []
     for col in proba_cols:
@@ -654,6 +653,14 @@ def _proba_matrix(df: pd.DataFrame, proba_cols: list[str], prefix: str, settings
             "normalise them (softmax) first.",
         )
     return proba
+
+
+def _score_ignored(cols: Columns) -> InputWarning:
+    """The warning that the score column is not read, as probability columns are."""
+    return InputWarning(
+        "score_ignored",
+        f"both {cols.score!r} and {cols.proba_prefix}* columns are present; the probability columns are used.",
+    )
 
 
 def _positive_class(classes: list, positive_label: Any, name: str) -> int | None:
@@ -910,7 +917,7 @@ def scale_for_weights(weight: np.ndarray) -> float:
     return 1.0
 
 
-def _bytes_as_text(df: pd.DataFrame, warnings: list) -> pd.DataFrame:
+def _bytes_as_text(df: pd.DataFrame, warnings: list[InputWarning]) -> pd.DataFrame:
     """Columns of Python bytes (Parquet binary read by pandas) as text, as the file
     readers do: UTF-8 where every value is, else Latin-1 byte by byte."""
     found = [c for c in df.columns if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) == "bytes"]
