@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob as _glob
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,7 +25,7 @@ import pandas as pd
 from .errors import InputError, UsageError, first_line
 from .files import is_pattern
 from .io.read import FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table, text_columns
-from .io.validate import ROW_NUMBER, Columns, Predictions, label_classes, shift_rows, validate_frame
+from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
 
 #: Rows per record batch when streaming: a few hundred MB of work space at 10 classes.
@@ -72,20 +73,17 @@ class FrameSource:
     sha256: str | None = None
 
     def __init__(self, frame: pd.DataFrame, name: str, path: Path | None = None):
-        self.frame, self.name, self.path = frame, name, path
+        self.name, self.path = name, path
+        self.total_rows = len(frame)
         #: The DataFrame's own index (None for 0, 1, 2, ...): example rows are named by it.
         self.index = None if frame.index.equals(pd.RangeIndex(len(frame))) else frame.index
-        self._preds: Predictions | None = None
-
-    @property
-    def total_rows(self) -> int:
-        return len(self.frame)
+        #: The table, until it is validated: from then on only its validated arrays.
+        self._rows: pd.DataFrame | Predictions = frame
 
     def predictions(self, spec: ReadSpec) -> Predictions:
-        if self._preds is None:
-            self._preds = spec.validate(self.frame, partial=False)
-            self.frame = None  # only the validated arrays are needed from here on
-        return self._preds
+        if isinstance(self._rows, pd.DataFrame):
+            self._rows = spec.validate(self._rows, partial=False)
+        return self._rows
 
     def head(self) -> pd.DataFrame:
         raise NotImplementedError  # an in-memory table is validated whole
@@ -161,9 +159,9 @@ def _partitions(files: list[str], root: Path | None) -> list[dict]:
     Spark's ``partitionBy``), values as integers when every file's value is one."""
     from urllib.parse import unquote
 
-    found = []
+    found: list[dict[str, str | int | None]] = []
     for name in files:
-        keys = {}
+        keys: dict[str, str | int | None] = {}
         if root is not None:
             for part in Path(name).relative_to(root).parts[:-1]:
                 key, sep, value = part.partition("=")
@@ -173,10 +171,11 @@ def _partitions(files: list[str], root: Path | None) -> list[dict]:
     names = {k for keys in found for k in keys}
     for key in names:
         values = [keys.get(key) for keys in found]
-        if all(v is None or _INT.fullmatch(v) for v in values):
+        if all(v is None or isinstance(v, str) and _INT.fullmatch(v) for v in values):
             for keys in found:
-                if keys.get(key) is not None:
-                    keys[key] = int(keys[key])
+                text = keys.get(key)
+                if text is not None:
+                    keys[key] = int(text)
     return found
 
 
@@ -225,6 +224,8 @@ class DatasetSource:
         self.batch_rows = batch_rows or BATCH_ROWS
         self.parts = self._read_footers(names, _partitions(names, root))
         self.total_rows = sum(f.rows for f in self.parts)
+        #: The files the head's rows come from, each with the head row where it starts.
+        self._head_parts: list[tuple[_File, int]] = []
         if self.total_rows == 0:
             raise InputError(f"{self.name}: has a header but no rows.")
         self._check_schemas()
@@ -234,7 +235,7 @@ class DatasetSource:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        parts = []
+        parts: list[_File] = []
         start = 0
         for name, keys in zip(names, partitions):
             try:
@@ -292,27 +293,26 @@ class DatasetSource:
                 raise InputError(f"{f.path}: cannot be read as parquet: {first_line(exc)}") from None
 
     def _frame(self, batch) -> pd.DataFrame:
-        return arrow_frame(batch, self._latin1_columns())
+        return arrow_frame(batch, self._latin1)
 
-    def _latin1_columns(self) -> set | None:
+    @cached_property
+    def _latin1(self) -> set[str] | None:
         """The binary columns holding a value that is not UTF-8 anywhere in the dataset, read
         as Latin-1 in every batch (as a table in memory is); None without binary columns."""
-        if getattr(self, "_latin1", False) is not False:
-            return self._latin1
         import pyarrow as pa
 
         binary = sorted({c for f in self.parts for c, t in f.types.items() if c not in f.added and is_binary(t)})
+        if not binary:
+            return None
         found = set()
-        if binary:
-            for name in binary:  # only these columns are read; they are rare
-                for _, batch in self._batches([name]):
-                    try:
-                        batch.column(0).cast(pa.large_binary()).cast(pa.large_string())
-                    except pa.ArrowInvalid:
-                        found.add(name)
-                        break
-        self._latin1 = found if binary else None
-        return self._latin1
+        for name in binary:  # only these columns are read; they are rare
+            for _, batch in self._batches([name]):
+                try:
+                    batch.column(0).cast(pa.large_binary()).cast(pa.large_string())
+                except pa.ArrowInvalid:
+                    found.add(name)
+                    break
+        return found
 
     def file_starts(self) -> list | None:
         """``(first row, path)`` of each file with rows, for naming a row within its file;
@@ -351,7 +351,9 @@ class DatasetSource:
         # read from them, as from the first rows of a table in memory.
         import pyarrow as pa
 
-        batches, parts, rows = [], [], 0
+        batches: list[tuple[_File, Any]] = []
+        parts: list[tuple[_File, int]] = []
+        rows = 0
         for f, batch in self._batches(rows=HEAD_ROWS):
             if not parts or parts[-1][0] is not f:
                 parts.append((f, rows))
@@ -374,14 +376,14 @@ class DatasetSource:
 
     def head_error(self, exc: InputError) -> InputError:
         """A bad value among the head's rows, located in its file."""
-        found = ROW_NUMBER.search(exc.message)
-        row = int(found.group(2)) if found else 0
+        row = exc.row or 0
         f, start = next(((f, start) for f, start in reversed(self._head_parts) if start <= row),
                         self._head_parts[0])
         return _in_file(exc, self.name, f, -start)
 
-    def classes(self, column: str) -> list:
-        """Every distinct label of the dataset, read from that one column."""
+    def classes(self, column: str) -> list | None:
+        """Every distinct label of the dataset, read from that one column (None when some
+        value is not a class)."""
         import pyarrow.compute as pc
 
         if not any(column in f.types for f in self.parts):
@@ -400,7 +402,7 @@ class DatasetSource:
         ``IN_FLIGHT`` are in flight, so memory stays bounded."""
         import threading
         from collections import deque
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         local = threading.local()
         states = []
@@ -424,7 +426,7 @@ class DatasetSource:
 
         done = 0
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            flight = deque()
+            flight: deque[Future[int]] = deque()
             try:
                 current, offset = None, 0
                 for f, batch in self._batches():
@@ -449,12 +451,11 @@ class DatasetSource:
         return merged
 
 
-def _in_file(exc: InputError, name: str, f: _File, row: int) -> InputError:
-    """An error of a batch, naming its file and the row within that file."""
-    message = shift_rows(exc.message, row)
-    if message.startswith(name + ":"):
-        message = f.path + message[len(name):]
-    return type(exc)(message, hint=exc.hint)
+def _in_file(exc: InputError, name: str, f: _File, offset: int) -> InputError:
+    """An error of a batch whose first row is ``offset`` rows into file ``f``, naming
+    that file (in place of the dataset's ``name``) and the row within it."""
+    shifted = exc.shifted(offset)
+    return shifted.in_file(f.path) if exc.file == name else shifted
 
 
 def _with_partitions(batch, f: _File, columns: list[str] | None):

@@ -10,7 +10,6 @@ reaches the driver. erranalysis must be importable on the executors (see the REA
 from __future__ import annotations
 
 import pickle
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pandas as pd
 
 from .errors import InputError, UsageError, first_line
 from .io.read import FORMATS
-from .io.validate import label_classes, shift_rows
+from .io.validate import label_classes
 from .sources import HEAD_ROWS, Progress, ReadSpec, _quiet, arrow_frame
 
 #: Rows per Arrow batch handed to each partition's accumulator.
@@ -97,8 +96,9 @@ class SparkSource:
         return arrow_frame(table.combine_chunks().to_batches()[0])
 
     def head_error(self, exc: InputError) -> InputError:
-        # Rows of a Spark DataFrame have no order: a position in its head means nothing.
-        return InputError(re.sub(r" at row \d+", " in the first rows Spark returned", exc.message), hint=exc.hint)
+        """A bad value among the first rows: rows of a Spark DataFrame have no order, so
+        its position among them names no row."""
+        return exc.without_order()
 
     def classes(self, column: str) -> list | None:
         if column not in self.df.columns:
@@ -122,8 +122,7 @@ class SparkSource:
                 try:
                     preds = spec.validate(arrow_frame(batch), partial=True)
                 except InputError as exc:
-                    error = InputError(shift_rows(str(exc), offset).replace(": ", f": Spark partition {part}, ", 1)
-                                       if ": " in str(exc) else str(exc), hint=exc.hint)
+                    error = exc.shifted(offset).in_partition(part)
                     continue
                 state.add(preds, offset, row_numbers=False)
                 offset += batch.num_rows

@@ -148,7 +148,10 @@ def read_history(source, *, x: str | None = None, train: str | None = None, val:
     return _from_table(frame, name, x, train, val)
 
 
-def _pick(columns, wanted: str | None, candidates, name: str, flag: str, required: bool) -> str | None:
+def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], name: str,
+          flag: str) -> str | None:
+    """The column ``wanted`` (which must exist), else the first of ``candidates`` present
+    (in any case), else None."""
     if wanted is not None:
         if wanted not in columns:
             raise InputError(f"{name}: column {wanted!r} ({flag}) is missing. Columns: {', '.join(map(str, columns))}.")
@@ -157,9 +160,16 @@ def _pick(columns, wanted: str | None, candidates, name: str, flag: str, require
     for cand in candidates:
         if cand in lower:
             return lower[cand]
-    if required:
-        raise _fail(name, f"no {flag[2:].replace('history-', '')} column found among {', '.join(map(str, columns))}")
     return None
+
+
+def _pick_required(columns: list[str], wanted: str | None, candidates: tuple[str, ...], name: str,
+                   flag: str) -> str:
+    """:func:`_pick` for a column the history cannot do without."""
+    found = _pick(columns, wanted, candidates, name, flag)
+    if found is None:
+        raise _fail(name, f"no {flag[2:].replace('history-', '')} column found among {', '.join(map(str, columns))}")
+    return found
 
 
 def _show(value) -> str:
@@ -267,6 +277,8 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
         entries = [{k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
                    for row in frame.to_dict("records")]
         return _from_trainer_state({"log_history": entries}, name, x, train, val, table=True)
+    train_candidates: tuple[str, ...]
+    x_candidates: tuple[str, ...]
     if sparse:
         fmt = "lightning"
         train_candidates = ("train_loss_step", "train_loss", "train_loss_epoch", "loss")
@@ -279,9 +291,9 @@ def _from_table(frame: pd.DataFrame, name: str, x, train, val) -> History:
         fmt = "table"
         train_candidates = _TRAIN_NAMES
         x_candidates = _X_NAMES
-    xcol = _pick(cols, x, x_candidates, name, "--history-x", required=False)
-    ycol = _pick(cols, train, train_candidates, name, "--history-train", required=True)
-    vcol = _pick(cols, val, _VAL_NAMES, name, "--history-val", required=False)
+    xcol = _pick(cols, x, x_candidates, name, "--history-x")
+    ycol = _pick_required(cols, train, train_candidates, name, "--history-train")
+    vcol = _pick(cols, val, _VAL_NAMES, name, "--history-val")
     if xcol is None:
         frame = frame.reset_index(drop=True)
         frame["_index"] = np.arange(len(frame))

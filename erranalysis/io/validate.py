@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,30 +52,58 @@ class Columns:
     id: str = "id"
 
 
-#: A row number in a message ("at row N", "first at row N"), 0-based within the frame
-#: that was validated.
-ROW_NUMBER = re.compile(r"(at row |first at row )(\d+)")
-#: The ", first at row N" clause, dropped where rows have no global order.
-ROW_CLAUSE = re.compile(r",? (first )?at row \d+")
-
-
-def shift_rows(message: str, offset: int) -> str:
-    """Row numbers in a batch's message, made global by adding the batch offset."""
-    if not offset:
-        return message
-    return ROW_NUMBER.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)
-
-
 @dataclass(frozen=True)
 class InputWarning:
-    """Suspicious but usable input, kept in the result and shown in the report."""
+    """Suspicious but usable input, kept in the result and shown in the report.
+
+    ``text`` says what was found. A warning about some of the rows also counts them:
+    ``count`` of the ``rows`` checked, the first at ``first_row`` (None where rows have
+    no order); its message then ends "on <count> of <rows> rows (<share>), first at row
+    <first_row>." Batches' warnings merge (:meth:`merged`) and move (:meth:`shifted`)
+    through these fields, and :attr:`message` is written from them once.
+    """
 
     code: str
-    message: str
+    text: str
     count: int | None = None
+    rows: int | None = None
+    first_row: int | None = None
+
+    @property
+    def message(self) -> str:
+        """The warning as the user reads it."""
+        if self.rows is None:
+            return self.text
+        count = self.count or 0
+        first = "" if self.first_row is None else f", first at row {self.first_row}"
+        return f"{self.text} on {count} of {self.rows} rows ({count / self.rows:.2%}){first}."
+
+    def shifted(self, offset: int) -> InputWarning:
+        """The warning of a batch with its first row counted from ``offset`` rows earlier."""
+        if self.first_row is None or not offset:
+            return self
+        return replace(self, first_row=self.first_row + offset)
+
+    def without_row(self) -> InputWarning:
+        """The warning among rows that have no order: no first row is named."""
+        return self if self.first_row is None else replace(self, first_row=None)
+
+    def merged(self, other: InputWarning) -> InputWarning:
+        """The same warning over the rows of two batches: counts and rows added, the
+        earlier first row kept."""
+        firsts = [r for r in (self.first_row, other.first_row) if r is not None]
+        return replace(self, count=_sum_known(self.count, other.count), rows=_sum_known(self.rows, other.rows),
+                       first_row=min(firsts) if firsts else None)
 
     def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "count": self.count}
+
+
+def _sum_known(a: int | None, b: int | None) -> int | None:
+    """``a + b``, either of which may be unknown (None); None when both are."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a + b
 
 
 @dataclass
@@ -95,7 +123,7 @@ class Predictions:
     positive: int | None = None
     threshold: float | None = None
     columns_used: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
+    warnings: list[InputWarning] = field(default_factory=list)
     split_given: bool = True
     #: Row number of each row in the input (None: the position).
     rows: np.ndarray | None = None
@@ -181,7 +209,7 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
     if missing.any():
         row = _first(missing)
         raise InputError(
-            f"{name}: column {col!r} has a missing value at row {row}.",
+            f"column {col!r} has a missing value", file=name, column=col, row=row, rest=".",
             hint="Every row needs its true class; drop unlabelled rows before the analysis.",
         )
     values = _plain(values)
@@ -200,8 +228,8 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         row = _first(bad)
         raise InputError(
-            f"{name}: column {col!r} must hold classes (int, string or bool). "
-            f"Got the number {_fmt(arr[row])} at row {row}.",
+            f"column {col!r} must hold classes (int, string or bool). Got the number {_fmt(arr[row])}",
+            file=name, column=col, row=row, value=arr[row], rest=".",
             hint="Labels must be classes; for a regression target this tool does not apply.",
         )
     if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
@@ -209,7 +237,8 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
         if blank.any():
             row = _first(blank)
             raise InputError(
-                f"{name}: column {col!r} has a missing value at row {row} (an empty string).",
+                f"column {col!r} has a missing value", file=name, column=col, row=row, value=values.iloc[row],
+                rest=" (an empty string).",
                 hint="Every row needs its true class; drop unlabelled rows before the analysis.",
             )
     if values.dtype == object:
@@ -217,7 +246,8 @@ def _normalise_labels(values: pd.Series, name: str, col: str) -> np.ndarray:
         if len(kinds) > 1:
             names = sorted(k.__name__ for k in kinds)
             raise InputError(
-                f"{name}: column {col!r} mixes value types ({', '.join(names)}); classes must all be of one type.",
+                f"column {col!r} mixes value types ({', '.join(names)}); classes must all be of one type.",
+                file=name, column=col,
                 hint="Convert the labels to one type first, e.g. all strings.",
             )
     return _texts(values)
@@ -275,7 +305,7 @@ def _encode_other(series: pd.Series, kind: str, classes: list, name: str, col: s
     missing = series.isna().to_numpy()
     if missing.any():
         row = _first(missing)
-        raise InputError(f"{name}: column {col!r} has a missing value at row {row}.")
+        raise InputError(f"column {col!r} has a missing value", file=name, column=col, row=row, rest=".")
     series = _plain(series)
     if kind == "i" and pd.api.types.is_float_dtype(series):
         arr = series.to_numpy(dtype=np.float64)
@@ -311,8 +341,9 @@ def _check_codes(codes: np.ndarray, series: pd.Series, classes: list, name: str,
         row = _first(bad)
         shown = ", ".join(class_text(c) for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
         raise InputError(
-            f"{name}: column {col!r} holds the class {_fmt(series.iloc[row])} at row {row}, "
-            f"which is neither a label nor a probability column. Known classes: {shown}.",
+            f"column {col!r} holds the class {_fmt(series.iloc[row])}", file=name, column=col, row=row,
+            value=series.iloc[row],
+            rest=f", which is neither a label nor a probability column. Known classes: {shown}.",
             hint="Check that pred and label use the same class names.",
         )
 
@@ -327,13 +358,14 @@ def _numeric(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
         bad = converted.isna().to_numpy() & series.notna().to_numpy()
         if bad.any():
             row = _first(bad)
-            raise InputError(f"{name}: column {col!r} must be numeric. Got {_fmt(series.iloc[row])} at row {row}.")
+            raise InputError(f"column {col!r} must be numeric. Got {_fmt(series.iloc[row])}", file=name,
+                             column=col, row=row, value=series.iloc[row], rest=".")
         series = converted
     arr = series.to_numpy(dtype=np.float64, na_value=np.nan)
     nan = np.isnan(arr)
     if nan.any():
         row = _first(nan)
-        raise InputError(f"{name}: column {col!r} has a missing value at row {row}.",
+        raise InputError(f"column {col!r} has a missing value", file=name, column=col, row=row, rest=".",
                          hint="Fill the missing values or drop those rows before the analysis.")
     return arr
 
@@ -351,9 +383,8 @@ def _check_unit_interval(arr: np.ndarray, col: str, name: str, score: bool = Fal
             else "If these columns hold logits, apply a softmax first; "
             "--proba-prefix names the probability columns."
         )
-        raise InputError(
-            f"{name}: column {col!r} must be within [0, 1]. Got {_fmt(arr[row])} at row {row}.", hint=hint
-        )
+        raise InputError(f"column {col!r} must be within [0, 1]. Got {_fmt(arr[row])}", file=name, column=col,
+                         row=row, value=arr[row], rest=".", hint=hint)
 
 
 # ------------------------------------------------------------------------ splits
@@ -364,7 +395,7 @@ def _encode_split(series: pd.Series, name: str, col: str) -> np.ndarray:
     if missing.any():
         row = _first(missing)
         raise InputError(
-            f"{name}: column {col!r} has a missing value at row {row}.",
+            f"column {col!r} has a missing value", file=name, column=col, row=row, rest=".",
             hint="Give every row a split, or drop the split column to treat all rows as test.",
         )
     codes, uniques = pd.factorize(series, sort=False)
@@ -375,8 +406,8 @@ def _encode_split(series: pd.Series, name: str, col: str) -> np.ndarray:
             row = _first(codes == i)
             accepted = ", ".join(sorted(SPLIT_ALIASES))
             raise InputError(
-                f"{name}: column {col!r} has the unknown split {_fmt(value)} at row {row}. "
-                f"Accepted values: {accepted}.",
+                f"column {col!r} has the unknown split {_fmt(value)}", file=name, column=col, row=row, value=value,
+                rest=f". Accepted values: {accepted}.",
                 hint="Rename the split values, or pass --split-col if another column holds the split.",
             )
         mapping[i] = SPLITS.index(SPLIT_ALIASES[key])
@@ -399,14 +430,14 @@ def _check_named_columns(df: pd.DataFrame, cols: Columns, name: str) -> None:
         given = getattr(cols, key)
         if key != "label" and given != getattr(default, key) and given not in df.columns:
             raise InputError(
-                f"{name}: column {given!r} ({flag}) is missing. Columns: {shown}.",
+                f"column {given!r} ({flag}) is missing. Columns: {shown}.", file=name, column=given,
                 hint=f"Check the spelling, or leave out {flag} to use the default {getattr(default, key)!r}.",
             )
     if cols.proba_prefix != default.proba_prefix and not any(
         c.startswith(cols.proba_prefix) and len(c) > len(cols.proba_prefix) for c in df.columns
     ):
         raise InputError(
-            f"{name}: no column starts with {cols.proba_prefix!r} (--proba-prefix). Columns: {shown}.",
+            f"no column starts with {cols.proba_prefix!r} (--proba-prefix). Columns: {shown}.", file=name,
             hint="Check the spelling, or leave out --proba-prefix to use 'proba_'.",
         )
 
@@ -437,9 +468,61 @@ def validate_frame(
     """
     cols = columns or Columns()
     settings = settings or Settings()
-    warnings: list[InputWarning] = [InputWarning(code, message) for code, message in df.attrs.get(READ_WARNINGS, ())]
+    warnings = [InputWarning(code, message) for code, message in df.attrs.get(READ_WARNINGS, ())]
+    df = _tidy_frame(df, name, warnings)
+    _check_named_columns(df, cols, name)
+    labels = _read_labels(df, cols, name)
+    kind = _kind(labels)
+    proba_cols, proba_classes = _proba_columns(df, cols, kind, name)
+    classes = _class_list(labels, classes, proba_cols, proba_classes, cols, settings, name)
+    in_order = [proba_cols[proba_classes.index(c)] for c in classes] if proba_cols else []
+    proba = _proba_matrix(df, in_order, cols.proba_prefix, settings, name) if proba_cols else None
+    score_used = cols.score in df.columns and not proba_cols
+    if cols.score in df.columns and proba_cols:
+        warnings.append(_score_ignored(cols))
+    positive = _positive_class(classes, positive_label, name)
+    if score_used:
+        proba = _score_proba(df, classes, positive, cols, name)
+        warnings.extend(_positive_guesses(classes, positive, positive_label, cols))
+    threshold = _checked_threshold(threshold, len(classes), name)
+    pred = _predicted_classes(df, kind, classes, proba, positive, threshold, cols, name, warnings)
+    split = _split_codes(df, cols, name, warnings)
+    weight, weight_scale = (_weights(df, cols.weight, weight_scale, name, warnings) if cols.weight in df.columns
+                            else (None, None))
+    loss = _losses(df, cols.loss, name) if cols.loss in df.columns else None
+    if weight is not None and not partial:
+        _check_split_weights(split, weight, name, cols.weight)
+    ids = _id_values(df, cols.id, name) if cols.id in df.columns else None
+    meta_cols = _metadata_columns(df, cols, proba_cols, score_used, warnings)
+    y = _encode(labels, classes)
+    if not partial:
+        warnings.extend(_unseen_in_train(y, split, classes))
+    return Predictions(
+        name=name,
+        classes=tuple(classes),
+        y=y,
+        pred=pred,
+        split=split,
+        proba=proba,
+        weight=weight,
+        loss=loss,
+        ids=ids,
+        meta=df[meta_cols] if meta_cols else None,
+        positive=positive,
+        threshold=threshold,
+        columns_used=_columns_used(df, cols, in_order, score_used, meta_cols),
+        warnings=warnings,
+        split_given=cols.split in df.columns,
+        weight_scale=weight_scale,
+    )
+
+
+def _tidy_frame(df: pd.DataFrame, name: str, warnings: list[InputWarning]) -> pd.DataFrame:
+    """``df`` ready for the checks: rows numbered from 0, column names as text, the
+    index columns pandas writes into Parquet dropped and bytes read as text. A frame
+    without rows, or with a column name given twice, is an error."""
     if len(df) == 0:
-        raise InputError(f"{name}: has no rows.")
+        raise InputError("has no rows.", file=name)
     if not df.index.equals(pd.RangeIndex(len(df))):
         df = df.reset_index(drop=True)
     df = df.set_axis([str(c) for c in df.columns], axis=1)  # the caller's frame keeps its names
@@ -449,22 +532,26 @@ def validate_frame(
     duplicated = df.columns[df.columns.duplicated()].unique().tolist()
     if duplicated:
         raise InputError(
-            f"{name}: column names must be unique. Got {', '.join(repr(c) for c in duplicated)} more than once.",
-            hint="Rename or drop the repeated columns.",
+            f"column names must be unique. Got {', '.join(repr(c) for c in duplicated)} more than once.",
+            file=name, hint="Rename or drop the repeated columns.",
         )
-    df = _bytes_as_text(df, warnings)
+    return _bytes_as_text(df, warnings)
 
-    _check_named_columns(df, cols, name)
+
+def _read_labels(df: pd.DataFrame, cols: Columns, name: str) -> np.ndarray:
+    """The label column, checked and normalised (see :func:`_normalise_labels`)."""
     if cols.label not in df.columns:
         shown = ", ".join(list(df.columns)[:12])
         raise InputError(
-            f"{name}: column {cols.label!r} is missing. Columns: {shown}.",
+            f"column {cols.label!r} is missing. Columns: {shown}.", file=name, column=cols.label,
             hint="Use --label-col (label_col=) to name the column that holds the true class.",
         )
-    labels = _normalise_labels(df[cols.label], name, cols.label)
-    kind = _kind(labels)
+    return _normalise_labels(df[cols.label], name, cols.label)
 
-    # Probability columns and the classes they name.
+
+def _proba_columns(df: pd.DataFrame, cols: Columns, kind: str, name: str) -> tuple[list[str], list]:
+    """The probability columns (named ``<prefix><class>``) and the class each names,
+    read as the labels' type (``kind``)."""
     prefix = cols.proba_prefix
     proba_cols = [c for c in df.columns if prefix and c.startswith(prefix) and len(c) > len(prefix)]
     proba_classes = []
@@ -472,112 +559,162 @@ def validate_frame(
         value = _coerce_text(c[len(prefix):], kind)
         if value is None:
             raise InputError(
-                f"{name}: column {c!r} names the class {c[len(prefix):]!r}, which does not match the "
-                f"type of the labels in {cols.label!r}.",
+                f"column {c!r} names the class {c[len(prefix):]!r}, which does not match the "
+                f"type of the labels in {cols.label!r}.", file=name, column=c,
                 hint="Probability columns are named proba_<class>, with <class> written as the label is.",
             )
         proba_classes.append(value)
     if len(set(proba_classes)) != len(proba_classes):
-        raise InputError(f"{name}: two probability columns name the same class: {', '.join(proba_cols)}.")
+        raise InputError(f"two probability columns name the same class: {', '.join(proba_cols)}.", file=name)
+    return proba_cols, proba_classes
 
-    if classes is not None:
-        classes = list(classes)
-        _check_fixed_classes(labels, classes, proba_cols, name, cols.label, prefix)
+
+def _class_list(labels: np.ndarray, fixed: list | tuple | None, proba_cols: list[str], proba_classes: list,
+                cols: Columns, settings: Settings, name: str) -> list:
+    """The classes, in order: ``fixed`` when given (every label must be one), else the
+    labels' and the probability columns' together, sorted. Each needs a probability
+    column when there are any, and there must be from 2 to ``settings.max_classes``."""
+    if fixed is not None:
+        classes = list(fixed)
+        _check_fixed_classes(labels, classes, proba_cols, name, cols.label, cols.proba_prefix)
     else:
         classes = sorted(set(pd.unique(labels).tolist()) | set(proba_classes))
     if proba_cols:
-        missing_cls = [c for c in classes if c not in set(proba_classes)]
-        if missing_cls:
+        missing = [c for c in classes if c not in set(proba_classes)]
+        if missing:
             raise InputError(
-                f"{name}: the label {class_text(missing_cls[0])!r} has no probability column "
-                f"{prefix + class_text(missing_cls[0])!r}.",
+                f"the label {class_text(missing[0])!r} has no probability column "
+                f"{cols.proba_prefix + class_text(missing[0])!r}.", file=name, column=cols.label, value=missing[0],
                 hint="Give one probability column per class, or drop them all and pass pred.",
             )
+    _check_class_count(classes, cols, settings, name)
+    return classes
+
+
+def _check_class_count(classes: list, cols: Columns, settings: Settings, name: str) -> None:
+    """A classifier has at least two classes; too many distinct labels means the label
+    column is not a class column."""
     if len(classes) > settings.max_classes:
         raise InputError(
-            f"{name}: column {cols.label!r} has {len(classes):,} distinct values, more than the "
+            f"column {cols.label!r} has {len(classes):,} distinct values, more than the "
             f"{settings.max_classes:,} classes analysed; it does not look like a class column.",
+            file=name, column=cols.label,
             hint="Use --label-col to name the true-class column (for larger label sets raise Settings.max_classes).",
         )
     if len(classes) < 2:
         raise InputError(
-            f"{name}: column {cols.label!r} holds a single class ({class_text(classes[0])!r}) and no "
-            "probability column names another; a classifier needs at least two classes."
+            f"column {cols.label!r} holds a single class ({class_text(classes[0])!r}) and no "
+            "probability column names another; a classifier needs at least two classes.",
+            file=name, column=cols.label,
         )
-    y = _encode(labels, classes)
-    n_classes = len(classes)
-    columns_used: dict[str, Any] = {"label": cols.label}
 
-    has_score = cols.score in df.columns
-    proba = None
-    if proba_cols:
-        order = [proba_classes.index(c) for c in classes]
-        mats = []
-        for j in order:
-            arr = _numeric(df, proba_cols[j], name)
-            _check_unit_interval(arr, proba_cols[j], name)
-            mats.append(arr)
-        # Stacked as (K, n) and transposed: one contiguous copy per column; the (n, K) view
-        # is column-major, which every later step handles.
-        proba = np.vstack(mats).T
-        sums = proba.sum(axis=1)
-        # The slack keeps a row summing to exactly 1 - tolerance (0.99 in floating point
-        # is 0.98999...) inside the tolerance.
-        bad = np.abs(sums - 1.0) > settings.proba_sum_tolerance + 1e-9
-        if bad.any():
-            row = _first(bad)
+
+def _check_fixed_classes(labels: np.ndarray, classes: list, proba_cols: list[str], name: str, col: str,
+                         prefix: str) -> None:
+    """Every label must be one of the classes fixed beforehand."""
+    codes = _encode(labels, classes)
+    bad = codes < 0
+    if bad.any():
+        row = _first(bad)
+        value = class_text(labels[row])
+        if proba_cols:
             raise InputError(
-                f"{name}: probability columns {prefix}* must sum to 1 in each row "
-                f"(within {settings.proba_sum_tolerance:g}). Got {sums[row]:.6g} at row {row}.",
-                hint="If some classes have no probability column, add them; if these are scores, "
-                "normalise them (softmax) first.",
+                f"the label {value!r}", file=name, column=col, row=row, value=labels[row],
+                rest=f" has no probability column {prefix + value!r}.",
+                hint="Give one probability column per class, or drop them all and pass pred.",
             )
-        columns_used["proba"] = [proba_cols[j] for j in order]
-        if has_score:
-            warnings.append(InputWarning(
-                "score_ignored",
-                f"both {cols.score!r} and {prefix}* columns are present; the probability columns are used.",
-            ))
-            has_score = False
-    # Positive class for binary problems.
-    positive = None
-    if n_classes == 2:
+        raise InputError(f"column {col!r} holds the class {value!r}", file=name, column=col, row=row,
+                         value=labels[row], rest=", which the first read of the table did not find.")
+
+
+def _proba_matrix(df: pd.DataFrame, proba_cols: list[str], prefix: str, settings: Settings,
+                  name: str) -> np.ndarray:
+    """The probabilities (rows × classes) from ``proba_cols`` in class order: numbers
+    within [0, 1] that sum to 1 in each row."""
+    mats = []
+    for col in proba_cols:
+        arr = _numeric(df, col, name)
+        _check_unit_interval(arr, col, name)
+        mats.append(arr)
+    # Stacked as (K, n) and transposed: one contiguous copy per column; the (n, K) view
+    # is column-major, which every later step handles.
+    proba = np.vstack(mats).T
+    sums = proba.sum(axis=1)
+    # The slack keeps a row summing to exactly 1 - tolerance (0.99 in floating point
+    # is 0.98999...) inside the tolerance.
+    bad = np.abs(sums - 1.0) > settings.proba_sum_tolerance + 1e-9
+    if bad.any():
+        row = _first(bad)
+        raise InputError(
+            f"probability columns {prefix}* must sum to 1 in each row "
+            f"(within {settings.proba_sum_tolerance:g}). Got {sums[row]:.6g}",
+            file=name, row=row, value=sums[row], rest=".",
+            hint="If some classes have no probability column, add them; if these are scores, "
+            "normalise them (softmax) first.",
+        )
+    return proba
+
+
+def _score_ignored(cols: Columns) -> InputWarning:
+    """The warning that the score column is not read, as probability columns are."""
+    return InputWarning(
+        "score_ignored",
+        f"both {cols.score!r} and {cols.proba_prefix}* columns are present; the probability columns are used.",
+    )
+
+
+def _positive_class(classes: list, positive_label: Any, name: str) -> int | None:
+    """The code of the positive class of a binary problem: ``positive_label``, else the
+    class 1 or True when there is one, else the last class in sorted order. None with
+    more than two classes."""
+    if len(classes) != 2:
         if positive_label is not None:
-            matches = [i for i, c in enumerate(classes) if class_text(c) == class_text(positive_label)]
-            if not matches:
-                raise UsageError(
-                    f"--positive-label must be one of the classes ({', '.join(class_text(c) for c in classes)}). "
-                    f"Got {positive_label!r} instead."
-                )
-            positive = matches[0]
-        else:
-            # The class 1 or True when there is one, else the last class in sorted order.
-            texts = [class_text(c) for c in classes]
-            positive = texts.index("True") if "True" in texts else texts.index("1") if "1" in texts else 1
-    elif positive_label is not None:
-        raise UsageError(
-            f"--positive-label applies to binary problems only; {name} has {n_classes} classes."
-        )
-    if has_score:
-        if n_classes != 2:
-            raise InputError(
-                f"{name}: column {cols.score!r} (probability of the positive class) needs a binary "
-                f"problem, but {cols.label!r} has {n_classes} classes.",
-                hint="For several classes give one proba_<class> column per class.",
+            raise UsageError(
+                f"--positive-label applies to binary problems only; {name} has {len(classes)} classes."
             )
-        score = _numeric(df, cols.score, name)
-        _check_unit_interval(score, cols.score, name, score=True)
-        proba = np.empty((len(score), 2))
-        proba[:, positive] = score
-        proba[:, 1 - positive] = 1.0 - score
-        columns_used["score"] = cols.score
-        if positive_label is None and not ({"1", "True"} & {class_text(c) for c in classes}):
-            warnings.append(InputWarning(
-                "positive_guessed",
-                f"{cols.score!r} is read as the probability of {class_text(classes[positive])!r}; "
-                "pass --positive-label to choose the other class.",
-            ))
+        return None
+    texts = [class_text(c) for c in classes]
+    if positive_label is not None:
+        if class_text(positive_label) not in texts:
+            raise UsageError(
+                f"--positive-label must be one of the classes ({', '.join(texts)}). "
+                f"Got {positive_label!r} instead."
+            )
+        return texts.index(class_text(positive_label))
+    return texts.index("True") if "True" in texts else texts.index("1") if "1" in texts else 1
 
+
+def _score_proba(df: pd.DataFrame, classes: list, positive: int | None, cols: Columns, name: str) -> np.ndarray:
+    """The probabilities (rows × 2) of a binary problem from its score column, the
+    probability of the ``positive`` class (None: the problem is not binary)."""
+    if positive is None:
+        raise InputError(
+            f"column {cols.score!r} (probability of the positive class) needs a binary "
+            f"problem, but {cols.label!r} has {len(classes)} classes.", file=name, column=cols.score,
+            hint="For several classes give one proba_<class> column per class.",
+        )
+    score = _numeric(df, cols.score, name)
+    _check_unit_interval(score, cols.score, name, score=True)
+    proba = np.empty((len(score), 2))
+    proba[:, positive] = score
+    proba[:, 1 - positive] = 1.0 - score
+    return proba
+
+
+def _positive_guesses(classes: list, positive: int | None, positive_label: Any,
+                      cols: Columns) -> list[InputWarning]:
+    """A warning when the score's class was guessed: no class is 1 or True, and none was named."""
+    if positive is None or positive_label is not None or {"1", "True"} & {class_text(c) for c in classes}:
+        return []
+    return [InputWarning(
+        "positive_guessed",
+        f"{cols.score!r} is read as the probability of {class_text(classes[positive])!r}; "
+        "pass --positive-label to choose the other class.",
+    )]
+
+
+def _checked_threshold(threshold: Any, n_classes: int, name: str) -> float | None:
+    """The decision threshold of a binary problem (0.5 unless given); None otherwise."""
     if threshold is not None:
         try:
             threshold = float(threshold)
@@ -589,138 +726,174 @@ def validate_frame(
             raise UsageError(
                 f"--threshold applies to binary problems only; {name} has {n_classes} classes."
             )
-    if n_classes == 2:
-        threshold = 0.5 if threshold is None else float(threshold)
+    if n_classes != 2:
+        return None
+    return 0.5 if threshold is None else float(threshold)
 
-    # Predicted class.
+
+def _predicted_classes(df: pd.DataFrame, kind: str, classes: list, proba: np.ndarray | None, positive: int | None,
+                       threshold: float | None, cols: Columns, name: str,
+                       warnings: list[InputWarning]) -> np.ndarray:
+    """The predicted class codes: the pred column (checked against the probabilities
+    when there are some), else the class the probabilities imply."""
     if cols.pred in df.columns:
         pred = _encode_other(df[cols.pred], kind, classes, name, cols.pred)
-        columns_used["pred"] = cols.pred
         if proba is not None:
-            _check_pred_against_proba(pred, proba, positive, threshold, warnings)
-    elif proba is not None:
-        if n_classes == 2:
-            pred = np.where(proba[:, positive] >= threshold, positive, 1 - positive).astype(np.int32)
-        else:
-            pred = proba.argmax(axis=1).astype(np.int32)
+            warnings.extend(_disagreements(pred, proba, positive, threshold))
+        return pred
+    if proba is not None:
+        if positive is not None and threshold is not None:
+            return np.where(proba[:, positive] >= threshold, positive, 1 - positive).astype(np.int32)
+        return proba.argmax(axis=1).astype(np.int32)
+    raise InputError(
+        f"column {cols.pred!r} is missing and there are no probability columns "
+        f"({cols.proba_prefix}<class>) or {cols.score!r} column to derive it from.", file=name, column=cols.pred,
+        hint="Use --pred-col to name the predicted-class column, or --proba-prefix / --score-col.",
+    )
+
+
+def _disagreements(pred: np.ndarray, proba: np.ndarray, positive: int | None,
+                   threshold: float | None) -> list[InputWarning]:
+    """A warning when pred is not the class the probabilities imply (the threshold rule
+    of a binary problem, else the most probable class) on some rows."""
+    if positive is not None and threshold is not None:
+        implied = np.where(proba[:, positive] >= threshold, positive, 1 - positive)
+        disagree = pred != implied
+        rule = f"score >= {threshold:g}"
     else:
+        top = proba.max(axis=1)
+        chosen = np.take_along_axis(proba, pred[:, None].astype(np.intp), axis=1)[:, 0]
+        disagree = chosen < top  # ties with the maximum are not disagreements
+        rule = "argmax of the probabilities"
+    count = int(disagree.sum())
+    if not count:
+        return []
+    return [InputWarning("pred_disagrees_with_proba", f"pred differs from the {rule}", count,
+                         rows=len(pred), first_row=_first(disagree))]
+
+
+def _split_codes(df: pd.DataFrame, cols: Columns, name: str, warnings: list[InputWarning]) -> np.ndarray:
+    """The split code of each row; every row is test without a split column (with a
+    warning when another column looks like one)."""
+    if cols.split in df.columns:
+        return _encode_split(df[cols.split], name, cols.split)
+    lookalike = next((c for c in df.columns if c.strip().lower() in _SPLIT_LOOKALIKES), None)
+    if lookalike is not None:
+        warnings.append(InputWarning(
+            "split_missing",
+            f"there is no {cols.split!r} column, so every row counts as test; "
+            f"pass --split-col {lookalike} if {lookalike!r} holds the split.",
+        ))
+    return np.full(len(df), SPLITS.index("test"), dtype=np.int8)
+
+
+def _weights(df: pd.DataFrame, col: str, scale: float | None, name: str,
+             warnings: list[InputWarning]) -> tuple[np.ndarray, float]:
+    """The row weights (finite, non-negative) multiplied by ``scale`` (by default
+    :func:`scale_for_weights` of them), and that scale."""
+    weight = _numeric(df, col, name)
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        row = _first(bad)
+        raise InputError(f"column {col!r} must be finite and non-negative. Got {_fmt(weight[row])}", file=name,
+                         column=col, row=row, value=weight[row], rest=".")
+    if scale is None:
+        scale = scale_for_weights(weight)
+    scaled = weight * scale if scale != 1.0 else weight
+    too_big = scaled > MAX_SCALED_WEIGHT
+    if too_big.any():
+        row = _first(too_big)
         raise InputError(
-            f"{name}: column {cols.pred!r} is missing and there are no probability columns "
-            f"({prefix}<class>) or {cols.score!r} column to derive it from.",
-            hint="Use --pred-col to name the predicted-class column, or --proba-prefix / --score-col.",
+            f"column {col!r} holds {_fmt(weight[row])}", file=name, column=col, row=row, value=weight[row],
+            rest=f", more than {MAX_SCALED_WEIGHT / scale:.3g}: sums of such weights overflow beside those "
+            "of the first rows.",
+            hint="Divide the weights by a constant so that they are of an ordinary size.",
         )
+    if scale != 1.0:
+        warnings.append(InputWarning(
+            "weights_rescaled",
+            f"the weights in {col!r} were multiplied by 2**{int(np.log2(scale))} so that "
+            "their sums and squares stay finite; weighted counts are in those units.",
+        ))
+    return scaled, scale
 
-    # Split.
-    split_given = cols.split in df.columns
-    if not split_given:
-        lookalike = next((c for c in df.columns if c.strip().lower() in _SPLIT_LOOKALIKES), None)
-        if lookalike is not None:
-            warnings.append(InputWarning(
-                "split_missing",
-                f"there is no {cols.split!r} column, so every row counts as test; "
-                f"pass --split-col {lookalike} if {lookalike!r} holds the split.",
-            ))
-    if split_given:
-        split = _encode_split(df[cols.split], name, cols.split)
-        columns_used["split"] = cols.split
-    else:
-        split = np.full(len(df), SPLITS.index("test"), dtype=np.int8)
 
-    weight = None
-    if cols.weight in df.columns:
-        weight = _numeric(df, cols.weight, name)
-        bad = ~np.isfinite(weight) | (weight < 0)
-        if bad.any():
-            row = _first(bad)
-            raise InputError(
-                f"{name}: column {cols.weight!r} must be finite and non-negative. Got {_fmt(weight[row])} at row {row}."
-            )
-        if weight_scale is None:
-            weight_scale = scale_for_weights(weight)
-        scaled = weight * weight_scale if weight_scale != 1.0 else weight
-        too_big = scaled > MAX_SCALED_WEIGHT
-        if too_big.any():
-            row = _first(too_big)
-            raise InputError(
-                f"{name}: column {cols.weight!r} holds {_fmt(weight[row])} at row {row}, more than "
-                f"{MAX_SCALED_WEIGHT / weight_scale:.3g}: sums of such weights overflow beside those of the first rows.",
-                hint="Divide the weights by a constant so that they are of an ordinary size.",
-            )
-        if weight_scale != 1.0:
-            weight = scaled
-            warnings.append(InputWarning(
-                "weights_rescaled",
-                f"the weights in {cols.weight!r} were multiplied by 2**{int(np.log2(weight_scale))} so that "
-                "their sums and squares stay finite; weighted counts are in those units.",
-            ))
-        columns_used["weight"] = cols.weight
+def _check_split_weights(split: np.ndarray, weight: np.ndarray, name: str, col: str) -> None:
+    """The weights must sum to more than zero overall and in every split present."""
+    per_split = np.bincount(split, weights=weight, minlength=len(SPLITS))
+    present = np.flatnonzero(np.bincount(split, minlength=len(SPLITS)))
+    check_weight_sums({SPLITS[code]: per_split[code] for code in present}, name, col)
 
-    loss = None
-    if cols.loss in df.columns:
-        loss = _numeric(df, cols.loss, name)
-        bad = ~np.isfinite(loss)
-        if bad.any():
-            row = _first(bad)
-            raise InputError(f"{name}: column {cols.loss!r} must be finite. Got {_fmt(loss[row])} at row {row}.")
-        columns_used["loss"] = cols.loss
 
-    if weight is not None and not partial:
-        per_split = np.bincount(split, weights=weight, minlength=len(SPLITS))
-        present = np.flatnonzero(np.bincount(split, minlength=len(SPLITS)))
-        check_weight_sums({SPLITS[s_code]: per_split[s_code] for s_code in present}, name, cols.weight)
+def _losses(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
+    """The per-row losses the user gave (finite numbers)."""
+    loss = _numeric(df, col, name)
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        row = _first(bad)
+        raise InputError(f"column {col!r} must be finite. Got {_fmt(loss[row])}", file=name, column=col, row=row,
+                         value=loss[row], rest=".")
+    return loss
 
-    ids = None
-    if cols.id in df.columns:
-        ids = df[cols.id].to_numpy()
-        try:
-            pd.factorize(ids)
-        except TypeError:
-            row = next(i for i, v in enumerate(ids) if isinstance(v, (list, dict, set, np.ndarray)))
-            raise InputError(
-                f"{name}: column {cols.id!r} must hold one scalar id per row. Got {_fmt(ids[row])[:40]} at row {row}."
-            ) from None
-        columns_used["id"] = cols.id
 
+def _id_values(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
+    """The row ids: one scalar per row (lists or records cannot be compared)."""
+    ids = df[col].to_numpy()
+    try:
+        pd.factorize(ids)
+    except TypeError:
+        row = next(i for i, v in enumerate(ids) if isinstance(v, (list, dict, set, np.ndarray)))
+        raise InputError(
+            f"column {col!r} must hold one scalar id per row. Got {_fmt(ids[row])[:40]}", file=name, column=col,
+            row=row, value=ids[row], rest=".",
+        ) from None
+    return ids
+
+
+def _metadata_columns(df: pd.DataFrame, cols: Columns, proba_cols: list[str], score_used: bool,
+                      warnings: list[InputWarning]) -> list[str]:
+    """The columns that play no other part, kept as metadata for slices, cohorts and
+    shift tests; those holding lists, records or complex numbers are left out, with a
+    warning."""
     used = {cols.label, cols.pred, cols.split, cols.weight, cols.loss, cols.id, *proba_cols}
-    if "score" in columns_used or has_score:
+    if score_used:
         used.add(cols.score)
     meta_cols = [c for c in df.columns if c not in used]
     nested = [c for c in meta_cols if _is_nested(df[c])]
     complex_ = [c for c in meta_cols if pd.api.types.is_complex_dtype(df[c])]
     for left_out, what, fix in ((nested, "lists or records", "flatten them into scalar columns"),
                                 (complex_, "complex numbers", "split them into real and imaginary columns")):
-        if not left_out:
-            continue
-        meta_cols = [c for c in meta_cols if c not in left_out]
-        shown = ", ".join(repr(c) for c in left_out)
-        warnings.append(InputWarning(
-            "metadata_ignored",
-            f"column{'s' if len(left_out) > 1 else ''} {shown} hold{'' if len(left_out) > 1 else 's'} {what}, "
-            f"so slices, cohorts and shift tests leave them out; {fix} to use them.",
-        ))
-    meta = df[meta_cols] if meta_cols else None
-    columns_used["metadata"] = meta_cols
+        if left_out:
+            meta_cols = [c for c in meta_cols if c not in left_out]
+            warnings.append(_metadata_ignored(left_out, what, fix))
+    return meta_cols
 
-    if not partial:
-        _warn_unseen_classes(y, split, classes, warnings)
-    return Predictions(
-        name=name,
-        classes=tuple(classes),
-        y=y,
-        pred=pred,
-        split=split,
-        proba=proba,
-        weight=weight,
-        loss=loss,
-        ids=ids,
-        meta=meta,
-        positive=positive,
-        threshold=threshold,
-        columns_used=columns_used,
-        warnings=warnings,
-        split_given=split_given,
-        weight_scale=weight_scale if weight is not None else None,
+
+def _metadata_ignored(left_out: list[str], what: str, fix: str) -> InputWarning:
+    """The warning that ``left_out`` columns, holding ``what``, are not metadata."""
+    shown = ", ".join(repr(c) for c in left_out)
+    several = len(left_out) > 1
+    return InputWarning(
+        "metadata_ignored",
+        f"column{'s' if several else ''} {shown} hold{'' if several else 's'} {what}, "
+        f"so slices, cohorts and shift tests leave them out; {fix} to use them.",
     )
+
+
+def _columns_used(df: pd.DataFrame, cols: Columns, proba_cols: list[str], score_used: bool,
+                  meta_cols: list[str]) -> dict[str, Any]:
+    """The column that plays each part (the probability columns in class order, the
+    metadata columns as a list), in the order the parts are read."""
+    used: dict[str, Any] = {"label": cols.label}
+    if proba_cols:
+        used["proba"] = proba_cols
+    if score_used:
+        used["score"] = cols.score
+    for part in ("pred", "split", "weight", "loss", "id"):
+        if getattr(cols, part) in df.columns:
+            used[part] = getattr(cols, part)
+    used["metadata"] = meta_cols
+    return used
 
 
 #: Largest weights used as they are: beyond 2**300 (about 2e90) squares of weights
@@ -744,7 +917,7 @@ def scale_for_weights(weight: np.ndarray) -> float:
     return 1.0
 
 
-def _bytes_as_text(df: pd.DataFrame, warnings: list) -> pd.DataFrame:
+def _bytes_as_text(df: pd.DataFrame, warnings: list[InputWarning]) -> pd.DataFrame:
     """Columns of Python bytes (Parquet binary read by pandas) as text, as the file
     readers do: UTF-8 where every value is, else Latin-1 byte by byte."""
     found = [c for c in df.columns if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) == "bytes"]
@@ -761,9 +934,9 @@ def _bytes_as_text(df: pd.DataFrame, warnings: list) -> pd.DataFrame:
         except (pa.ArrowException, TypeError):
             continue  # bytes mixed with other objects: left as they are
         notes: list = []
-        text = text_columns(pa.table({"c": array}), notes).column(0)
+        text = text_columns(pa.table({col: array}), notes).column(0)
         df[col] = pd.Series(text.to_pandas(), index=df.index)
-        warnings.extend(InputWarning(code, message.replace("column 'c'", f"column {col!r}")) for code, message in notes)
+        warnings.extend(InputWarning(code, message) for code, message in notes)
     return df
 
 
@@ -771,11 +944,11 @@ def check_weight_sums(sums: dict, name: str, col: str) -> None:
     """The weight checks that need every row: ``sums`` maps each split present to its
     summed weight, which must be positive overall and in every split."""
     if all(w <= 0 for w in sums.values()):
-        raise InputError(f"{name}: column {col!r} is zero in every row.")
+        raise InputError(f"column {col!r} is zero in every row.", file=name, column=col)
     for split_name, w in sums.items():
         if w <= 0:
-            raise InputError(f"{name}: column {col!r} is zero on every row of the {split_name} split.",
-                             hint="Give the split some weight, or drop its rows.")
+            raise InputError(f"column {col!r} is zero on every row of the {split_name} split.", file=name,
+                             column=col, hint="Give the split some weight, or drop its rows.")
 
 
 def _is_nested(values: pd.Series) -> bool:
@@ -786,46 +959,11 @@ def _is_nested(values: pd.Series) -> bool:
     return first is not None and isinstance(values[first], (list, tuple, dict, set, np.ndarray))
 
 
-def _check_fixed_classes(labels, classes, proba_cols, name, col, prefix) -> None:
-    codes = _encode(labels, classes)
-    bad = codes < 0
-    if bad.any():
-        row = _first(bad)
-        value = class_text(labels[row])
-        if proba_cols:
-            raise InputError(
-                f"{name}: the label {value!r} at row {row} has no probability column {prefix + value!r}.",
-                hint="Give one probability column per class, or drop them all and pass pred.",
-            )
-        raise InputError(f"{name}: column {col!r} holds the class {value!r} at row {row}, "
-                         "which the first read of the table did not find.")
-
-
-def _check_pred_against_proba(pred, proba, positive, threshold, warnings) -> None:
-    if proba.shape[1] == 2:
-        implied = np.where(proba[:, positive] >= threshold, positive, 1 - positive)
-        disagree = pred != implied
-        rule = f"score >= {threshold:g}"
-    else:
-        top = proba.max(axis=1)
-        chosen = np.take_along_axis(proba, pred[:, None].astype(np.intp), axis=1)[:, 0]
-        disagree = chosen < top  # ties with the maximum are not disagreements
-        rule = "argmax of the probabilities"
-    count = int(disagree.sum())
-    if count:
-        row = _first(disagree)
-        warnings.append(InputWarning(
-            "pred_disagrees_with_proba",
-            f"pred differs from the {rule} on {count} of {len(pred)} rows "
-            f"({count / len(pred):.2%}), first at row {row}.",
-            count,
-        ))
-
-
-def _warn_unseen_classes(y, split, classes, warnings) -> None:
+def _unseen_in_train(y: np.ndarray, split: np.ndarray, classes: list) -> list[InputWarning]:
+    """The warnings of classes absent from train but present in a later split of these rows."""
     n = len(classes)
     counts = {name: np.bincount(y[split == s], minlength=n) for s, name in enumerate(SPLITS) if (split == s).any()}
-    warnings.extend(unseen_class_warnings(counts, classes))
+    return unseen_class_warnings(counts, classes)
 
 
 def unseen_class_warnings(class_counts: dict, classes) -> list[InputWarning]:

@@ -10,14 +10,12 @@ Spark (one accumulator per partition) share every line of the arithmetic.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from ..io.validate import (ROW_CLAUSE, ROW_NUMBER, SPLITS, InputWarning, Predictions, shift_rows,
-                           unseen_class_warnings)
+from ..io.validate import SPLITS, InputWarning, Predictions, unseen_class_warnings
 from ..settings import Settings
 from .aggregates import compute_aggregates, cross_entropy
 from .columns import AXIS_ROWS, ColumnTable, axis_for, column_kind, numeric_values, time_values
@@ -103,8 +101,8 @@ class Accumulator:
     top: RowSample | None = None
     ids: DistinctSketch | None = None
     meta_rows: DistinctSketch | None = None
-    warnings: dict = field(default_factory=dict)  # code -> [InputWarning, total count]
-    disagree_first: int | None = None
+    #: code -> the warning over every row added so far (counts summed, first row the earliest).
+    warnings: dict[str, InputWarning] = field(default_factory=dict)
 
     def __post_init__(self):
         lay = self.layout
@@ -242,18 +240,14 @@ class Accumulator:
         cand["proba"] = None
         self.top.offer(cand)
 
-    def _add_warnings(self, preds: Predictions, offset: int) -> None:
+    def _add_warnings(self, preds: Predictions, offset: int | None) -> None:
+        """Fold a batch's warnings in, its first rows counted from ``offset`` (None: rows
+        without order, whose warnings name no row)."""
         for w in preds.warnings:
             if w.code == "class_unseen_in_train":
-                continue  # decided on the whole table by finish()
-            if w.code == "pred_disagrees_with_proba" and offset is not None:
-                first = int(ROW_NUMBER.search(w.message).group(2)) + offset
-                self.disagree_first = first if self.disagree_first is None else min(self.disagree_first, first)
-            if w.code in self.warnings:
-                self.warnings[w.code][1] += w.count or 0
-            else:
-                message = w.message if offset is not None else ROW_CLAUSE.sub("", w.message)
-                self.warnings[w.code] = [InputWarning(w.code, shift_rows(message, offset or 0), w.count), w.count or 0]
+                continue  # decided on the whole table by input_warnings()
+            w = w.without_row() if offset is None else w.shifted(offset)
+            self.warnings[w.code] = self.warnings[w.code].merged(w) if w.code in self.warnings else w
 
     # ------------------------------------------------------------------ merging
 
@@ -268,28 +262,17 @@ class Accumulator:
         out.top = self.top.merge(other.top)
         out.ids = None if self.ids is None else self.ids.merge(other.ids)
         out.meta_rows = None if self.meta_rows is None else self.meta_rows.merge(other.meta_rows)
-        out.warnings = {code: list(v) for code, v in self.warnings.items()}
-        for code, (w, count) in other.warnings.items():
-            if code in out.warnings:
-                out.warnings[code][1] += count
-            else:
-                out.warnings[code] = [w, count]
-        firsts = [f for f in (self.disagree_first, other.disagree_first) if f is not None]
-        out.disagree_first = min(firsts) if firsts else None
+        out.warnings = dict(self.warnings)
+        for code, w in other.warnings.items():
+            out.warnings[code] = out.warnings[code].merged(w) if code in out.warnings else w
         return out
 
     # ------------------------------------------------------------------ reading
 
     def input_warnings(self, classes: tuple) -> list[InputWarning]:
         """The warnings of the whole table, in the order they were first met."""
-        out = []
-        for code, (w, count) in self.warnings.items():
-            if code == "pred_disagrees_with_proba":
-                rule = re.search(r"pred differs from the (.*) on \d+ of", w.message).group(1)
-                first = "" if self.disagree_first is None else f", first at row {self.disagree_first}"
-                w = InputWarning(code, f"pred differs from the {rule} on {count} of {self.n_rows} rows "
-                                       f"({count / self.n_rows:.2%}){first}.", count)
-            out.append(w)
+        # A warning that counts rows counts them among every row of the table.
+        out = [w if w.rows is None else replace(w, rows=self.n_rows) for w in self.warnings.values()]
         out.extend(unseen_class_warnings({name: a.class_counts for name, a in self.aggs.items()}, classes))
         return out
 
