@@ -1,13 +1,16 @@
-"""analyze(): input → aggregates → metrics → findings → next steps → Result."""
+"""analyze(): checked arguments → input → aggregates → metrics → findings → next steps → Result."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
+import os
+import sys
+import threading
 import warnings
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any, Mapping
 
 import numpy as np
@@ -15,11 +18,13 @@ import pandas as pd
 
 from . import advice
 from ._version import __version__
+from .arguments import Arguments, Arrays, HistoryInput, SplitFigure, check_arguments, is_spark_frame
 from .compare import WithOutcomes, check_schema, compare_docs, previous_name, read_previous_json
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect, evaluation_pool
 from .fmt import level
 from .io import SPLITS, Columns, Predictions, file_sha256, frame_from_arrays
+from .io.history import History
 from .io.validate import check_weight_sums, scale_for_weights
 from .output import Result
 from .result import (
@@ -28,45 +33,55 @@ from .result import (
     ClassBalance,
     ClassMetrics,
     Confusion,
-    LabelShiftTest,
+    Decomposition,
+    Finding,
+    NextStep,
     Provenance,
     ResultData,
     SplitErrorRate,
+    ThresholdAnalysis,
 )
 from .settings import Settings
-from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source
+from .sources import FrameSource, Progress, ReadSpec, _quiet, held_out_rows, open_source
+from .stats import offload
 from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator, layout_for
-from .stats.aggregates import calibration_kind
+from .stats.aggregates import SplitAggregate, calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
+from .stats.history import HistoryAnalysis
 from .stats.intervals import wilson, z_value
-from .stats.metrics import (
-    METRICS,
-    baseline_errors,
-    calibration,
-    class_scores,
-    label_shift_test,
-    per_class_auc,
-    roc_auc_from_hist,
-    split_error,
-    total_variation,
+from .stats.metrics import baseline_errors, calibration, class_scores, per_class_auc, split_error
+from .stats.slices import SliceAnalysis
+from .stats.splits import class_balance, shared_ids
+from .stats.threshold import (
+    OverrideCounts,
+    binary_override,
+    chosen_split,
+    confirmed,
+    flagged_classes,
+    pooled_class_scores,
+    recommended,
+    score_hist,
+    threshold_analysis,
 )
-from .stats.threshold import OverrideCounts, threshold_analysis, binary_override, recommended
 from .verdict import judge
+
+#: The split the figures are judged on: the first of these present.
+EVALUATION_ORDER = ("test", "val", "train_val", "train")
 
 
 def analyze(
     data: Any = None,
     *,
     goal: float | None = None,
-    y_true=None,
-    y_pred=None,
-    proba=None,
-    split=None,
-    weight=None,
-    classes=None,
-    errors: Mapping[str, float] | None = None,
-    n: Mapping[str, int] | None = None,
+    y_true: Any = None,
+    y_pred: Any = None,
+    proba: Any = None,
+    split: Any = None,
+    weight: Any = None,
+    classes: Any = None,
+    errors: Mapping[str, float | None] | None = None,
+    n: Mapping[str, int | None] | None = None,
     metric: str = "error",
     threshold: float | None = None,
     positive_label: Any = None,
@@ -74,13 +89,13 @@ def analyze(
     input_format: str | None = None,
     settings: Settings | None = None,
     command: str | None = None,
-    history=None,
+    history: Any = None,
     history_x: str | None = None,
     history_train: str | None = None,
     history_val: str | None = None,
     num_classes: int | None = None,
     engine: str | None = None,
-    progress=None,
+    progress: Progress | None = None,
     compare: Any = None,
     **column_names: str,
 ) -> Result:
@@ -147,118 +162,168 @@ def analyze(
     >>> round(r.decomposition.components["avoidable_bias"].value, 2)
     0.19
     """
-    settings = settings or Settings()
-    if metric not in METRICS:
-        raise UsageError(f"--metric must be one of {', '.join(METRICS)}. Got {metric!r} instead.")
-    if goal is not None:
-        if isinstance(goal, (bool, np.bool_)) or not isinstance(goal, (int, float, np.integer, np.floating)):
-            raise UsageError(f"--goal must be a number within [0, 1]. Got {goal!r} instead.",
-                             hint="Give the goal as an error rate: 0.01 for 1%.")
-        goal = float(goal)
-        if not 0.0 <= goal < 1.0 or math.isnan(goal):
-            raise UsageError(f"--goal must be an error rate in [0, 1). Got {goal:g} instead.",
-                             hint="Give the goal as a fraction: 0.01 for 1%.")
-    columns = _columns(columns, column_names)
-    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
-                                    or num_classes < 2):
-        raise UsageError(f"--num-classes must be a whole number of at least 2. Got {num_classes!r} instead.")
-    curves = None
-    if history is not None:
-        from .io.history import read_history
+    args = check_arguments(
+        data, arrays=Arrays(y_true, y_pred, proba, split, weight, classes), errors=errors, n=n, goal=goal,
+        metric=metric, threshold=threshold, positive_label=positive_label, columns=columns,
+        column_names=column_names, input_format=input_format, settings=settings, command=command,
+        history=None if history is None else HistoryInput(history, history_x, history_train, history_val),
+        num_classes=num_classes, engine=engine, progress=progress, compare=compare,
+    )
+    return analyze_arguments(args)
 
-        curves = read_history(history, x=history_x, train=history_train, val=history_val)
 
-    if errors is not None:
-        if data is not None or y_true is not None:
-            raise UsageError("Give either predictions or summary errors, not both.")
-        result = _from_error_rates(errors, n or {}, goal, metric, settings, command, curves, num_classes)
-        if compare is None:
-            return result
-        previous = _previous_input(compare, settings)
-        if previous is None:  # the previous model's predictions: compared from their aggregates
-            previous = (analyze(compare, goal=goal, metric=metric, settings=settings), None)
-        return _with_comparison(result, None, previous, settings, name=previous_name(compare), metric=metric)
+def analyze_arguments(args: Arguments) -> Result:
+    """The analysis of checked arguments: of summary error rates, of a training history
+    alone, or of predictions (each compared with a previous run when one is given)."""
+    curves = _read_history(args.history)
+    if args.figures is not None:
+        return _summary_analysis(args, args.figures, curves)
+    if args.data is None and args.arrays.y_true is None:
+        return _from_error_rates({}, args, curves)
+    return _predictions_analysis(args, curves)
 
+
+def _read_history(history: HistoryInput | None) -> History | None:
+    """The training history's loss curves, when one is given."""
+    if history is None:
+        return None
+    from .io.history import read_history
+
+    return read_history(history.source, x=history.x, train=history.train, val=history.val)
+
+
+# ----------------------------------------------------------------------- summary mode
+
+
+def _summary_analysis(args: Arguments, figures: dict[str, SplitFigure], curves: History | None) -> Result:
+    """The analysis of error rates given as numbers, compared with a previous run when given."""
+    result = _from_error_rates(figures, args, curves)
+    if args.compare is None:
+        return result
+    previous = _previous_input(args.compare)
+    if previous is None:  # the previous model's predictions: compared from their aggregates
+        old = analyze(args.compare, goal=args.goal, metric=args.metric, settings=args.settings)
+        return _with_compared_run(result, None, old, None, args)
+    return _with_compared_document(result, previous, args.settings, name=previous_name(args.compare))
+
+
+def _from_error_rates(figures: dict[str, SplitFigure], args: Arguments, curves: History | None) -> Result:
+    """Decomposition and next steps from error figures alone (and/or a training history)."""
+    errors = {s: _summary_error(s, f, args.settings.confidence) for s, f in figures.items()}
+    measured = Measured(
+        eval_split=_eval_split(list(errors)), errors=errors,
+        decomposition=decompose(errors, args.goal, args.metric, args.settings),
+        history=_diagnose_history(curves, args.num_classes),
+    )
+    provenance = Provenance(
+        input=None, sha256=None, rows=None, rows_by_split={s: e.n for s, e in errors.items()}, columns={},
+        tool_version=__version__, command=args.command, created=_now(), metric=args.metric, goal=args.goal,
+        settings=asdict(args.settings),
+        history=None if curves is None else curves.source,
+    )
+    return _result(measured, args.settings, args.metric, args.goal, provenance)
+
+
+def _summary_error(split: str, figure: SplitFigure, confidence: float) -> SplitErrorRate:
+    """One split's given error rate, with its Wilson interval when its rows are given."""
+    rows = figure.rows
+    ci = wilson(figure.error, rows, confidence) if rows else None
+    return SplitErrorRate(split, figure.error, ci, rows if rows else None, float(rows) if rows else None)
+
+
+# -------------------------------------------------------------------- predictions mode
+
+
+def _predictions_analysis(args: Arguments, curves: History | None) -> Result:
+    """The analysis of predictions (a file, frame, mapping or arrays), compared with a
+    previous run when one is given."""
+    data, name = _input_and_name(args)
+    source = _open(data, name, args)
+    spec = ReadSpec(name, args.columns, args.positive_label, args.threshold, args.settings)
+    if args.compare is None:
+        return _run(source, spec, args, curves)
+    previous = _previous_input(args.compare)
+    if previous is not None:  # a previous run's document
+        return _with_compared_document(_run(source, spec, args, curves), previous, args.settings)
+    rows: list = []
+    result = _run(source, spec, args, curves, keep_rows=rows)
+    old_rows: list = []
+    name = previous_name(args.compare)
+    old_spec = ReadSpec(name, args.columns, args.positive_label, args.threshold, args.settings)
+    old = run_source(open_source(args.compare, args.input_format, name), old_spec, goal=args.goal,
+                     metric=args.metric, command=args.command, progress=args.progress, keep_rows=old_rows)
+    return _with_compared_run(result, rows[0] if rows else None, old, old_rows[0] if old_rows else None, args)
+
+
+def _input_and_name(args: Arguments) -> tuple[Any, str]:
+    """The predictions to read (a path, a DataFrame or a Spark DataFrame) and the name
+    they go by in messages and the provenance."""
+    data = args.data
     if data is None:
-        if y_true is None and curves is not None:
-            return _from_error_rates({}, {}, goal, metric, settings, command, curves, num_classes)
-        if y_true is None:
-            raise UsageError("analyze() needs data (a path or DataFrame), y_true, errors, or history.")
-        data, name = frame_from_arrays(y_true, y_pred, proba, split, weight, classes, columns), "arrays"
-    elif isinstance(data, Mapping):
+        a = args.arrays
+        return frame_from_arrays(a.y_true, a.y_pred, a.proba, a.split, a.weight, a.classes, args.columns), "arrays"
+    if isinstance(data, Mapping):
         try:
-            data = pd.DataFrame(dict(data))
+            return pd.DataFrame(dict(data)), "mapping"
         except ValueError as exc:
-            raise UsageError(f"data must map column names to columns of equal length: {exc}") from None
-        name = "mapping"
-    elif isinstance(data, pd.DataFrame):
-        name = "DataFrame"
-    elif isinstance(data, (str, Path)):
-        name = str(data)
-    elif _is_spark_frame(data):
-        name = "Spark DataFrame"
-    else:
-        raise UsageError(
-            f"data must be a path, a pandas DataFrame, a Spark DataFrame or a mapping of columns. "
-            f"Got {type(data).__name__} instead."
-        )
-    if engine not in (None, "local", "spark"):
-        raise UsageError(f"--engine must be local or spark. Got {engine!r} instead.")
-    if engine == "spark" or _is_spark_frame(data):
+            raise UsageError(f"data must map column names to columns of equal length: {exc}",
+                             parameter="data") from None
+    if isinstance(data, pd.DataFrame):
+        return data, "DataFrame"
+    if isinstance(data, (str, Path)):
+        return data, str(data)
+    return data, "Spark DataFrame"
+
+
+def _open(data: Any, name: str, args: Arguments) -> Any:
+    """The source that reads ``data`` in batches: in Spark for ``engine="spark"`` or a
+    Spark DataFrame, else on this machine."""
+    if args.engine == "spark" or is_spark_frame(data):
         from .spark import SparkSource
 
-        source = SparkSource(data, input_format=input_format)
-    else:
-        source = open_source(data, input_format, name)
-    spec = ReadSpec(name, columns, positive_label, threshold, settings)
-    if compare is None:
-        return run_source(source, spec, goal=goal, metric=metric, command=command, history=curves,
-                          num_classes=num_classes, progress=progress)
-    previous = _previous_input(compare, settings)
-    rows: list = []
-    result = run_source(source, spec, goal=goal, metric=metric, command=command, history=curves,
-                        num_classes=num_classes, progress=progress, keep_rows=None if previous else rows)
-    if previous is not None:  # a previous run's document
-        return _with_comparison(result, None, previous, settings)
-    old_rows: list = []
-    old_spec = ReadSpec(previous_name(compare), columns, positive_label, threshold, settings)
-    old_source = open_source(compare, input_format, previous_name(compare))
-    old = run_source(old_source, old_spec, goal=goal, metric=metric, command=command, progress=progress,
-                     keep_rows=old_rows)
-    return _with_comparison(result, rows[0] if rows else None, (old, old_rows[0] if old_rows else None), settings,
-                            name=previous_name(compare), metric=metric)
+        return SparkSource(data, input_format=args.input_format)
+    return open_source(data, args.input_format, name)
 
 
-def _previous_input(compare, settings: Settings):
+def _run(source: Any, spec: ReadSpec, args: Arguments, curves: History | None,
+         keep_rows: list | None = None) -> Result:
+    """:func:`run_source` with the checked arguments."""
+    return run_source(source, spec, goal=args.goal, metric=args.metric, command=args.command, history=curves,
+                      num_classes=args.num_classes, progress=args.progress, keep_rows=keep_rows)
+
+
+# ------------------------------------------------------------------------- comparison
+
+
+def _previous_input(compare: Any) -> dict | None:
     """A previous run's JSON document when ``compare`` is one (dict, Result or .json
     file), else None: ``compare`` is then the previous model's predictions."""
     if isinstance(compare, ResultData):
         return compare.to_dict()
-    if isinstance(compare, Mapping) and "schema_version" in compare:
+    if isinstance(compare, Mapping):
         check_schema(dict(compare), "dict")
         return dict(compare)
     if isinstance(compare, (str, Path)):
         path = Path(compare)
         if not path.exists():
-            raise UsageError(f"--compare {compare}: no such file or folder.")
+            raise UsageError(f"compare {compare}: no such file or folder.", parameter="compare")
         return read_previous_json(path)
-    if isinstance(compare, pd.DataFrame):
-        return None
-    raise UsageError(f"compare must be a path, a DataFrame, a previous Result or its JSON dict. "
-                     f"Got {type(compare).__name__} instead.")
+    return None
 
 
-def _with_comparison(result: Result, rows, previous, settings: Settings, name: str | None = None,
-                     metric: str = "error") -> Result:
-    """``result`` with its comparison to ``previous``: a previous run's document (dict), or
-    (the previous Result, its row outcomes) when its predictions were analysed here."""
-    if isinstance(previous, tuple):
-        old, old_rows = previous
-        comparison = compare_docs(result.to_dict(), old.to_dict(), previous=name or "previous", source="predictions",
-                                  confidence=settings.confidence, new_rows=rows, old_rows=old_rows, metric=metric)
-    else:
-        comparison = compare_docs(result.to_dict(), previous, previous=name or _doc_name(previous), source="json",
-                                  confidence=settings.confidence)
+def _with_compared_run(result: Result, rows: Any, old: Result, old_rows: Any, args: Arguments) -> Result:
+    """``result`` with its comparison to the previous model's run on the same data;
+    ``rows`` and ``old_rows`` are their row outcomes when the rows were kept (paired)."""
+    comparison = compare_docs(result.to_dict(), old.to_dict(), previous=previous_name(args.compare),
+                              source="predictions", confidence=args.settings.confidence, new_rows=rows,
+                              old_rows=old_rows, metric=args.metric)
+    return replace(result, comparison=comparison)
+
+
+def _with_compared_document(result: Result, previous: dict, settings: Settings, name: str | None = None) -> Result:
+    """``result`` with its comparison to a previous run's JSON document."""
+    comparison = compare_docs(result.to_dict(), previous, previous=name or _doc_name(previous), source="json",
+                              confidence=settings.confidence)
     return replace(result, comparison=comparison)
 
 
@@ -266,110 +331,135 @@ def _doc_name(doc: dict) -> str:
     return str((doc.get("provenance") or {}).get("input") or "previous run")
 
 
-def _is_spark_frame(data) -> bool:
-    module = type(data).__module__ or ""
-    return module.startswith("pyspark.") and type(data).__name__ == "DataFrame"
+# ------------------------------------------------------------------- the pass over rows
 
 
-def run_source(source, spec: ReadSpec, *, goal, metric: str, command: str | None = None, history=None,
-               num_classes: int | None = None, progress=None, keep_rows: list | None = None) -> Result:
+def run_source(source: Any, spec: ReadSpec, *, goal: float | None, metric: str, command: str | None = None,
+               history: History | None = None, num_classes: int | None = None, progress: Progress | None = None,
+               keep_rows: list | None = None) -> Result:
     """One pass over the source's rows (two when several classes' thresholds are tuned), then
     every analysis on the accumulated state. With ``keep_rows`` (a list), the rows'
     outcomes (compare.Outcomes) are appended to it for a paired comparison."""
-    import threading
-
-    settings = spec.settings
-    progress = progress or _quiet
-    hashing: dict = {}
-    files = getattr(source, "files", None) or ([str(source.path)] if getattr(source, "path", None) else [])
-    if files:
-        # The provenance hash reads the file(s) again: overlap it with the pass.
-        worker = threading.Thread(target=lambda: hashing.setdefault("sha256", file_sha256(*files)), daemon=True)
-        worker.start()
+    report = progress or _quiet
+    hashing = _Hashing(source)
     # The analyses after the pass import scikit-learn and cleanlab (about a second):
     # import them while the rows are read, unless a helper process runs those fits.
-    from .stats import offload
-
     if not offload.active():
         threading.Thread(target=_warm_imports, daemon=True).start()
-    if isinstance(source, FrameSource):
-        base = source.predictions(spec)
-    else:
-        head = source.head()
-        try:
-            first = spec.validate(head, partial=True)
-        except InputError as exc:
-            raise source.head_error(exc) from None
-        if first.weight_scale is not None:
-            # The scale of the in-memory path (from the largest weight of all rows) where the
-            # files' statistics give that weight; else the first rows'.
-            top = source.column_max(spec.columns.weight) if hasattr(source, "column_max") else None
-            scale = scale_for_weights(np.array([top])) if top is not None and top > 0 else first.weight_scale
-            spec = replace(spec, weight_scale=scale)
-        if "proba" in first.columns_used:
-            spec = replace(spec, classes=first.classes)
-        else:
-            spec = replace(spec, classes=source.classes(spec.columns.label))
-            spec = replace(spec, classes=None if spec.classes is None else tuple(spec.classes))
-        base = spec.validate(head, partial=True)
-    layout = layout_for(base, settings)
-    keep = keep_rows is not None and getattr(source, "ordered", True)
-    make_state = partial(Accumulator, layout)
-    acc = source.run(spec, partial(WithOutcomes, make_state) if keep else make_state, progress, "reading")
-    if keep:
-        keep_rows.append(acc.rows.outcomes())
-        acc = acc.state
-    if source.streamed and base.weight is not None:
-        check_weight_sums({s: a.weight_sum for s, a in acc.aggs.items()}, spec.name, spec.columns.weight)
-    base = replace(base, warnings=acc.input_warnings(base.classes))
-    for w in base.warnings:
-        warnings.warn(f"{spec.name}: {w.message}", DataWarning, stacklevel=3)
-    if files:
-        progress("hashing the input", acc.n_rows, acc.n_rows)
-        worker.join()
+    spec, base = _first_rows(source, spec)
+    acc = _read_rows(source, spec, base, report, keep_rows)
+    base = _with_input_warnings(base, acc, spec.name)
+    sha256 = hashing.result(report, acc.n_rows) or getattr(source, "sha256", None)
     provenance = Provenance(
-        input=spec.name,
-        sha256=hashing.get("sha256") or getattr(source, "sha256", None),
-        rows=acc.n_rows,
-        rows_by_split={},
-        columns=base.columns_used,
-        tool_version=__version__,
-        command=command,
-        created=_now(),
-        metric=metric,
-        goal=goal,
-        settings=asdict(settings),
+        input=spec.name, sha256=sha256, rows=acc.n_rows, rows_by_split={}, columns=base.columns_used,
+        tool_version=__version__, command=command, created=_now(), metric=metric, goal=goal,
+        settings=asdict(spec.settings),
     )
     return analyze_state(acc, base, source, spec, goal=goal, metric=metric, provenance=provenance,
-                         history=history, num_classes=num_classes, progress=progress)
+                         history=history, num_classes=num_classes, progress=report)
+
+
+class _Hashing:
+    """The sha256 of the input files for the provenance, computed in a background thread
+    while the rows are read: it reads the files again, so it overlaps the pass."""
+
+    def __init__(self, source: Any):
+        path = getattr(source, "path", None)
+        self.files: list[str] = getattr(source, "files", None) or ([str(path)] if path else [])
+        self.digest: str | None = None
+        self.worker: threading.Thread | None = None
+        if self.files:
+            self.worker = threading.Thread(target=self._hash, daemon=True)
+            self.worker.start()
+
+    def _hash(self) -> None:
+        self.digest = file_sha256(*self.files)
+
+    def result(self, progress: Progress, rows: int) -> str | None:
+        """The digest, once the thread is done (None without files, or when hashing failed)."""
+        if self.worker is None:
+            return None
+        progress("hashing the input", rows, rows)
+        self.worker.join()
+        return self.digest
 
 
 def _warm_imports() -> None:
+    """Import the libraries of the analyses that follow the pass (their import is slow)."""
+    import importlib
+
+    for name in ("cleanlab.filter", "scipy.special", "sklearn.ensemble", "sklearn.model_selection", "sklearn.tree"):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the analyses import them again and report any failure
+            return
+
+
+def _first_rows(source: Any, spec: ReadSpec) -> tuple[ReadSpec, Predictions]:
+    """The spec every batch is read with (classes and weight scale fixed from the first
+    rows) and the predictions of those rows, which carry what all batches share."""
+    if isinstance(source, FrameSource):
+        return spec, source.predictions(spec)
+    head = source.head()
     try:
-        import cleanlab.filter  # noqa: F401
-        import scipy.special  # noqa: F401
-        import sklearn.ensemble  # noqa: F401
-        import sklearn.model_selection  # noqa: F401
-        import sklearn.tree  # noqa: F401
-    except Exception:  # noqa: BLE001 - the analyses import them again and report any failure
-        pass
+        first = spec.validate(head, partial=True)
+    except InputError as exc:
+        raise source.head_error(exc) from None
+    if first.weight_scale is not None:
+        spec = replace(spec, weight_scale=_weight_scale(source, spec, first))
+    spec = replace(spec, classes=_stream_classes(source, spec, first))
+    return spec, spec.validate(head, partial=True)
 
 
-def _columns(columns: Columns | None, names: dict) -> Columns:
-    base = columns or Columns()
-    if not names:
-        return base
-    mapping = {
-        "label_col": "label", "pred_col": "pred", "split_col": "split", "score_col": "score",
-        "weight_col": "weight", "loss_col": "loss", "id_col": "id", "proba_prefix": "proba_prefix",
-    }
-    changes = {}
-    for key, value in names.items():
-        if key not in mapping:
-            raise UsageError(f"analyze() got an unknown argument {key!r}. Column arguments: {', '.join(mapping)}.")
-        if value is not None:
-            changes[mapping[key]] = value
-    return Columns(**{**asdict(base), **changes})
+def _weight_scale(source: Any, spec: ReadSpec, first: Predictions) -> float | None:
+    """The scale of the in-memory path (from the largest weight of all rows) where the
+    files' statistics give that weight; else the first rows'."""
+    top = source.column_max(spec.columns.weight) if hasattr(source, "column_max") else None
+    return scale_for_weights(np.array([top])) if top is not None and top > 0 else first.weight_scale
+
+
+def _stream_classes(source: Any, spec: ReadSpec, first: Predictions) -> tuple | None:
+    """The classes of every batch: the probability columns' when there are any, else the
+    distinct labels and predictions of the whole source."""
+    if "proba" in first.columns_used:
+        return first.classes
+    classes = source.classes(spec.columns.label)
+    return None if classes is None else tuple(classes)
+
+
+def _read_rows(source: Any, spec: ReadSpec, base: Predictions, progress: Progress,
+               keep_rows: list | None) -> Accumulator:
+    """The pass over the rows into an :class:`Accumulator`; the rows' outcomes are
+    appended to ``keep_rows`` when it is a list and the source keeps the row order."""
+    make_state = partial(Accumulator, layout_for(base, spec.settings))
+    if keep_rows is None or not getattr(source, "ordered", True):
+        acc = source.run(spec, make_state, progress, "reading")
+    else:
+        kept = source.run(spec, partial(WithOutcomes, make_state), progress, "reading")
+        keep_rows.append(kept.rows.outcomes())
+        acc = kept.state
+    if source.streamed and base.weight is not None:
+        check_weight_sums({s: a.weight_sum for s, a in acc.aggs.items()}, spec.name, spec.columns.weight)
+    return acc
+
+
+def _with_input_warnings(base: Predictions, acc: Accumulator, name: str) -> Predictions:
+    """``base`` with the input warnings of every row, each also issued as a DataWarning."""
+    base = replace(base, warnings=acc.input_warnings(base.classes))
+    for w in base.warnings:
+        warnings.warn(f"{name}: {w.message}", DataWarning, stacklevel=_caller_level())
+    return base
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that makes a warning issued by this function's caller point at
+    the first frame outside this package: the user's call of analyze()."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _now() -> str:
@@ -377,15 +467,36 @@ def _now() -> str:
 
 
 def _eval_split(present: list[str]) -> str | None:
-    for s in ("test", "val", "train_val", "train"):
-        if s in present:
-            return s
-    return None
+    """The split the figures are judged on: test, else val, else train_val, else train."""
+    return next((s for s in EVALUATION_ORDER if s in present), None)
+
+
+# ------------------------------------------------------------- analyses on the aggregates
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the analyses measured: the figures the finding rules read and the result shows."""
+
+    eval_split: str | None
+    errors: dict[str, SplitErrorRate]
+    decomposition: Decomposition
+    baselines: list[Baseline] = field(default_factory=list)
+    confusion: Confusion | None = None
+    thresholds: list[ThresholdAnalysis] = field(default_factory=list)
+    calibration: CalibrationResult | None = None
+    class_balance: ClassBalance | None = None
+    warnings: list = field(default_factory=list)
+    leakage: dict = field(default_factory=dict)
+    n_rows: int | None = None
+    history: HistoryAnalysis | None = None
+    slices: SliceAnalysis | None = None
 
 
 def analyze_state(
-    acc: Accumulator, base: Predictions, source, spec: ReadSpec, *, goal: float | None, metric: str,
-    provenance: Provenance, history=None, num_classes: int | None = None, progress=None,
+    acc: Accumulator, base: Predictions, source: Any, spec: ReadSpec, *, goal: float | None, metric: str,
+    provenance: Provenance, history: History | None = None, num_classes: int | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Run every analysis on the accumulated state (and the training history, if any).
 
@@ -393,20 +504,52 @@ def analyze_state(
     ``source`` is read a second time only to measure tuned thresholds of several classes.
     """
     settings = spec.settings
-    preds = base
     aggs = acc.aggs
     present = [s for s in SPLITS if s in aggs]
-    eval_split = _eval_split(present)
-    labels = preds.class_names
-    conf_level = settings.confidence
+    eval_split = _evaluation_split(present)
+    errors = _split_errors(aggs, present, metric, settings.confidence)
+    dec = decompose(errors, goal, metric, settings)
+    sample = acc.sample_predictions(base)  # built once: the AUCs, cohorts, shift and label errors read it
+    fits = _start_model_fits(acc, sample, settings)
+    pool = evaluation_pool(errors, dec)
+    thresholds = _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress)
+    measured = Measured(
+        eval_split=eval_split, errors=errors, decomposition=dec,
+        baselines=_baselines(aggs, present, errors, base.class_names, metric, eval_split),
+        confusion=_confusion(aggs, sample, present, eval_split, base, settings), thresholds=thresholds,
+        calibration=_calibration(acc, eval_split, base.n_classes, settings.confidence),
+        class_balance=class_balance(aggs, present, base.class_names, settings, eval_split),
+        warnings=list(base.warnings), leakage=shared_ids(acc.ids), n_rows=acc.n_rows,
+        history=_diagnose_history(history, num_classes or base.n_classes),
+        slices=_slice_analysis(acc, base, sample, pool, goal, metric, settings, source, progress, fits),
+    )
+    provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
+                               "history": None if history is None else history.source})
+    return _result(measured, settings, metric, goal, provenance)
 
+
+def _evaluation_split(present: list[str]) -> str:
+    """The split the figures are judged on; the validated input always has one."""
+    split = _eval_split(present)
+    if split is None:
+        raise ValueError("no split holds a row")
+    return split
+
+
+def _split_errors(aggs: dict[str, SplitAggregate], present: list[str], metric: str,
+                  confidence: float) -> dict[str, SplitErrorRate]:
+    """Each split's error in ``metric`` with its interval."""
     errors = {}
     for s in present:
-        est = split_error(aggs[s], metric, conf_level)
+        est = split_error(aggs[s], metric, confidence)
         errors[s] = SplitErrorRate(s, est.value, est.ci, est.n, est.n_effective)
-    dec = decompose(errors, goal, metric, settings)
+    return errors
 
-    # Baselines: class frequencies from train when there is one.
+
+def _baselines(aggs: dict[str, SplitAggregate], present: list[str], errors: dict[str, SplitErrorRate],
+               labels: list, metric: str, eval_split: str) -> list[Baseline]:
+    """The majority and stratified baselines of each split, from the class frequencies
+    of train when there is one."""
     prior_from = "train" if "train" in aggs else eval_split
     prior_support = aggs[prior_from].support
     prior = prior_support / prior_support.sum()
@@ -414,13 +557,47 @@ def analyze_state(
     for s in present:
         b = baseline_errors(aggs[s], prior, metric)
         baselines.append(Baseline(s, errors[s].error, b.majority, b.stratified, labels[b.majority_class], prior_from))
+    return baselines
 
-    # Confusion and per-class metrics.
-    per_class = {}
-    # Exact ROC AUC where the row sample holds the whole split, the histograms otherwise.
-    sample = acc.sample_predictions(base)  # built once: the AUCs, cohorts, shift and label errors read it
-    fits = _start_model_fits(acc, sample, settings)
+
+def _confusion(aggs: dict[str, SplitAggregate], sample: Predictions | None, present: list[str], eval_split: str,
+               base: Predictions, settings: Settings) -> Confusion:
+    """The confusion matrices, the most confused pairs and the per-class metrics. Without
+    weights every count is a whole number of rows: they stay integers in the JSON."""
+    labels = base.class_names
+    per_class = _per_class_metrics(aggs, sample, present, labels)
+    pairs = most_confused(aggs, eval_split, labels, settings)
+    whole = base.weight is None
+    if whole:
+        pairs = [replace(p, count=int(p.count), rows=int(p.rows)) for p in pairs]
+        per_class = {
+            s: [replace(m, support=int(m.support), predicted=int(m.predicted)) for m in rows]
+            for s, rows in per_class.items()
+        }
+    ev_cm = aggs[eval_split].confusion
+    never = [labels[k] for k in range(len(labels)) if ev_cm[k].sum() > 0 and ev_cm[:, k].sum() == 0]
+    return Confusion(
+        split=eval_split,
+        labels=labels,
+        matrix=_counts(ev_cm, whole),
+        most_confused=pairs,
+        by_split={s: _counts(aggs[s].confusion, whole) for s in present},
+        never_predicted=never,
+        per_class=per_class,
+    )
+
+
+def _counts(matrix: np.ndarray, whole: bool) -> list:
+    """A confusion matrix as nested lists, of ints when its counts are whole rows."""
+    return (matrix.astype(np.int64) if whole else matrix).tolist()
+
+
+def _per_class_metrics(aggs: dict[str, SplitAggregate], sample: Predictions | None, present: list[str],
+                       labels: list) -> dict[str, list[ClassMetrics]]:
+    """Precision, recall, F1, support and ROC AUC per class and split. The AUC is exact
+    where the row sample holds the whole split, from the histograms otherwise."""
     aucs = per_class_auc(aggs, sample, present)
+    per_class = {}
     for s in present:
         sc = class_scores(aggs[s].confusion)
         rows = []
@@ -431,106 +608,80 @@ def analyze_state(
                 float(sc.support[k]), float(sc.predicted[k]), auc,
             ))
         per_class[s] = rows
-    ev_cm = aggs[eval_split].confusion
-    # Without weights every count is a whole number of rows: keep them integers in the JSON.
-    as_counts = (lambda m: m.astype(np.int64).tolist()) if preds.weight is None else (lambda m: m.tolist())
-    pairs = most_confused(aggs, eval_split, labels, settings)
-    if preds.weight is None:
-        pairs = [replace(p, count=int(p.count), rows=int(p.rows)) for p in pairs]
-        per_class = {
-            s: [replace(m, support=int(m.support), predicted=int(m.predicted)) for m in rows]
-            for s, rows in per_class.items()
-        }
-    never = [labels[k] for k in range(len(labels)) if ev_cm[k].sum() > 0 and ev_cm[:, k].sum() == 0]
-    confusion = Confusion(
-        split=eval_split,
-        labels=labels,
-        matrix=as_counts(ev_cm),
-        most_confused=pairs,
-        by_split={s: as_counts(aggs[s].confusion) for s in present},
-        never_predicted=never,
-        per_class=per_class,
-    )
-
-    pool = evaluation_pool(errors, dec)
-    thresholds = _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress)
-    cal = None
-    if acc.layout.has_proba:
-        kind = calibration_kind(preds.n_classes)
-        c = calibration(aggs[eval_split], kind)
-        if c is not None:
-            half = z_value(conf_level) * c.overconfidence_se
-            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
-                                    (c.overconfidence - half, c.overconfidence + half))
-    balance = _class_balance(aggs, present, labels, settings, eval_split)
-    leakage = _leakage(acc.ids)
-    curves = _diagnose_history(history, num_classes or preds.n_classes)
-    if progress:
-        progress("analysing", acc.n_rows, acc.n_rows)
-    slices = _slices(acc, base, sample, pool, goal, metric, settings, fits)
-    _locate_examples(slices, source)
-
-    ev = Evidence(
-        settings=settings,
-        metric=metric,
-        goal=goal,
-        eval_split=eval_split,
-        errors=errors,
-        decomposition=dec,
-        baselines=baselines,
-        confusion=confusion,
-        thresholds=thresholds,
-        calibration=cal,
-        class_balance=balance,
-        warnings=preds.warnings,
-        leakage=leakage,
-        n_rows=acc.n_rows,
-        history=curves,
-        slices=slices,
-    )
-    findings, steps, headline = _conclude(ev)
-    provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
-                               "history": None if history is None else history.source})
-    return Result(
-        headline=headline,
-        errors=errors,
-        decomposition=dec,
-        findings=findings,
-        next_steps=steps,
-        baselines=baselines,
-        confusion=confusion,
-        thresholds=thresholds,
-        calibration=cal,
-        class_balance=balance,
-        warnings=list(preds.warnings),
-        provenance=provenance,
-        eval_split=eval_split,
-        history=curves,
-        slices=slices,
-        verdict=judge(errors, eval_split, dec, level(provenance)),
-    )
+    return per_class
 
 
-def _conclude(ev: Evidence) -> tuple[list, list, str]:
-    """Findings, the ordered next steps and the headline from the evidence."""
-    findings = collect(ev)
-    steps = advice.plan(findings, ev.settings.confidence)
-    dec = ev.decomposition
-    if not steps and not ev.errors and ev.history is not None:
-        return findings, steps, ev.history.summary
-    measured = any(c is not None for c in dec.components.values())
-    final = ev.errors.get(dec.final_split) if dec.final_split else None
-    return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal, measured=measured,
-                                            final_ci=None if final is None else final.ci,
-                                            confidence=ev.settings.confidence)
+def _calibration(acc: Accumulator, eval_split: str, n_classes: int, confidence: float) -> CalibrationResult | None:
+    """The evaluation split's calibration, when there are probabilities."""
+    if not acc.layout.has_proba:
+        return None
+    c = calibration(acc.aggs[eval_split], calibration_kind(n_classes))
+    if c is None:
+        return None
+    half = z_value(confidence) * c.overconfidence_se
+    return CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
+                             (c.overconfidence - half, c.overconfidence + half))
 
 
-def _start_model_fits(acc: Accumulator, sample: Predictions, settings: Settings) -> dict:
+def _diagnose_history(curves: History | None, n_classes: int | None) -> HistoryAnalysis | None:
+    if curves is None:
+        return None
+    from .stats.history import diagnose
+
+    return diagnose(curves, n_classes)
+
+
+def _thresholds(base: Predictions, aggs: dict[str, SplitAggregate], eval_split: str, pool: list[str],
+                settings: Settings, metric: str, source: Any, spec: ReadSpec,
+                progress: Progress | None) -> list[ThresholdAnalysis]:
+    """Per-class threshold analyses. A class is flagged on the pooled held-out rows
+    (``pool``, see :func:`~erranalysis.stats.threshold.flagged_classes`). The threshold is
+    chosen on val (else train_val, else train) and its gain measured on the pooled
+    held-out splits it was not chosen on."""
+    if base.proba is None:
+        return []
+    chosen_on = chosen_split(aggs, eval_split)
+    measured = tuple(s for s in pool if s != chosen_on) or (chosen_on,)
+    pooled = pooled_class_scores(aggs, pool, base.n_classes)
+    flagged = flagged_classes(pooled, settings)
+    wanted = list(flagged)
+    if base.n_classes == 2 and base.positive is not None and base.positive not in wanted:
+        wanted.insert(0, base.positive)
+    wanted = [k for k in wanted if score_hist(aggs[chosen_on])[k, 1].sum() > 0]
+    picks = {k: recommended(aggs, k, chosen_on) for k in wanted}
+    splits = list(dict.fromkeys([chosen_on, eval_split, *measured, *(s for s in ("train_val",) if s in aggs)]))
+    after = _overridden(base, aggs, picks, splits, source, spec, progress)
+    return [
+        confirmed(threshold_analysis(base, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged,
+                                     after=after[k], metric=metric, measured_on=measured, pooled=pooled[k]),
+                  settings)
+        for k in wanted
+    ]
+
+
+def _overridden(base: Predictions, aggs: dict[str, SplitAggregate], picks: dict[int, tuple[float, int]],
+                splits: list[str], source: Any, spec: ReadSpec,
+                progress: Progress | None) -> dict[int, dict[str, np.ndarray]]:
+    """The confusion matrix of each split under each class's recommended threshold:
+    from the histograms for a binary problem, else from one more pass over the rows
+    ("predict k above t, else keep the prediction" needs the rows)."""
+    if base.n_classes == 2:
+        return {k: {s: binary_override(aggs[s], k, j) for s in splits} for k, (_, j) in picks.items()}
+    if not picks:
+        return {}
+    specs = tuple((k, t) for k, (t, _) in picks.items())
+    counts = source.run(spec, partial(OverrideCounts, specs, base.n_classes), progress,
+                        "measuring thresholds").counts
+    return {k: {s: counts[(k, t)][SPLITS.index(s)] for s in splits} for k, t in specs}
+
+
+# --------------------------------------------------------------------- metadata columns
+
+
+def _start_model_fits(acc: Accumulator, sample: Predictions, settings: Settings) -> dict[str, offload.Pending]:
     """The slice analysis's model fits on the row sample, started as soon as the sample
     exists: in a helper process, when the command line runs one, they overlap the rest
     of the analysis (see :mod:`erranalysis.stats.offload`)."""
-    from .stats import offload
-
     fits = {}
     if acc.tables:
         if sample.meta is not None:
@@ -540,52 +691,74 @@ def _start_model_fits(acc: Accumulator, sample: Predictions, settings: Settings)
     return fits
 
 
-def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal, metric: str,
-            settings: Settings, fits: dict):
+def _slice_analysis(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal: float | None,
+                    metric: str, settings: Settings, source: Any, progress: Progress | None,
+                    fits: dict[str, offload.Pending]) -> SliceAnalysis:
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
-    examples to look at, label errors; ``fits`` holds the model fits started by
-    :func:`_start_model_fits`."""
+    examples to look at, label errors, each example row located in the input; ``fits``
+    holds the model fits started by :func:`_start_model_fits`."""
     from .stats import slices as sl
 
+    if progress:
+        progress("analysing", acc.n_rows, acc.n_rows)
     analysis = sl.SliceAnalysis(split="/".join(pool), overall_error=None)
     analysis.splits = list(pool)
-    tables = acc.tables
-    if tables:
-        stats, columns, overall = sl.weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
-        analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
-        weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
-        small = [c["column"] for c in columns
-                 if c["kind"] == "categorical" and c["slices"] <= 6 and c["column"] not in weak_columns]
-        analysis.decompositions = sl.slice_decompositions(tables, (weak_columns + small)[:4], goal, metric, settings)
-        if "error_cohorts" in fits:
-            analysis.cohorts, analysis.cohort_rows = fits["error_cohorts"].result()
-        features, auc, ci, rows = fits["feature_shift"].result()
-        analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
-        analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
-        analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
-        if not analysis.duplicates.get("exact", True):
-            analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
-                                  f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
+    if acc.tables:
+        _metadata_analyses(analysis, acc, pool, goal, metric, settings, fits)
     if acc.ids is not None and any(acc.ids.settle().full.values()):
         analysis.notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
                               "id hashes per split (a split has more distinct ids).")
     analysis.top_losses = sl.top_losses(acc.top_predictions(base))
     analysis.label_errors = fits["label_errors"].result()
-    rows_of = lambda *names: sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)  # noqa: E731
+    note = _sampling_note(analysis, acc)
+    if note:
+        analysis.notes.append(note)
+    _locate_examples(analysis, source)
+    return analysis
+
+
+def _metadata_analyses(analysis: SliceAnalysis, acc: Accumulator, pool: list[str], goal: float | None,
+                       metric: str, settings: Settings, fits: dict[str, offload.Pending]) -> None:
+    """Weak slices and their decompositions, error cohorts, feature shift and repeated
+    metadata, into ``analysis``."""
+    from .stats import slices as sl
+
+    tables = acc.tables
+    stats, columns, overall = sl.weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
+    analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
+    analysis.decompositions = sl.slice_decompositions(tables, sl.decomposed_columns(stats, columns), goal, metric,
+                                                      settings)
+    if "error_cohorts" in fits:
+        analysis.cohorts, analysis.cohort_rows = fits["error_cohorts"].result()
+    features, auc, ci, rows = fits["feature_shift"].result()
+    analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
+    analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
+    analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
+    if not analysis.duplicates.get("exact", True):
+        analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
+                              f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
+
+
+def _sampling_note(analysis: SliceAnalysis, acc: Accumulator) -> str | None:
+    """The note that says which analyses read a sample of the rows, when any does."""
+    from .stats.slices import SAMPLE_ROWS
+
+    def rows_of(*names: str) -> int:
+        return sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)
+
     sampled = {
         "cohorts": analysis.cohort_rows and rows_of("val", "test") > analysis.cohort_rows,
         "the domain classifier": analysis.domain_rows and rows_of("train", "val", "test") > analysis.domain_rows,
         "label errors": analysis.label_errors.get("sampled", False),
     }
     used = [what for what, on in sampled.items() if on]
-    if used:
-        analysis.notes.append(
-            f"{_join(used).capitalize()} use a deterministic sample of the rows (at most {sl.SAMPLE_ROWS:,}; "
+    if not used:
+        return None
+    return (f"{_join(used).capitalize()} use a deterministic sample of the rows (at most {SAMPLE_ROWS:,}; "
             f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows.")
-    return analysis
 
 
-def _locate_examples(analysis, source) -> None:
+def _locate_examples(analysis: SliceAnalysis, source: Any) -> None:
     """Give each example row a locator: its id, DataFrame index label or row in its file."""
     from .stats.slices import locate
 
@@ -600,160 +773,65 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _diagnose_history(curves, n_classes):
-    if curves is None:
-        return None
-    from .stats.history import diagnose
-
-    return diagnose(curves, n_classes)
+# ------------------------------------------------------------------ findings and result
 
 
-def _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress) -> list:
-    """Per-class threshold analyses. A class is flagged on the pooled held-out rows
-    (``pool``): its recall there is at most ``threshold_max_recall`` while its ROC AUC
-    is at least ``threshold_min_auc``, on at least ``min_support`` rows of the class.
-    The threshold is chosen on val (else train_val, else train) and its gain measured
-    on the pooled held-out splits it was not chosen on."""
-    if base.proba is None:
-        return []
-    chosen_on = next((s for s in ("val", "train_val", "train") if s in aggs), eval_split)
-    measured = tuple(s for s in pool if s != chosen_on) or (chosen_on,)
-    cm = sum(aggs[s].confusion * aggs[s].row_scale for s in pool)
-    hist = sum(aggs[s].hist * aggs[s].row_scale for s in pool)
-    support = cm.sum(axis=1)
-    pooled = {}
-    for k in range(base.n_classes):
-        auc = roc_auc_from_hist(hist[k, 1], hist[k, 0])
-        pooled[k] = {"splits": list(pool), "rows": float(support[k]),
-                     "recall": float(cm[k, k] / support[k]) if support[k] > 0 else None,
-                     "roc_auc": None if math.isnan(auc) else auc}
-    flagged = [
-        k for k, p in pooled.items()
-        if p["rows"] >= settings.min_support and p["recall"] is not None
-        and p["recall"] <= settings.threshold_max_recall
-        and p["roc_auc"] is not None and p["roc_auc"] >= settings.threshold_min_auc
-    ]
-    wanted = list(flagged)
-    if base.n_classes == 2 and base.positive not in wanted:
-        wanted.insert(0, base.positive)
-    wanted = [k for k in wanted if aggs[chosen_on].hist[k, 1].sum() > 0]
-    picks = {k: recommended(aggs, k, chosen_on) for k in wanted}
-    splits = dict.fromkeys([chosen_on, eval_split, *measured, *(s for s in ("train_val",) if s in aggs)])
-    if base.n_classes == 2:
-        after = {k: {s: binary_override(aggs[s], k, j) for s in splits} for k, (_, j) in picks.items()}
-    elif picks:
-        # "Predict k above t, else keep the prediction" needs the rows: one more pass.
-        specs = tuple((k, t) for k, (t, _) in picks.items())
-        counts = source.run(spec, partial(OverrideCounts, specs, base.n_classes), progress,
-                            "measuring thresholds").counts
-        after = {k: {s: counts[(k, t)][SPLITS.index(s)] for s in splits} for k, t in specs}
-    out = []
-    for k in wanted:
-        t = threshold_analysis(base, aggs, k, chosen_on, eval_split, settings, flagged=k in flagged, after=after[k],
-                              metric=metric, measured_on=measured, pooled=pooled[k])
-        # A threshold that does not help on the split it was chosen on is no fix.
-        if t.flagged and t.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
-            t = replace(t, flagged=False)
-        out.append(t)
-    return out
-
-
-def _imbalance_ratio(support: np.ndarray) -> float | None:
-    nonzero = support[support > 0]
-    return float(nonzero.max() / nonzero.min()) if nonzero.size >= 2 else None
-
-
-def _class_balance(aggs, present, labels, settings, eval_split=None) -> ClassBalance:
-    priors = {}
-    for s in present:
-        sup = aggs[s].support
-        priors[s] = (sup / sup.sum()).tolist()
-    ratio_split = "train" if "train" in aggs else present[-1]
-    ratio = _imbalance_ratio(aggs[ratio_split].support)
-    balanced = {}
-    if eval_split in aggs:
-        est = split_error(aggs[eval_split], "balanced_error", settings.confidence)
-        balanced = {"eval_split": eval_split, "eval_ratio": _imbalance_ratio(aggs[eval_split].support),
-                    "balanced_error": est.value, "balanced_error_ci": est.ci}
-    tests = []
-    reference = "train" if "train" in aggs else None
-    if reference:
-        for s in present:
-            if s == reference:
-                continue
-            chi2, p = label_shift_test(aggs[reference].class_counts, aggs[s].class_counts)
-            tvd = total_variation(np.asarray(priors[reference]), np.asarray(priors[s]))
-            tests.append(LabelShiftTest(reference, s, tvd, chi2, p))
-    return ClassBalance(labels, priors, ratio, ratio_split, tests, **balanced)
-
-
-def _leakage(sketch) -> dict:
-    """Ids shared between splits, per pair of splits (estimated beyond the sketch's capacity)."""
-    if sketch is None:
-        return {}
-    present = sorted(sketch.settle().hashes)
-    out = {}
-    for i, a in enumerate(present):
-        for b in present[i + 1:]:
-            shared, _ = sketch.shared(a, b)
-            if shared >= 0.5:
-                out[(SPLITS[a], SPLITS[b])] = int(round(shared))
-    return out
-
-
-def _from_error_rates(errors_in, n_in, goal, metric, settings, command, curves=None, num_classes=None) -> Result:
-    """Decomposition and next steps from error figures alone (and/or a training history)."""
-    errors = {}
-    for s, value in errors_in.items():
-        if value is None:
-            continue
-        if s not in SPLITS:
-            raise UsageError(f"errors keys must be among {', '.join(SPLITS)}. Got {s!r} instead.")
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"errors[{s!r}] must be a number. Got {value!r} instead.") from None
-        if not 0.0 <= value <= 1.0:
-            raise UsageError(f"--{s.replace('_', '-')} must be an error rate within [0, 1]. Got {value} instead.")
-        rows = n_in.get(s)
-        if rows is not None:
-            try:
-                rows = int(rows)
-            except (TypeError, ValueError):
-                raise UsageError(f"n[{s!r}] must be a row count. Got {rows!r} instead.") from None
-        if rows is not None and rows <= 0:
-            raise UsageError(f"--n-{s.replace('_', '-')} must be a positive row count. Got {rows} instead.")
-        ci = wilson(value, int(rows), settings.confidence) if rows else None
-        errors[s] = SplitErrorRate(s, value, ci, int(rows) if rows else None, float(rows) if rows else None)
-    if not errors and curves is None:
-        raise UsageError("Give at least one error figure (--train, --train-val, --val, --test).")
-    errors = {s: errors[s] for s in SPLITS if s in errors}
-    dec = decompose(errors, goal, metric, settings)
-    present = list(errors)
-    analysis = _diagnose_history(curves, num_classes)
-    ev = Evidence(settings=settings, metric=metric, goal=goal, eval_split=_eval_split(present),
-                  errors=errors, decomposition=dec, history=analysis)
-    findings, steps, headline = _conclude(ev)
-    provenance = Provenance(
-        input=None, sha256=None, rows=None, rows_by_split={s: e.n for s, e in errors.items()}, columns={},
-        tool_version=__version__, command=command, created=_now(), metric=metric, goal=goal,
-        settings=asdict(settings),
-        history=None if curves is None else curves.source,
-    )
+def _result(measured: Measured, settings: Settings, metric: str, goal: float | None,
+            provenance: Provenance) -> Result:
+    """The Result: the measured figures, the findings the rules raise on them, the next
+    steps, the headline and the verdict."""
+    findings, steps, headline = _conclude(_evidence(measured, settings, metric, goal), measured)
     return Result(
         headline=headline,
-        errors=errors,
-        decomposition=dec,
+        errors=measured.errors,
+        decomposition=measured.decomposition,
         findings=findings,
         next_steps=steps,
-        baselines=[],
-        confusion=None,
-        thresholds=[],
-        calibration=None,
-        class_balance=None,
-        warnings=[],
+        baselines=measured.baselines,
+        confusion=measured.confusion,
+        thresholds=measured.thresholds,
+        calibration=measured.calibration,
+        class_balance=measured.class_balance,
+        warnings=list(measured.warnings),
         provenance=provenance,
-        eval_split=_eval_split(present),
-        history=analysis,
-        verdict=judge(errors, _eval_split(present), dec, level(provenance)),
+        eval_split=measured.eval_split,
+        history=measured.history,
+        slices=measured.slices,
+        verdict=judge(measured.errors, measured.eval_split, measured.decomposition, level(provenance)),
     )
+
+
+def _evidence(measured: Measured, settings: Settings, metric: str, goal: float | None) -> Evidence:
+    """What the finding rules read."""
+    return Evidence(
+        settings=settings,
+        metric=metric,
+        goal=goal,
+        eval_split=measured.eval_split,
+        errors=measured.errors,
+        decomposition=measured.decomposition,
+        baselines=measured.baselines,
+        confusion=measured.confusion,
+        thresholds=measured.thresholds,
+        calibration=measured.calibration,
+        class_balance=measured.class_balance,
+        warnings=measured.warnings,
+        leakage=measured.leakage,
+        n_rows=measured.n_rows,
+        history=measured.history,
+        slices=measured.slices,
+    )
+
+
+def _conclude(ev: Evidence, measured: Measured) -> tuple[list[Finding], list[NextStep], str]:
+    """Findings, the ordered next steps and the headline from the evidence."""
+    findings = collect(ev)
+    steps = advice.plan(findings, ev.settings.confidence)
+    dec = measured.decomposition
+    if not steps and not measured.errors and measured.history is not None:
+        return findings, steps, measured.history.summary
+    final = measured.errors.get(dec.final_split) if dec.final_split else None
+    return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal,
+                                            measured=any(c is not None for c in dec.components.values()),
+                                            final_ci=None if final is None else final.ci,
+                                            confidence=ev.settings.confidence)

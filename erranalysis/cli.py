@@ -6,14 +6,24 @@ import contextlib
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence, TypeVar
 
 import click
 
 from ._version import __version__
+from .arguments import COLUMN_KEYWORDS
+from .compare import Comparison
 from .errors import ErranalysisError, UsageError
 from .files import folder_problem, input_overlap, input_paths, is_pattern, same_file, write_atomic
+from .io import SPLITS
 from .result import SEVERITIES
+
+if TYPE_CHECKING:
+    from .output import Result
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -40,7 +50,7 @@ Exit codes: 0 done, 1 a --fail-on gate tripped, 2 bad input or usage,
 """
 
 
-def _fail(message: str, hint: str | None = None) -> None:
+def _fail(message: str, hint: str | None = None) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     if hint:
         click.echo(f"Hint: {hint}", err=True)
@@ -50,7 +60,8 @@ def _fail(message: str, hint: str | None = None) -> None:
 class _Cli(click.Group):
     """Click group whose usage errors are one line plus a hint, with exit code 2."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> NoReturn:
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
@@ -61,9 +72,10 @@ class _Cli(click.Group):
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
-def _command_words(args) -> list[str]:
-    args = sys.argv[1:] if args is None else list(args)
-    return [a for a in args[:1] if a in ("report",)]
+def _command_words(args: Sequence[str] | None) -> list[str]:
+    """The subcommand named on the command line, for the hint of a usage error."""
+    words = sys.argv[1:] if args is None else list(args)
+    return [a for a in words[:1] if a in ("report",)]
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -141,129 +153,307 @@ def cli() -> None:
 @click.option("--page-size", type=click.Choice(["A4", "letter"], case_sensitive=False), default="A4",
               show_default=True, help="PDF page size.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def report(predictions, goal, json_path, fail_on, metric, threshold, positive_label, label_col, pred_col,
-           split_col, score_col, proba_prefix, weight_col, loss_col, id_col, input_format, engine, spark_master,
-           e_train, e_train_val, e_val, e_test, n_train, n_train_val, n_val, n_test,
-           history_path, history_x, history_train, history_val, num_classes,
-           compare_path, fail_on_regression, output, fmt, title, model_name, template_dir, page_size, quiet) -> None:
+def report(**flags: Any) -> None:
+    """Check the flags, run the analysis, write the outputs, print the summary and exit
+    with the gate's code."""
     import warnings
 
-    from .analysis import analyze
     from .errors import DataWarning
 
     # The summary lists input warnings itself.
     warnings.simplefilter("ignore", DataWarning)
+    given = ReportFlags(**flags)
+    outputs = _guarded(check_flags, given)
+    result = _guarded(run_analysis, given)
+    written = _write_reports(result, outputs, given)
+    _write_json(result, given)
+    _print_summary(result, given, written)
+    code = _gate(result, given)
+    if code != EXIT_OK:
+        sys.exit(code)
 
-    summary = {"train": e_train, "train_val": e_train_val, "val": e_val, "test": e_test}
-    rows = {"train": n_train, "train_val": n_train_val, "val": n_val, "test": n_test}
-    summary_given = any(v is not None for v in summary.values())
-    fail_on = fail_on.lower() if fail_on else None
-    metric = metric.lower()
+
+@dataclass(frozen=True)
+class ReportFlags:
+    """The flags of ``erranalysis report`` as click parsed them."""
+
+    predictions: Path | None
+    goal: float | None
+    json_path: Path | None
+    fail_on: str | None
+    metric: str
+    threshold: float | None
+    positive_label: str | None
+    label_col: str
+    pred_col: str
+    split_col: str
+    score_col: str
+    proba_prefix: str
+    weight_col: str
+    loss_col: str
+    id_col: str
+    input_format: str | None
+    engine: str
+    spark_master: str | None
+    e_train: float | None
+    e_train_val: float | None
+    e_val: float | None
+    e_test: float | None
+    n_train: int | None
+    n_train_val: int | None
+    n_val: int | None
+    n_test: int | None
+    history_path: Path | None
+    history_x: str | None
+    history_train: str | None
+    history_val: str | None
+    num_classes: int | None
+    compare_path: Path | None
+    fail_on_regression: bool
+    output: Path | None
+    fmt: str
+    title: str | None
+    model_name: str | None
+    template_dir: Path | None
+    page_size: str
+    quiet: bool
+
+    @property
+    def summary(self) -> dict[str, float | None]:
+        """Summary mode: the error given per split (None where not given)."""
+        return {"train": self.e_train, "train_val": self.e_train_val, "val": self.e_val, "test": self.e_test}
+
+    @property
+    def rows(self) -> dict[str, int | None]:
+        """Summary mode: the rows given per split (None where not given)."""
+        return {"train": self.n_train, "train_val": self.n_train_val, "val": self.n_val, "test": self.n_test}
+
+    @property
+    def summary_given(self) -> bool:
+        return any(v is not None for v in self.summary.values())
+
+    @property
+    def gate(self) -> str | None:
+        """The --fail-on severity, in lower case."""
+        return self.fail_on.lower() if self.fail_on else None
+
+    @property
+    def to_stdout(self) -> bool:
+        """Whether the JSON document goes to standard output (``--json -``)."""
+        return self.json_path is not None and str(self.json_path) == "-"
+
+
+# ------------------------------------------------------------------ rules across flags
+
+
+def check_flags(given: ReportFlags) -> list[Path]:
+    """The rules across flags, checked before anything is read; returns the report files to write."""
+    _check_input_flags(given)
+    outputs = report_paths(given.predictions if given.predictions is not None else given.history_path,
+                           given.output, given.fmt)
+    check_outputs(given.predictions, given.history_path, outputs, given.json_path, from_flag=given.output is not None,
+                  compare=given.compare_path)
+    _check_gate_flags(given)
+    _check_output_suffix(given.output)
+    if given.template_dir is not None:
+        from .resources import templates_dir
+
+        templates_dir(given.template_dir)
+    _check_summary_rows(given)
+    return outputs
+
+
+def _check_input_flags(given: ReportFlags) -> None:
+    """One input: a predictions file, summary errors, or a history alone."""
+    if given.predictions is not None and given.summary_given:
+        raise UsageError("Give either a predictions file or summary errors (--train, --val, ...), not both.")
+    if given.predictions is None and not given.summary_given and given.history_path is None:
+        raise UsageError(
+            "Give a predictions file, summary errors with --train/--train-val/--val/--test, or --history.",
+            hint="Example: erranalysis report preds.parquet --goal 0.01",
+        )
+
+
+def _check_gate_flags(given: ReportFlags) -> None:
+    """--fail-on-regression gates on a comparison: it needs --compare."""
+    if given.fail_on_regression and given.compare_path is None:
+        raise UsageError("--fail-on-regression needs --compare with the previous model's predictions or JSON.")
+
+
+def _check_output_suffix(output: Path | None) -> None:
+    """-o names a report: its suffix picks HTML or PDF."""
+    if output is not None and output.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise UsageError(f"-o/--output must end in .html or .pdf. Got {str(output)!r} instead.",
+                         hint="Use --json for the JSON document.")
+
+
+def _check_summary_rows(given: ReportFlags) -> None:
+    """Summary mode: a split's rows (--n-val) come with its error (--val)."""
+    orphans = [k for k, v in given.rows.items() if v is not None and given.summary[k] is None]
+    if orphans:
+        flag = orphans[0].replace("_", "-")
+        raise UsageError(f"--n-{flag} gives the rows of a split whose error is missing.",
+                         hint=f"Add --{flag} with that split's error.")
+
+
+# ------------------------------------------------------------------------ the analysis
+
+
+def run_analysis(given: ReportFlags) -> Result:
+    """analyze() on the flags, with a progress bar while predictions are read."""
+    from .analysis import analyze
+
+    arguments = analyze_arguments(given)
+    if given.summary_given or given.predictions is None:
+        return analyze(**arguments)
+    from .terminal import progress_bar
+
+    data = _predictions(given.predictions, given)
+    with progress_bar(enabled=not given.quiet and sys.stderr.isatty()) as progress:
+        return analyze(data, progress=progress, **arguments)
+
+
+def analyze_arguments(given: ReportFlags) -> dict[str, Any]:
+    """The keyword arguments of analyze() the flags give (the predictions aside): summary
+    errors, a history alone, or predictions with their columns."""
     command = "erranalysis " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    common: dict[str, Any] = {
+        "goal": given.goal, "metric": given.metric.lower(), "command": command, "history": given.history_path,
+        "history_x": given.history_x, "history_train": given.history_train, "history_val": given.history_val,
+        "num_classes": given.num_classes,
+    }
+    if given.summary_given:
+        rows = {k: v for k, v in given.rows.items() if v is not None}
+        return {**common, "errors": given.summary, "n": rows, "compare": given.compare_path}
+    if given.predictions is None:
+        return common
+    return {
+        **common, "threshold": given.threshold, "positive_label": given.positive_label,
+        "label_col": given.label_col, "pred_col": given.pred_col, "split_col": given.split_col,
+        "score_col": given.score_col, "proba_prefix": given.proba_prefix, "weight_col": given.weight_col,
+        "loss_col": given.loss_col, "id_col": given.id_col, "input_format": given.input_format,
+        "compare": given.compare_path,
+    }
+
+
+def _predictions(path: Path, given: ReportFlags) -> Any:
+    """The predictions to analyse: the path, or with --engine spark the Spark DataFrame read from it."""
+    if given.engine.lower() != "spark":
+        return path
+    from .spark import read_spark
+
+    return read_spark(path, given.input_format, master=given.spark_master)
+
+
+def _guarded(step: Callable[[ReportFlags], T], given: ReportFlags) -> T:
+    """``step(given)``, its errors mapped to exit codes: 2 with one line for bad input or
+    usage (worded with the flags), 3 for anything else (a bug)."""
     try:
-        if predictions is not None and summary_given:
-            raise UsageError("Give either a predictions file or summary errors (--train, --val, ...), not both.")
-        if predictions is None and not summary_given and history_path is None:
-            raise UsageError(
-                "Give a predictions file, summary errors with --train/--train-val/--val/--test, or --history.",
-                hint="Example: erranalysis report preds.parquet --goal 0.01",
-            )
-        outputs = report_paths(predictions if predictions is not None else history_path, output, fmt)
-        check_outputs(predictions, history_path, outputs, json_path, from_flag=output is not None,
-                      compare=compare_path)
-        if fail_on_regression and compare_path is None:
-            raise UsageError("--fail-on-regression needs --compare with the previous model's predictions or JSON.")
-        if output is not None and output.suffix.lower() not in (".html", ".htm", ".pdf"):
-            raise UsageError(f"-o/--output must end in .html or .pdf. Got {str(output)!r} instead.",
-                             hint="Use --json for the JSON document.")
-        page_size = "letter" if page_size.lower() == "letter" else "A4"
-        if template_dir is not None:
-            from .resources import templates_dir
-
-            templates_dir(template_dir)
-        orphans = [k for k, v in rows.items() if v is not None and summary[k] is None]
-        if orphans:
-            flag = orphans[0].replace("_", "-")
-            raise UsageError(f"--n-{flag} gives the rows of a split whose error is missing.",
-                             hint=f"Add --{flag} with that split's error.")
-        curves = {"history": history_path, "history_x": history_x, "history_train": history_train,
-                  "history_val": history_val, "num_classes": num_classes}
-        if summary_given:
-            result = analyze(errors=summary, n={k: v for k, v in rows.items() if v is not None},
-                             goal=goal, metric=metric, command=command, compare=compare_path, **curves)
-        elif predictions is None:
-            result = analyze(goal=goal, metric=metric, command=command, **curves)
-        else:
-            from .terminal import progress_bar
-
-            data = predictions
-            if engine.lower() == "spark":
-                from .spark import read_spark
-
-                data = read_spark(predictions, input_format, master=spark_master)
-            with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-                result = analyze(
-                    data, goal=goal, metric=metric, threshold=threshold, positive_label=positive_label,
-                    label_col=label_col, pred_col=pred_col, split_col=split_col, score_col=score_col,
-                    proba_prefix=proba_prefix, weight_col=weight_col, loss_col=loss_col, id_col=id_col,
-                    input_format=input_format, command=command, progress=progress, compare=compare_path,
-                    **curves,
-                )
+        return step(given)
     except ErranalysisError as exc:
-        _fail(exc.message, exc.hint)
-        return
+        _fail(flag_wording(exc), exc.hint)
     except Exception as exc:  # a bug, not bad input: say so, with a distinct exit code
         _internal_error(exc)
 
-    to_stdout = json_path is not None and str(json_path) == "-"
+
+def _parameter_flags() -> dict[str, str]:
+    """analyze()'s parameter names (as usage errors name them) → the flags that set them."""
+    names = ["goal", "metric", "threshold", "positive_label", "input_format", "engine", "num_classes",
+             "history_x", "history_train", "history_val", "compare", *COLUMN_KEYWORDS]
+    flags = {name: "--" + name.replace("_", "-") for name in names}
+    for split in SPLITS:
+        flags[f"errors[{split!r}]"] = "--" + split.replace("_", "-")
+        flags[f"n[{split!r}]"] = "--n-" + split.replace("_", "-")
+    return flags
+
+
+PARAMETER_FLAGS = _parameter_flags()
+
+
+def flag_wording(exc: ErranalysisError) -> str:
+    """The error's message, with the parameter of analyze() it starts with named by its flag."""
+    parameter = exc.parameter if isinstance(exc, UsageError) else None
+    if parameter in PARAMETER_FLAGS and exc.message.startswith(parameter):
+        return PARAMETER_FLAGS[parameter] + exc.message[len(parameter):]
+    return exc.message
+
+
+# ---------------------------------------------------------------------------- outputs
+
+
+def _write_reports(result: Result, outputs: list[Path], given: ReportFlags) -> list[Path]:
+    """Write each report file; the ones written."""
+    options = {"title": given.title, "model_name": given.model_name, "template_dir": given.template_dir,
+               "page_size": "letter" if given.page_size.lower() == "letter" else "A4"}
     written = []
-    options = {"title": title, "model_name": model_name, "template_dir": template_dir, "page_size": page_size}
     for path in outputs:
         try:
             result.save(path, **options)
         except ErranalysisError as exc:
-            _fail(exc.message, exc.hint)
+            _fail(flag_wording(exc), exc.hint)
         except OSError as exc:
             _fail(f"{path}: cannot write the report: {exc.strerror or exc}.", "Pick a writable path with -o/--output.")
         except Exception as exc:  # noqa: BLE001 - a broken user template is bad input, the rest is a bug
-            import jinja2
-
-            if isinstance(exc, jinja2.TemplateError):
-                where = f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or 'template'}"
-                line = f", line {exc.lineno}" if getattr(exc, "lineno", None) else ""
-                _fail(f"{where}{line}: the report template failed: {exc}.".replace("\n", " "),
-                      "Fix the template in --template-dir, or leave --template-dir out.")
+            _template_error(exc)
             _internal_error(exc)
         written.append(path)
-    if json_path is not None:
-        text = result.to_json()
-        if to_stdout:
-            click.echo(text)
-        else:
-            try:
-                write_atomic(json_path, text + "\n")
-            except OSError as exc:
-                _fail(f"{json_path}: cannot write the JSON document: {exc.strerror or exc}.",
-                      "Pick a writable path for --json.")
-    if not quiet and not to_stdout:
-        from .terminal import print_summary
+    return written
 
-        print_summary(result, json_path=json_path, reports=written)
-    regressed = fail_on_regression and result.comparison is not None and result.comparison.regression
-    if regressed:
-        click.echo(f"Gate: --fail-on-regression: {result.comparison.text}", err=True)
-    if fail_on and result.fails(fail_on):
-        limit = SEVERITIES.index(fail_on)
+
+def _template_error(exc: Exception) -> None:
+    """Exit 2 with one line when ``exc`` is a failure of the user's report template."""
+    import jinja2
+
+    if isinstance(exc, jinja2.TemplateError):
+        where = f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or 'template'}"
+        lineno = getattr(exc, "lineno", None)  # syntax errors say where; other template errors do not
+        line = f", line {lineno}" if lineno else ""
+        _fail(f"{where}{line}: the report template failed: {exc}.".replace("\n", " "),
+              "Fix the template in --template-dir, or leave --template-dir out.")
+
+
+def _write_json(result: Result, given: ReportFlags) -> None:
+    """The JSON document to --json: a file, or standard output for ``-``."""
+    if given.json_path is None:
+        return
+    text = result.to_json()
+    if given.to_stdout:
+        click.echo(text)
+        return
+    try:
+        write_atomic(given.json_path, text + "\n")
+    except OSError as exc:
+        _fail(f"{given.json_path}: cannot write the JSON document: {exc.strerror or exc}.",
+              "Pick a writable path for --json.")
+
+
+def _print_summary(result: Result, given: ReportFlags, written: list[Path]) -> None:
+    """The terminal summary, unless --quiet or the JSON goes to standard output."""
+    if given.quiet or given.to_stdout:
+        return
+    from .terminal import print_summary
+
+    print_summary(result, json_path=given.json_path, reports=written)
+
+
+def _gate(result: Result, given: ReportFlags) -> int:
+    """The exit code: 1 when --fail-on-regression or --fail-on trips (saying why), else 0."""
+    comparison = result.comparison if isinstance(result.comparison, Comparison) else None
+    regressed = given.fail_on_regression and comparison is not None and comparison.regression
+    if regressed and comparison is not None:
+        click.echo(f"Gate: --fail-on-regression: {comparison.text}", err=True)
+    gate = given.gate
+    if gate and result.fails(gate):
+        limit = SEVERITIES.index(gate)
         tripped = [f for f in result.findings if SEVERITIES.index(f.severity) <= limit]
-        click.echo(f"Gate: {len(tripped)} finding(s) at '{fail_on}' or worse trip --fail-on {fail_on}:", err=True)
+        click.echo(f"Gate: {len(tripped)} finding(s) at '{gate}' or worse trip --fail-on {gate}:", err=True)
         for f in tripped[:5]:
             click.echo(f"  {f.severity} {f.kind}: {f.title}", err=True)
-        sys.exit(EXIT_GATE)
-    if regressed:
-        sys.exit(EXIT_GATE)
+        return EXIT_GATE
+    return EXIT_GATE if regressed else EXIT_OK
 
 
-def _internal_error(exc: Exception) -> None:
+def _internal_error(exc: Exception) -> NoReturn:
     import os
     import traceback
 
@@ -307,7 +497,7 @@ def check_outputs(predictions: Path | None, history: Path | None, reports: list[
     outputs = [(path, "report") for path in reports]
     if json_path is not None and str(json_path) != "-":
         outputs.append((json_path, "json"))
-    seen = []
+    seen: list[tuple[Path, str]] = []
     for path, kind in outputs:
         text = str(path)
         if kind == "json":

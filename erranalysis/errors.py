@@ -92,7 +92,16 @@ class InputError(ErranalysisError):
 
 
 class UsageError(ErranalysisError):
-    """The arguments given to ``analyze`` or the command line do not fit together."""
+    """The arguments given to ``analyze`` or the command line do not fit together.
+
+    ``parameter`` names the argument of ``analyze`` at fault (``"goal"``,
+    ``"errors['train']"``) when one is; the command line words the message with the
+    flag that sets it.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, parameter: str | None = None):
+        super().__init__(message, hint)
+        self.parameter = parameter
 
 
 def compose(error: ErranalysisError) -> str:

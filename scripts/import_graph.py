@@ -36,7 +36,8 @@ LAYERS = [
     ("plan", "the ordered next steps and the verdict", ["advice", "verdict"]),
     ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "terminal",
                                                                                   "output"]),
-    ("api", "analyze() and the command line", ["analysis", "cli", "__init__", "__main__"]),
+    ("api", "analyze() and the command line", ["analysis", "arguments", "cli", "__init__",
+                                               "__main__"]),
 ]
 
 

@@ -138,7 +138,7 @@ def test_three_zero_terms_are_rarely_called_material():
 
 
 @pytest.mark.parametrize("errors,message", [
-    ({"train": 1.2}, r"^--train must be an error rate within \[0, 1\]\. Got 1\.2 instead\.$"),
+    ({"train": 1.2}, r"^errors\['train'\] must be an error rate within \[0, 1\]\. Got 1\.2 instead\.$"),
     ({"bogus": 0.1}, r"^errors keys must be among train, train_val, val, test\. Got 'bogus' instead\.$"),
     ({}, r"^Give at least one error figure"),
 ])

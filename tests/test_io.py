@@ -203,7 +203,7 @@ def test_bad_options_raise_usage_errors(kwargs, message):
 
 
 def test_goal_outside_unit_interval():
-    with pytest.raises(UsageError, match=r"^--goal must be an error rate in \[0, 1\)\. Got 1\.5 instead\.$"):
+    with pytest.raises(UsageError, match=r"^goal must be an error rate in \[0, 1\)\. Got 1\.5 instead\.$"):
         erranalysis.analyze(pd.DataFrame({"label": [0, 1], "pred": [0, 1]}), goal=1.5)
 
 
@@ -255,9 +255,9 @@ def test_a_lookalike_split_column_is_a_warning():
 def test_api_argument_types():
     frame = pd.DataFrame({"label": [0, 1], "score": [0.2, 0.9]})
     assert erranalysis.analyze(frame, goal=np.float32(0.25)).decomposition.goal == pytest.approx(0.25)
-    with pytest.raises(UsageError, match=r"^--goal must be a number within \[0, 1\]\. Got True instead\.$"):
+    with pytest.raises(UsageError, match=r"^goal must be a number within \[0, 1\]\. Got True instead\.$"):
         erranalysis.analyze(frame, goal=True)
-    with pytest.raises(UsageError, match=r"^--threshold must be a number within \[0, 1\]\. Got 'x' instead\.$"):
+    with pytest.raises(UsageError, match=r"^threshold must be a number within \[0, 1\]\. Got 'x' instead\.$"):
         erranalysis.analyze(frame, threshold="x")
     with pytest.raises(UsageError, match=r"^errors\['train'\] must be a number\. Got 'x' instead\.$"):
         erranalysis.analyze(errors={"train": "x"})

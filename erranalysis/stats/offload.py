@@ -160,12 +160,12 @@ def serve() -> None:
 
     warnings.simplefilter("ignore")
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    with contextlib.suppress(Exception):
-        import cleanlab.filter  # noqa: F401
-        import sklearn.ensemble  # noqa: F401
-        import sklearn.metrics  # noqa: F401
-        import sklearn.model_selection  # noqa: F401
-        import sklearn.tree  # noqa: F401
+    from importlib import import_module
+
+    with contextlib.suppress(Exception):  # a failed import fails the job, which then runs in the parent
+        for name in ("cleanlab.filter", "sklearn.ensemble", "sklearn.metrics", "sklearn.model_selection",
+                     "sklearn.tree"):
+            import_module(name)
     from . import slices
 
     while True:

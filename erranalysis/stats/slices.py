@@ -830,3 +830,19 @@ def duplicate_metadata(sketch, held_out: int, alpha: float = 1e-3) -> dict:
     return {"rows": count, "expected": float(expected), "p_value": p_value,
             "beyond_chance": bool(count > 0 and p_value < alpha and count >= 2 * expected),
             "exact": bool(exact and exact_train and exact_held)}
+
+
+#: A categorical column with at most this many slices is decomposed even when no slice
+#: of it is weak: its few slices read as a table.
+SMALL_COLUMN_SLICES = 6
+#: At most this many columns get a decomposition per slice.
+MAX_DECOMPOSED_COLUMNS = 4
+
+
+def decomposed_columns(stats: list[SliceStat], columns: list[dict]) -> list[str]:
+    """The columns whose slices get a decomposition: those with a weak slice (weakest
+    first), then small categorical ones, at most :data:`MAX_DECOMPOSED_COLUMNS`."""
+    weak = list(dict.fromkeys(s.column for s in stats if s.significant))
+    small = [c["column"] for c in columns
+             if c["kind"] == "categorical" and c["slices"] <= SMALL_COLUMN_SLICES and c["column"] not in weak]
+    return (weak + small)[:MAX_DECOMPOSED_COLUMNS]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -167,3 +168,61 @@ def threshold_analysis(
                        for s in after if s in aggs},
         pooled=pooled or {},
     )
+
+
+#: Where a threshold is chosen, first present wins (else the evaluation split).
+CHOOSE_ON = ("val", "train_val", "train")
+
+
+def chosen_split(aggs: dict[str, SplitAggregate], eval_split: str) -> str:
+    """The split a threshold is chosen on: val, else train_val, else train."""
+    return next((s for s in CHOOSE_ON if s in aggs), eval_split)
+
+
+def pooled_class_scores(aggs: dict[str, SplitAggregate], pool: list[str], n_classes: int) -> dict[int, dict]:
+    """Per class on the pooled held-out splits ``pool``: its rows, recall and one-vs-rest ROC AUC."""
+    cm = _summed([aggs[s].confusion * aggs[s].row_scale for s in pool])
+    hist = _summed([score_hist(aggs[s]) * aggs[s].row_scale for s in pool])
+    support = cm.sum(axis=1)
+    pooled = {}
+    for k in range(n_classes):
+        auc = roc_auc_from_hist(hist[k, 1], hist[k, 0])
+        pooled[k] = {"splits": list(pool), "rows": float(support[k]),
+                     "recall": float(cm[k, k] / support[k]) if support[k] > 0 else None,
+                     "roc_auc": None if math.isnan(auc) else auc}
+    return pooled
+
+
+def _summed(arrays: list[np.ndarray]) -> np.ndarray:
+    """The element-wise sum of ``arrays``, added in order."""
+    total = arrays[0]
+    for array in arrays[1:]:
+        total = total + array
+    return total
+
+
+def score_hist(agg: SplitAggregate) -> np.ndarray:
+    """The split's score histograms, which every split has when there are probabilities."""
+    if agg.hist is None:
+        raise ValueError("a split without score histograms in a threshold analysis")
+    return agg.hist
+
+
+def flagged_classes(pooled: dict[int, dict], settings: Settings) -> list[int]:
+    """The threshold rule: a class whose pooled recall is at most ``threshold_max_recall``
+    while its ROC AUC is at least ``threshold_min_auc``, on at least ``min_support`` rows
+    of the class, ranks well but is rarely predicted: its threshold is the problem."""
+    return [
+        k for k, p in pooled.items()
+        if p["rows"] >= settings.min_support and p["recall"] is not None
+        and p["recall"] <= settings.threshold_max_recall
+        and p["roc_auc"] is not None and p["roc_auc"] >= settings.threshold_min_auc
+    ]
+
+
+def confirmed(analysis: ThresholdAnalysis, settings: Settings) -> ThresholdAnalysis:
+    """``analysis`` unflagged when its threshold does not lift the class's recall above
+    ``threshold_max_recall`` on the split it was chosen on: such a threshold is no fix."""
+    if analysis.flagged and analysis.at_recommended_chosen["recall"] <= settings.threshold_max_recall:
+        return replace(analysis, flagged=False)
+    return analysis
