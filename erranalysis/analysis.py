@@ -23,23 +23,21 @@ from .io import SPLITS, Columns, Predictions, file_sha256, frame_from_arrays
 from .io.validate import check_weight_sums, scale_for_weights
 from .output import Result
 from .result import (
-    Baseline,
-    CalibrationResult,
     ClassBalance,
-    ClassMetrics,
     Confusion,
     LabelShiftTest,
     Provenance,
     ResultData,
+    SliceAnalysis,
     SplitErrorRate,
 )
 from .settings import Settings
-from .sources import FrameSource, ReadSpec, _quiet, held_out_rows, open_source
-from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator, layout_for
+from .sources import FrameSource, ReadSpec, _quiet, open_source
+from .stats.accumulate import Accumulator, layout_for
 from .stats.aggregates import calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
-from .stats.intervals import wilson, z_value
+from .stats.intervals import wilson
 from .stats.metrics import (
     METRICS,
     baseline_errors,
@@ -397,46 +395,28 @@ def analyze_state(
     labels = preds.class_names
     conf_level = settings.confidence
 
-    errors = {}
-    for s in present:
-        est = split_error(aggs[s], metric, conf_level)
-        errors[s] = SplitErrorRate(s, est.value, est.ci, est.n, est.n_effective)
+    errors = {s: split_error(aggs[s], metric, conf_level) for s in present}
     dec = decompose(errors, goal, metric, settings)
 
     # Baselines: class frequencies from train when there is one.
     prior_from = "train" if "train" in aggs else eval_split
     prior_support = aggs[prior_from].support
     prior = prior_support / prior_support.sum()
-    baselines = []
-    for s in present:
-        b = baseline_errors(aggs[s], prior, metric)
-        baselines.append(Baseline(s, errors[s].error, b.majority, b.stratified, labels[b.majority_class], prior_from))
+    baselines = [baseline_errors(aggs[s], prior, metric, labels, prior_from) for s in present]
 
     # Confusion and per-class metrics.
-    per_class = {}
     # Exact ROC AUC where the row sample holds the whole split, the histograms otherwise.
     sample = acc.sample_predictions(base)  # built once: the AUCs, cohorts, shift and label errors read it
     aucs = per_class_auc(aggs, sample, present)
-    for s in present:
-        sc = class_scores(aggs[s].confusion)
-        rows = []
-        for k, name in enumerate(labels):
-            auc = aucs[s][k] if aucs.get(s) else None
-            rows.append(ClassMetrics(
-                name, float(sc.precision[k]), float(sc.recall[k]), float(sc.f1[k]),
-                float(sc.support[k]), float(sc.predicted[k]), auc,
-            ))
-        per_class[s] = rows
+    # Without weights every count is a whole number of rows: keep them integers in the JSON.
+    per_class = {s: class_scores(aggs[s].confusion, labels, aucs.get(s) or None, whole=preds.weight is None)
+                 for s in present}
     ev_cm = aggs[eval_split].confusion
     # Without weights every count is a whole number of rows: keep them integers in the JSON.
     as_counts = (lambda m: m.astype(np.int64).tolist()) if preds.weight is None else (lambda m: m.tolist())
     pairs = most_confused(aggs, eval_split, labels, settings)
     if preds.weight is None:
         pairs = [replace(p, count=int(p.count), rows=int(p.rows)) for p in pairs]
-        per_class = {
-            s: [replace(m, support=int(m.support), predicted=int(m.predicted)) for m in rows]
-            for s, rows in per_class.items()
-        }
     never = [labels[k] for k in range(len(labels)) if ev_cm[k].sum() > 0 and ev_cm[:, k].sum() == 0]
     confusion = Confusion(
         split=eval_split,
@@ -453,18 +433,13 @@ def analyze_state(
     cal = None
     if acc.layout.has_proba:
         kind = calibration_kind(preds.n_classes)
-        c = calibration(aggs[eval_split], kind)
-        if c is not None:
-            half = z_value(conf_level) * c.overconfidence_se
-            cal = CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
-                                    (c.overconfidence - half, c.overconfidence + half))
+        cal = calibration(aggs[eval_split], kind, conf_level)
     balance = _class_balance(aggs, present, labels, settings, eval_split)
     leakage = _leakage(acc.ids)
     curves = _diagnose_history(history, num_classes or preds.n_classes)
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
-    slices = _slices(acc, base, sample, pool, goal, metric, settings)
-    _locate_examples(slices, source)
+    slices = _slices(acc, base, sample, pool, goal, metric, settings, source)
 
     ev = Evidence(
         settings=settings,
@@ -522,62 +497,14 @@ def _conclude(ev: Evidence) -> tuple[list, list, str]:
 
 
 def _slices(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal, metric: str,
-            settings: Settings):
+            settings: Settings, source) -> SliceAnalysis:
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
-    examples to look at, label errors."""
-    from .stats import slices as sl
-
-    analysis = sl.SliceAnalysis(split="/".join(pool), overall_error=None)
-    analysis.splits = list(pool)
-    tables = acc.tables
-    if tables:
-        stats, columns, overall = sl.weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
-        analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
-        weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
-        small = [c["column"] for c in columns
-                 if c["kind"] == "categorical" and c["slices"] <= 6 and c["column"] not in weak_columns]
-        analysis.decompositions = sl.slice_decompositions(tables, (weak_columns + small)[:4], goal, metric, settings)
-        if sample.meta is not None:
-            analysis.cohorts, analysis.cohort_rows = sl.error_cohorts(sample, settings)
-        features, auc, ci, rows = sl.feature_shift(tables, sample, settings)
-        analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
-        analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
-        analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
-        if not analysis.duplicates.get("exact", True):
-            analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
-                                  f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
-    if acc.ids is not None and any(acc.ids.settle().full.values()):
-        analysis.notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
-                              "id hashes per split (a split has more distinct ids).")
-    analysis.top_losses = sl.top_losses(acc.top_predictions(base))
-    analysis.label_errors = sl.label_errors(sample, held_out_rows(acc.aggs))
-    rows_of = lambda *names: sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)  # noqa: E731
-    sampled = {
-        "cohorts": analysis.cohort_rows and rows_of("val", "test") > analysis.cohort_rows,
-        "the domain classifier": analysis.domain_rows and rows_of("train", "val", "test") > analysis.domain_rows,
-        "label errors": analysis.label_errors.get("sampled", False),
-    }
-    used = [what for what, on in sampled.items() if on]
-    if used:
-        analysis.notes.append(
-            f"{_join(used).capitalize()} use a deterministic sample of the rows (at most {sl.SAMPLE_ROWS:,}; "
-            f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows.")
-    return analysis
-
-
-def _locate_examples(analysis, source) -> None:
-    """Give each example row a locator: its id, DataFrame index label or row in its file."""
-    from .stats.slices import locate
+    examples to look at, label errors; each example located in the input of ``source``."""
+    from .stats.slices import slice_analysis
 
     index = getattr(source, "index", None)
     files = source.file_starts() if hasattr(source, "file_starts") else None
-    analysis.top_losses = {s: locate(rows, index, files) for s, rows in analysis.top_losses.items()}
-    if analysis.label_errors.get("examples"):
-        analysis.label_errors["examples"] = locate(analysis.label_errors["examples"], index, files)
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return slice_analysis(acc, base, sample, pool, goal, metric, settings, index, files)
 
 
 def _diagnose_history(curves, n_classes):
@@ -654,7 +581,7 @@ def _class_balance(aggs, present, labels, settings, eval_split=None) -> ClassBal
     if eval_split in aggs:
         est = split_error(aggs[eval_split], "balanced_error", settings.confidence)
         balanced = {"eval_split": eval_split, "eval_ratio": _imbalance_ratio(aggs[eval_split].support),
-                    "balanced_error": est.value, "balanced_error_ci": est.ci}
+                    "balanced_error": est.error, "balanced_error_ci": est.ci}
     tests = []
     reference = "train" if "train" in aggs else None
     if reference:

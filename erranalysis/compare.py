@@ -17,7 +17,7 @@ Bonferroni's correction so that chance alone rarely marks any of them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import pandas as pd
 from .errors import UsageError
 from .fmt import shown_path
 from .io import SPLITS
-from .result import SCHEMA_VERSION, plain
+from .result import SCHEMA_VERSION, Change, Comparison
 from .stats.intervals import difference_interval, kish_n, paired_change, wilson
 
 #: Rows of the two runs that must match (same id or position, same split and label) to
@@ -35,68 +35,6 @@ from .stats.intervals import difference_interval, kish_n, paired_change, wilson
 MIN_MATCHED_SHARE = 0.9
 #: At most this many classes and slices are listed as moved (largest moves first).
 MAX_LISTED = 12
-
-
-@dataclass(frozen=True)
-class Change:
-    """One figure of the new run against the previous one: ``change = new - old``."""
-
-    name: str
-    old: float | None
-    new: float | None
-    change: float | None
-    ci: tuple[float, float] | None
-    verdict: str  # "better" | "worse" | "no_change" | "not_comparable"
-    paired: bool = False
-    n: float | None = None  # rows the change is measured on (paired: matched rows)
-    p_value: float | None = None  # McNemar's exact test, paired split errors only
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "old": plain(self.old), "new": plain(self.new), "change": plain(self.change),
-                "ci": plain(self.ci), "verdict": self.verdict, "paired": self.paired, "n": plain(self.n),
-                "p_value": plain(self.p_value)}
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The new run against a previous one (the ``comparison`` of the JSON)."""
-
-    previous: str  # the previous run's input, as given
-    source: str  # "predictions" | "json"
-    paired: bool
-    matched_by: str | None  # "id" | "position" | None
-    matched_rows: int | None
-    eval_split: str | None
-    splits: list  # [Change], error per split
-    components: list  # [Change], decomposition terms
-    classes: list  # [Change], per-class error (1 - recall) on the evaluation split, moved ones
-    slices: list  # [Change], slice error, moved ones
-    new_findings: list  # [{kind, severity, title, split}]
-    resolved_findings: list
-    kept_findings: int
-    regression: bool  # the evaluation split's error rose beyond its interval
-    improvement: bool
-    text: str
-    confidence: float = 0.95
-    notes: list = field(default_factory=list)
-    metric: str = "error"
-    unchecked_findings: list = field(default_factory=list)  # gone, but this run could not have raised them
-
-    def to_dict(self) -> dict:
-        return {
-            "previous": self.previous, "source": self.source, "paired": self.paired,
-            "matched_by": self.matched_by, "matched_rows": self.matched_rows, "eval_split": self.eval_split,
-            "confidence": self.confidence,
-            "splits": [c.to_dict() for c in self.splits],
-            "components": [c.to_dict() for c in self.components],
-            "classes": [c.to_dict() for c in self.classes],
-            "slices": [c.to_dict() for c in self.slices],
-            "metric": self.metric,
-            "new_findings": plain(self.new_findings), "resolved_findings": plain(self.resolved_findings),
-            "unchecked_findings": plain(self.unchecked_findings),
-            "kept_findings": self.kept_findings, "regression": self.regression, "improvement": self.improvement,
-            "text": self.text, "notes": list(self.notes),
-        }
 
 
 # ------------------------------------------------------------------------------- row outcomes

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, UsageError
+from ..result import InputWarning
 from ..settings import Settings
 from .read import READ_WARNINGS
 
@@ -66,18 +67,6 @@ def shift_rows(message: str, offset: int) -> str:
     return ROW_NUMBER.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)
 
 
-@dataclass(frozen=True)
-class InputWarning:
-    """Suspicious but usable input, kept in the result and shown in the report."""
-
-    code: str
-    message: str
-    count: int | None = None
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "count": self.count}
-
-
 @dataclass
 class Predictions:
     """Validated predictions: classes encoded once as integer codes ``0..K-1``."""
@@ -95,7 +84,7 @@ class Predictions:
     positive: int | None = None
     threshold: float | None = None
     columns_used: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
+    warnings: list[InputWarning] = field(default_factory=list)
     split_given: bool = True
     #: Row number of each row in the input (None: the position).
     rows: np.ndarray | None = None

@@ -8,13 +8,16 @@ a deterministic sample when the table is large; the result says how many rows th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..io.validate import SPLITS, Predictions, class_text
+from ..result import Cohort, FeatureShift, SliceAnalysis, SliceDecomposition, SliceStat, SplitErrorRate
 from ..settings import Settings
+from ..sources import held_out_rows
+from .accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator
 from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
                       time_text, time_values)
 from .intervals import chi_square, difference_interval, wilson, wilson_array, z_value
@@ -23,86 +26,6 @@ from .rows import SAMPLE_ROWS, TRAIN_SAMPLE_ROWS, fmix64
 _SEED = 20260101
 #: Numbers given to the fitted models stay within float32, which scikit-learn's trees use.
 _FLOAT32_LIMIT = 3.0e38
-
-
-@dataclass(frozen=True)
-class SliceStat:
-    column: str
-    value: str
-    n: int
-    errors: float
-    error: float
-    ci: tuple
-    share_of_errors: float
-    excess_errors: float
-    p_value: float
-    q_value: float
-    significant: bool
-    by_split: dict = field(default_factory=dict)  # split -> (rows, error) of the pooled splits
-
-
-@dataclass(frozen=True)
-class SliceDecomposition:
-    column: str
-    value: str
-    rows: dict  # split -> rows
-    errors: dict  # split -> error
-    components: dict  # name -> {value, ci, verdict} or None
-    pattern: str  # "bias" | "variance" | "shift" | "val_overfitting" | "none" | "too_small"
-
-
-@dataclass(frozen=True)
-class Cohort:
-    rule: str
-    n: int
-    error: float
-    share_of_rows: float
-    holdout_n: int
-    holdout_error: float
-    holdout_ci: tuple
-
-
-@dataclass(frozen=True)
-class FeatureShift:
-    column: str
-    kind: str  # "numeric" | "categorical"
-    statistic: float  # KS statistic or chi-square
-    p_value: float
-    psi: float
-    moved: bool
-
-
-@dataclass
-class SliceAnalysis:
-    split: str | None  # the pooled held-out splits the slices are measured on, as "val/test"
-    overall_error: float | None
-    splits: list = field(default_factory=list)
-    columns: list = field(default_factory=list)
-    slices: list = field(default_factory=list)  # [SliceStat], ranked by excess errors
-    decompositions: list = field(default_factory=list)
-    cohorts: list = field(default_factory=list)
-    cohort_rows: int = 0
-    domain_auc: float | None = None
-    domain_ci: tuple | None = None
-    domain_rows: int = 0
-    features: list = field(default_factory=list)  # [FeatureShift], most moved first
-    top_losses: dict = field(default_factory=dict)  # split -> [row dicts]
-    label_errors: dict = field(default_factory=dict)
-    duplicate_rows: int = 0
-    duplicates: dict = field(default_factory=dict)  # see duplicate_metadata()
-    notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        from ..result import plain
-
-        return plain({
-            "split": self.split, "splits": self.splits, "overall_error": self.overall_error, "columns": self.columns,
-            "slices": self.slices, "decompositions": self.decompositions, "cohorts": self.cohorts,
-            "cohort_rows": self.cohort_rows, "domain_auc": self.domain_auc, "domain_ci": self.domain_ci,
-            "domain_rows": self.domain_rows, "features": self.features, "top_losses": self.top_losses,
-            "label_errors": self.label_errors, "duplicate_rows": self.duplicate_rows,
-            "duplicates": self.duplicates, "notes": self.notes,
-        })
 
 
 # ------------------------------------------------------------------------- columns
@@ -253,7 +176,6 @@ def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list, li
 
 def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list:
     """The error decomposition per value of the given columns (shift told apart from bias)."""
-    from ..result import SplitErrorRate
     from .decomposition import decompose
     from .intervals import wilson
 
@@ -830,3 +752,79 @@ def duplicate_metadata(sketch, held_out: int, alpha: float = 1e-3) -> dict:
     return {"rows": count, "expected": float(expected), "p_value": p_value,
             "beyond_chance": bool(count > 0 and p_value < alpha and count >= 2 * expected),
             "exact": bool(exact and exact_train and exact_held)}
+
+
+# ------------------------------------------------------------------------- the whole analysis
+
+
+def slice_analysis(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal: float | None,
+                   metric: str, settings: Settings, index: pd.Index | None = None,
+                   files: list | None = None) -> SliceAnalysis:
+    """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
+    the examples to look at and the likely label errors, built whole.
+
+    Each example row gets a locator (see :func:`locate`): ``index`` is the input
+    DataFrame's index, ``files`` the ``(first row, path)`` of each input file.
+    """
+    metadata = _metadata_figures(acc, sample, pool, goal, metric, settings) if acc.tables else {}
+    label_found = label_errors(sample, held_out_rows(acc.aggs))
+    if label_found.get("examples"):
+        label_found = {**label_found, "examples": locate(label_found["examples"], index, files)}
+    notes = list(metadata.pop("notes", []))
+    if acc.ids is not None and any(acc.ids.settle().full.values()):
+        notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
+                     "id hashes per split (a split has more distinct ids).")
+    sampled = _sampled_note(acc, metadata.get("cohort_rows", 0), metadata.get("domain_rows", 0),
+                            bool(label_found.get("sampled", False)))
+    return SliceAnalysis(
+        split="/".join(pool),
+        overall_error=metadata.pop("overall_error", None),
+        splits=list(pool),
+        top_losses={s: locate(rows, index, files) for s, rows in top_losses(acc.top_predictions(base)).items()},
+        label_errors=label_found,
+        notes=notes + sampled,
+        **metadata,
+    )
+
+
+def _metadata_figures(acc: Accumulator, sample: Predictions, pool: list[str], goal: float | None, metric: str,
+                      settings: Settings) -> dict[str, Any]:
+    """The fields of :class:`SliceAnalysis` measured on the metadata columns: weak slices,
+    their decompositions, error cohorts, shifted features and repeated rows."""
+    tables = acc.tables
+    stats, columns, overall = weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
+    weak_columns = list(dict.fromkeys(s.column for s in stats if s.significant))
+    small = [c["column"] for c in columns
+             if c["kind"] == "categorical" and c["slices"] <= 6 and c["column"] not in weak_columns]
+    cohorts, cohort_rows = error_cohorts(sample, settings) if sample.meta is not None else ([], 0)
+    features, auc, ci, rows = feature_shift(tables, sample, settings)
+    duplicates = duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
+    notes = []
+    if not duplicates.get("exact", True):
+        notes.append("The count of val/test metadata rows repeated from train is estimated from a "
+                     f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
+    return {
+        "slices": stats, "columns": columns, "overall_error": overall,
+        "decompositions": slice_decompositions(tables, (weak_columns + small)[:4], goal, metric, settings),
+        "cohorts": cohorts, "cohort_rows": cohort_rows,
+        "features": features, "domain_auc": auc, "domain_ci": ci, "domain_rows": rows,
+        "duplicates": duplicates, "duplicate_rows": duplicates.get("rows", 0), "notes": notes,
+    }
+
+
+def _sampled_note(acc: Accumulator, cohort_rows: int, domain_rows: int, label_sampled: bool) -> list[str]:
+    """The note that names the figures measured on a sample of the rows, if any are."""
+    def rows_of(*names: str) -> int:
+        return sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)
+
+    sampled = {
+        "cohorts": cohort_rows and rows_of("val", "test") > cohort_rows,
+        "the domain classifier": domain_rows and rows_of("train", "val", "test") > domain_rows,
+        "label errors": label_sampled,
+    }
+    used = [what for what, on in sampled.items() if on]
+    if not used:
+        return []
+    named = used[0] if len(used) == 1 else ", ".join(used[:-1]) + " and " + used[-1]
+    return [f"{named.capitalize()} use a deterministic sample of the rows (at most {SAMPLE_ROWS:,}; "
+            f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows."]

@@ -34,13 +34,13 @@ def _display_sweep(sweep) -> list[dict]:
 def _class_state(confusion: np.ndarray, k: int) -> dict:
     scores = class_scores(confusion)
     total = confusion.sum()
-    present = scores.support > 0
+    recalls = np.array([c.recall for c in scores if c.support > 0])
     return {
         "error": float(1 - np.trace(confusion) / total),
-        "balanced_error": float(1 - scores.recall[present].mean()),
-        "precision": float(scores.precision[k]),
-        "recall": float(scores.recall[k]),
-        "f1": float(scores.f1[k]),
+        "balanced_error": float(1 - recalls.mean()),
+        "precision": scores[k].precision,
+        "recall": scores[k].recall,
+        "f1": scores[k].f1,
     }
 
 
