@@ -128,7 +128,10 @@ Matrix = list[list[float]]
 
 @dataclass(frozen=True)
 class Confusion:
-    split: str | None
+    """The confusion matrix of the evaluation split, its most confused pairs and the
+    per-class scores of every split."""
+
+    split: str
     labels: list[str]
     matrix: Matrix
     most_confused: list[ConfusedPair]
@@ -196,6 +199,8 @@ class CalibrationResult:
 
 @dataclass(frozen=True)
 class LabelShiftTest:
+    """Whether a split's class frequencies differ from the reference split's (train)."""
+
     reference: str
     split: str
     tvd: float
@@ -205,10 +210,13 @@ class LabelShiftTest:
 
 @dataclass(frozen=True)
 class ClassBalance:
+    """The class frequencies of every split, how imbalanced they are, and the tests of
+    label shift against train."""
+
     labels: list[str]
     priors: dict[str, list[float]]  # split -> [share per class]
     imbalance_ratio: float | None
-    ratio_split: str | None
+    ratio_split: str
     tests: list[LabelShiftTest]
     #: Largest to smallest class on the evaluation split, and its balanced error (one minus
     #: the mean per-class recall) with its interval: the figure that counts every class alike.

@@ -71,7 +71,7 @@ class FeatureShift:
 class SliceAnalysis:
     """Everything measured on the metadata columns and the example rows of a run."""
 
-    split: str | None  # the pooled held-out splits the slices are measured on, as "val/test"
+    split: str  # the pooled held-out splits the slices are measured on, as "val/test"
     overall_error: float | None
     splits: list[str] = field(default_factory=list)
     columns: list[Record] = field(default_factory=list)  # {column, kind, slices}
