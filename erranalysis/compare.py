@@ -244,7 +244,8 @@ def _paired_split_changes(new: Outcomes, old: Outcomes, i, j, metric: str, confi
         total = weights.sum()
         n_eff = kish_n(total, float(np.sum(weights * weights)))
         cells = [float(np.sum(weights[m])) / total * n_eff for m in (nw & ow, nw & ~ow, ~nw & ow)]
-        change, lo, hi = (float(v) for v in paired_change(*cells, n_eff, confidence))
+        both, new_share, old_share = cells
+        change, lo, hi = (float(v) for v in paired_change(both, new_share, old_share, n_eff, confidence))
         new_only, old_only = int(np.sum(nw & ~ow)), int(np.sum(~nw & ow))
         p = None  # McNemar's exact test counts rows: none for weighted rows
         if w is None:
@@ -315,8 +316,13 @@ def _verdict(lo: float | None, hi: float | None) -> str:
     return "no_change"
 
 
-def _split_changes(new_doc: dict, old_doc: dict) -> dict:
-    out = {}
+#: One split's error then and now: old, new, change, its interval, the new run's rows and
+#: McNemar's p-value.
+SplitChange = tuple[float, float, float, "tuple[float, float] | None", "int | None", "float | None"]
+
+
+def _split_changes(new_doc: dict, old_doc: dict) -> dict[str, SplitChange]:
+    out: dict[str, SplitChange] = {}
     for s in SPLITS:
         a, b = (old_doc.get("errors") or {}).get(s), (new_doc.get("errors") or {}).get(s)
         if not a or not b or a.get("error") is None or b.get("error") is None:
@@ -454,14 +460,14 @@ def compare_docs(new_doc: dict, old_doc: dict, *, previous: str, source: str, co
         notes.append("The runs have different goals: avoidable bias, which is measured from the goal, is not "
                      "compared.")
     splits = _split_changes(new_doc, old_doc)
-    if how is not None:
+    if how is not None and new_rows is not None and old_rows is not None:
         if new_rows.weight is not None:
             notes.append("Paired intervals use the effective row count of the weights (Kish); McNemar's test, "
                          "which counts rows, is not given.")
         splits.update(_paired_split_changes(new_rows, old_rows, i, j, metric, confidence))
     split_changes = [Change(s, v[0], v[1], v[2], v[3], _verdict(*(v[3] or (None, None))), how is not None,
                             v[4], v[5]) for s, v in ((s, splits[s]) for s in SPLITS if s in splits)]
-    if how is not None and eval_split in SPLITS:
+    if how is not None and new_rows is not None and old_rows is not None and eval_split in SPLITS:
         classes = _paired_classes(new_rows, old_rows, i, j, SPLITS.index(eval_split), confidence)
     else:
         classes = _class_changes_unpaired(new_doc, old_doc, eval_split, confidence)
@@ -501,7 +507,7 @@ def comparison_line(c: Comparison, partial: bool = False) -> str:
     verdict's error of the whole split)."""
     where = f"Against the previous run ({shown_path(c.previous)})"
     main = next((s for s in c.splits if s.name == c.eval_split), None)
-    if main is None:
+    if main is None or main.change is None:
         return f"{where}: no split to compare."
     word = {"better": "better", "worse": "worse", "no_change": "no change beyond noise",
             "not_comparable": "no interval to decide"}[main.verdict]

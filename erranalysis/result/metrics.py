@@ -119,7 +119,7 @@ class ConfusedPair:
     share_of_errors: float
     both_directions: bool = False
     pattern: str = "unknown"  # "everywhere" | "eval_only" | "held_out" | "unknown"
-    rates_by_split: dict[str, float] = field(default_factory=dict)
+    rates_by_split: dict[str, float | None] = field(default_factory=dict)  # None: no row of the class
 
 
 #: A confusion matrix as nested lists, [actual][predicted] (whole numbers without weights).

@@ -607,7 +607,7 @@ def _staircase_fits(u: np.ndarray, least: int, most: int) -> dict[int, tuple[flo
     cost[length < least] = np.inf
     best = cost[:, 0].copy()  # best[j]: the best fit of u[:j] with m levels
     back = []
-    fits = {1: (float(best[n]), [])}
+    fits: dict[int, tuple[float, list[int]]] = {1: (float(best[n]), [])}
     rows = np.arange(n + 1)
     for m in range(2, most + 1):
         total = cost + best[None, :]
@@ -701,7 +701,7 @@ def _share_in_drops(u: np.ndarray, cuts: list[int], k: int) -> float:
     start level of the next, and a stretch's own fall counts against the drops."""
     trim = max(1, k // 2)
     bounds = [0, *cuts, u.size]
-    ends = []
+    ends: list[tuple[float, float] | None] = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         seg = u[a + trim:b - trim]
         if seg.size < 3:

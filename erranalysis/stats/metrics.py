@@ -203,18 +203,24 @@ def per_class_auc(
         rows = None
         if sample is not None and sample.proba is not None:
             rows = np.flatnonzero(sample.split == SPLITS.index(name))
-            if rows.size != agg.n_rows:
-                rows = None
-        if rows is not None:
-            every = rows.size == sample.n_rows  # no copy of the probabilities then
-            pick = (lambda a: a) if every else (lambda a: a[rows])
-            y = pick(sample.y)
-            w = None if sample.weight is None else pick(sample.weight)
-            aucs = [roc_auc_exact(pick(sample.proba[:, k]), y == k, w) for k in range(k_count)]
+        if sample is not None and sample.proba is not None and rows is not None and rows.size == agg.n_rows:
+            aucs = _exact_aucs(sample, sample.proba, rows)
         elif agg.hist is not None:
             aucs = [roc_auc_from_hist(agg.hist[k, 1], agg.hist[k, 0]) for k in range(k_count)]
         out[name] = [None if math.isnan(a) else float(a) for a in aucs]
     return out
+
+
+def _exact_aucs(sample: Predictions, proba: np.ndarray, rows: np.ndarray) -> list[float]:
+    """Per-class one-vs-rest ROC AUC of the sample's ``rows`` (``proba``: its probabilities)."""
+    every = rows.size == sample.n_rows  # no copy of the probabilities then
+
+    def pick(a: np.ndarray) -> np.ndarray:
+        return a if every else a[rows]
+
+    y = pick(sample.y)
+    w = None if sample.weight is None else pick(sample.weight)
+    return [roc_auc_exact(pick(proba[:, k]), y == k, w) for k in range(proba.shape[1])]
 
 
 @dataclass(frozen=True)

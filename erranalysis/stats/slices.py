@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..io.validate import SPLITS, Predictions, class_text
-from ..result import Cohort, FeatureShift, SliceAnalysis, SliceDecomposition, SliceStat, SplitErrorRate
+from ..result import (Cohort, FeatureShift, Interval, Record, SliceAnalysis, SliceDecomposition, SliceStat,
+                      SplitErrorRate)
 from ..settings import Settings
 from ..sources import held_out_rows
 from .accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator
@@ -98,7 +99,7 @@ def slice_p_values(e: np.ndarray, n_eff: np.ndarray, rest_rate: np.ndarray, z_p:
     return np.maximum(np.nan_to_num(tail, nan=1.0), z_p)
 
 
-def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list, list, float]:
+def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list[SliceStat], list[Record], float]:
     """Error per slice of every metadata column on the pooled ``split_codes``, ranked by
     excess errors.
 
@@ -174,7 +175,7 @@ def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list, li
     return stats, columns, overall
 
 
-def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list:
+def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list[SliceDecomposition]:
     """The error decomposition per value of the given columns (shift told apart from bias)."""
     from .decomposition import decompose
     from .intervals import wilson
@@ -210,10 +211,10 @@ def slice_decompositions(tables: dict, columns: list[str], goal, metric, setting
                 k: None if c is None else {"value": c.value, "ci": c.ci, "verdict": c.verdict}
                 for k, c in dec.components.items()
             }
-            material = [k for k, c in dec.components.items() if c is not None and c.verdict == "material"]
+            material = {k: c.value for k, c in dec.components.items() if c is not None and c.verdict == "material"}
             pattern = {"avoidable_bias": "bias", "variance": "variance", "distribution_shift": "shift",
                        "val_overfitting": "val_overfitting"}.get(
-                max(material, key=lambda k: dec.components[k].value) if material else "", "none")
+                max(material, key=material.__getitem__) if material else "", "none")
             out.append(SliceDecomposition(col, name, rows, {s: e.error for s, e in errors.items()}, comps, pattern))
     return out
 
@@ -289,7 +290,7 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
         ratio = far / spread if spread > 0 and math.isfinite(spread) else 1.0
     digits = min(17, 4 + max(0, math.ceil(math.log10(ratio)) - 1)) if ratio > 1 else 4
 
-    def text(threshold: float) -> str:
+    def number_text(threshold: float) -> str:
         value = threshold + centre
         # Whole numbers with more digits than that are written out (1600050000, not
         # 1.60005e+09), up to where floats stop holding whole numbers exactly.
@@ -297,7 +298,7 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
             return f"{value:.0f}"
         return f"{value:.{digits}g}"
 
-    return text
+    return number_text
 
 
 def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str:
@@ -328,7 +329,7 @@ def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str
     return " and ".join(reversed(conds)) or "all rows"
 
 
-def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
+def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list[Cohort], int]:
     """Readable rules for where errors concentrate, from a shallow decision tree.
 
     The tree learns "is this row an error" from the metadata on one half of the
@@ -338,6 +339,8 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     """
     from sklearn.tree import DecisionTreeClassifier
 
+    if preds.meta is None:
+        return [], 0
     held = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
     if held.size == 0:
         held = np.flatnonzero(preds.split == preds.split.max())
@@ -415,7 +418,8 @@ def _binned_ks(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return d, float(kolmogorov(math.sqrt(na * nb / (na + nb)) * d))
 
 
-def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tuple[list, float | None, tuple | None, int]:
+def feature_shift(tables: dict, sample: Predictions,
+                  settings: Settings) -> tuple[list[FeatureShift], float | None, Interval | None, int]:
     """Which metadata features differ between train and val/test.
 
     Per feature, on every row: Kolmogorov–Smirnov (numeric, on the fine bins) or
@@ -426,7 +430,7 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     interval (0.5 means no shift).
     """
     train, later = SPLITS.index("train"), [SPLITS.index("val"), SPLITS.index("test")]
-    out = []
+    measured = []
     usable = {}
     for col, table in tables.items():
         sliced = table.slicing()
@@ -453,12 +457,13 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
             bins = np.searchsorted(cuts, np.arange(NUM_BINS), side="right")
             psi = _psi(np.bincount(bins, weights=fa, minlength=cuts.size + 1),
                        np.bincount(bins, weights=fb, minlength=cuts.size + 1))
-        out.append([col, table.kind, float(stat), float(p), psi])
-    tests = len(out)
+        measured.append((col, table.kind, float(stat), float(p), psi))
+    tests = len(measured)
     out = [FeatureShift(col, kind, stat, p, psi, bool(p * tests < 0.01 and psi >= settings.shift_min_psi))
-           for col, kind, stat, p, psi in out]
+           for col, kind, stat, p, psi in measured]
     out.sort(key=lambda f: -f.psi)
-    if not out:
+    meta = sample.meta
+    if not out or meta is None:
         return out, None, None, 0
 
     a_rows = _sample(np.flatnonzero(sample.split == train), TRAIN_SAMPLE_ROWS)
@@ -466,7 +471,7 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     if a_rows.size < 50 or b_rows.size < 50:
         return out, None, None, 0
     rows = np.concatenate([a_rows, b_rows])
-    X, names, categorical, _, _ = feature_matrix(sample.meta[[c for c in sample.meta.columns if c in usable]], rows)
+    X, names, categorical, _, _ = feature_matrix(meta[[c for c in meta.columns if c in usable]], rows)
     if X.shape[1] == 0:
         return out, None, None, 0
     domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
@@ -499,8 +504,8 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
 # ------------------------------------------------------------------------- rows to look at
 
 
-def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
-    out = {
+def _row_dict(preds: Predictions, i: int, loss: float) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "row": int(i if preds.rows is None else preds.rows[i]),
         "split": SPLITS[preds.split[i]],
         "label": class_text(preds.classes[preds.y[i]]),
@@ -572,7 +577,7 @@ def locate(rows: list[dict], index: pd.Index | None = None, files: list | None =
             text = f"id {r['id']}"
         elif extra:
             text = f"{where} index {_index_text(extra['index'])}" + (f" (row {row})" if shared else "")
-        elif row is not None and starts is not None:
+        elif row is not None and files and starts is not None:
             k = int(np.searchsorted(starts, row, side="right")) - 1
             text = f"{where} row {row - files[k][0]} of {files[k][1]}"
         elif row is not None:

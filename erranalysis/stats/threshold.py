@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,9 +46,14 @@ def _class_state(confusion: np.ndarray, k: int) -> dict:
     }
 
 
+def _total(matrices: list[np.ndarray]) -> np.ndarray:
+    """The sum of the matrices, added in order."""
+    return functools.reduce(operator.add, matrices)
+
+
 def recommended(aggs: dict[str, SplitAggregate], k: int, chosen_on: str) -> tuple[float, int]:
     """The best-F1 threshold on P(k) on ``chosen_on``, and its bin edge index."""
-    hist = aggs[chosen_on].hist
+    hist = aggs[chosen_on].score_hist
     j = best_f1_edge(sweep_from_hist(hist[k, 1], hist[k, 0]))
     return float(bin_edges(hist.shape[-1])[j]), j
 
@@ -56,10 +63,11 @@ def binary_override(agg: SplitAggregate, k: int, j: int) -> np.ndarray:
 
     ``p >= edges[j]`` holds exactly for the rows in bins ``j, j+1, ...``, so the counts are exact.
     """
-    above_k, above_other = agg.hist[k, 1, j:].sum(), agg.hist[k, 0, j:].sum()
+    hist = agg.score_hist
+    above_k, above_other = hist[k, 1, j:].sum(), hist[k, 0, j:].sum()
     cm = np.zeros((2, 2))
-    cm[k, k], cm[k, 1 - k] = above_k, agg.hist[k, 1].sum() - above_k
-    cm[1 - k, k], cm[1 - k, 1 - k] = above_other, agg.hist[k, 0].sum() - above_other
+    cm[k, k], cm[k, 1 - k] = above_k, hist[k, 1].sum() - above_k
+    cm[1 - k, k], cm[1 - k, 1 - k] = above_other, hist[k, 0].sum() - above_other
     return cm
 
 
@@ -77,6 +85,7 @@ class OverrideCounts:
 
     def add(self, preds: Predictions, offset: int = 0, row_numbers: bool = True) -> None:
         n, s_count = self.n_classes, len(SPLITS)
+        assert preds.proba is not None  # thresholds are tuned only on predictions with probabilities
         base = preds.split.astype(np.int64) * n * n + preds.y.astype(np.int64) * n
         for k, t in self.specs:
             new = np.where(preds.proba[:, k] >= t, k, preds.pred)
@@ -127,14 +136,14 @@ def threshold_analysis(
     threshold. ``improves`` says whether the threshold also lowers ``metric`` on
     ``chosen_on``: a better F1 for a rare class can cost more errors overall.
     """
-    hist = aggs[chosen_on].hist
+    hist = aggs[chosen_on].score_hist
     sweep = sweep_from_hist(hist[k, 1], hist[k, 0])
     j = best_f1_edge(sweep)
     threshold = float(sweep.thresholds[j])
     ev = aggs[evaluated_on]
-    auc = roc_auc_from_hist(ev.hist[k, 1], ev.hist[k, 0])
+    auc = roc_auc_from_hist(ev.score_hist[k, 1], ev.score_hist[k, 0])
     current = None
-    if base.n_classes == 2:
+    if base.n_classes == 2 and base.threshold is not None:
         current = base.threshold if k == base.positive else 1.0 - base.threshold
     chosen_before = _class_state(aggs[chosen_on].confusion, k)
     chosen_after = _class_state(after[chosen_on], k)
@@ -142,8 +151,8 @@ def threshold_analysis(
     # split it was chosen on only when there is no other: then it is optimistic).
     measured = tuple(measured_on) or (evaluated_on,)
     scale = {s: aggs[s].row_scale for s in measured}
-    gain = paired_gain(sum(aggs[s].confusion * scale[s] for s in measured),
-                       sum(after[s] * scale[s] for s in measured), settings.confidence)
+    gain = paired_gain(_total([aggs[s].confusion * scale[s] for s in measured]),
+                       _total([after[s] * scale[s] for s in measured]), settings.confidence)
     return ThresholdAnalysis(
         label=base.class_names[k],
         chosen_on=chosen_on,
