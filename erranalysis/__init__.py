@@ -30,7 +30,10 @@ _HOME = {
     "UsageError": ".errors",
 }
 
-__all__ = ["__version__", *sorted(_HOME, key=str.lower)]
+__all__ = [
+    "__version__", "analyze", "Columns", "Component", "DataWarning", "Decomposition", "ErranalysisError",
+    "Finding", "InputError", "NextStep", "Result", "Settings", "SplitError", "SplitErrorRate", "UsageError",
+]
 
 if TYPE_CHECKING:
     from .analysis import analyze

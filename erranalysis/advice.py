@@ -149,7 +149,7 @@ def _why(f: Finding, confidence: float = 0.95) -> str:
         way = {"over": f"; confidence in the predicted class runs {_pts(e['overconfidence'])} above how often it is right "
                        "(over-confident)",
                "under": f"; confidence in the predicted class runs {_pts(-e['overconfidence'])} below how often it is right "
-                        "(under-confident)"}.get(e.get("direction"), "")
+                        "(under-confident)"}.get(e.get("direction", ""), "")
         return (f"Expected calibration error is {e['ece']:.1%} on {f.split} "
                 f"(a calibrated model would show about {e['noise_floor']:.1%} here by chance){way}.")
     if k == "weak_slice" and e.get("where"):
@@ -192,7 +192,7 @@ def explains(g: Finding) -> tuple[str, ...]:
         # Labels swapped between two classes: a model that fits them anyway memorises
         # noise (the pair shows on held-out rows only); one that does not, cannot fit them.
         return ("overfitting",) if e.get("pattern") == "held_out" else ("underfitting",)
-    if g.kind == "weak_slice" and _SLICE_TERM.get(e.get("pattern")):
+    if g.kind == "weak_slice" and _SLICE_TERM.get(e.get("pattern", "")):
         return (_SLICE_TERM[e["pattern"]],)
     if g.kind == "label_errors":
         return ("overfitting",)  # found on held-out rows: wrong labels there raise the held-out error
@@ -222,7 +222,7 @@ def _scaled(f: Finding, shift: float, z: float, confidence: float) -> tuple[floa
     two-sided quantile ``z`` (the interval was computed at ``evidence["ci_level"]``,
     else at ``confidence``)."""
     zf = z_value(f.evidence.get("ci_level", confidence))
-    lo, hi = f.impact_ci
+    lo, hi = f.impact_ci or (f.impact, f.impact)
     v = f.impact - shift
     return v, v - (f.impact - lo) * z / zf, v + (hi - f.impact) * z / zf
 
@@ -297,7 +297,7 @@ def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
         return "distribution_shift"  # what changed with the shift is the shift's evidence
     if f.kind == "confused_pair" and not e.get("label_ambiguity"):
         # Where the errors of a term live, not a cause of its own: it joins that term.
-        term = _PAIR_TERM.get(e.get("pattern"))
+        term = _PAIR_TERM.get(e.get("pattern", ""))
         return term if term in kinds else None
     return JOINS.get(f.kind)
 

@@ -42,14 +42,14 @@ from .result import (
     ThresholdAnalysis,
 )
 from .settings import Settings
-from .sources import FrameSource, Progress, ReadSpec, _quiet, held_out_rows, open_source
+from .sources import FrameSource, Progress, ReadSpec, _quiet, open_source
 from .stats import offload
-from .stats.accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator, layout_for
+from .stats.accumulate import Accumulator, layout_for
 from .stats.aggregates import SplitAggregate, calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
 from .stats.history import HistoryAnalysis
-from .stats.intervals import wilson, z_value
+from .stats.intervals import wilson
 from .stats.metrics import baseline_errors, calibration, class_scores, per_class_auc, split_error
 from .stats.slices import SliceAnalysis
 from .stats.splits import class_balance, shared_ids
@@ -521,7 +521,7 @@ def analyze_state(
         class_balance=class_balance(aggs, present, base.class_names, settings, eval_split),
         warnings=list(base.warnings), leakage=shared_ids(acc.ids), n_rows=acc.n_rows,
         history=_diagnose_history(history, num_classes or base.n_classes),
-        slices=_slice_analysis(acc, base, sample, pool, goal, metric, settings, source, progress, fits),
+        slices=_slice_analysis(acc, base, pool, goal, metric, settings, source, progress, fits),
     )
     provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
                                "history": None if history is None else history.source})
@@ -539,11 +539,7 @@ def _evaluation_split(present: list[str]) -> str:
 def _split_errors(aggs: dict[str, SplitAggregate], present: list[str], metric: str,
                   confidence: float) -> dict[str, SplitErrorRate]:
     """Each split's error in ``metric`` with its interval."""
-    errors = {}
-    for s in present:
-        est = split_error(aggs[s], metric, confidence)
-        errors[s] = SplitErrorRate(s, est.value, est.ci, est.n, est.n_effective)
-    return errors
+    return {s: split_error(aggs[s], metric, confidence) for s in present}
 
 
 def _baselines(aggs: dict[str, SplitAggregate], present: list[str], errors: dict[str, SplitErrorRate],
@@ -553,11 +549,7 @@ def _baselines(aggs: dict[str, SplitAggregate], present: list[str], errors: dict
     prior_from = "train" if "train" in aggs else eval_split
     prior_support = aggs[prior_from].support
     prior = prior_support / prior_support.sum()
-    baselines = []
-    for s in present:
-        b = baseline_errors(aggs[s], prior, metric)
-        baselines.append(Baseline(s, errors[s].error, b.majority, b.stratified, labels[b.majority_class], prior_from))
-    return baselines
+    return [baseline_errors(aggs[s], prior, metric, labels, prior_from) for s in present]
 
 
 def _confusion(aggs: dict[str, SplitAggregate], sample: Predictions | None, present: list[str], eval_split: str,
@@ -565,15 +557,11 @@ def _confusion(aggs: dict[str, SplitAggregate], sample: Predictions | None, pres
     """The confusion matrices, the most confused pairs and the per-class metrics. Without
     weights every count is a whole number of rows: they stay integers in the JSON."""
     labels = base.class_names
-    per_class = _per_class_metrics(aggs, sample, present, labels)
-    pairs = most_confused(aggs, eval_split, labels, settings)
     whole = base.weight is None
+    per_class = _per_class_metrics(aggs, sample, present, labels, whole)
+    pairs = most_confused(aggs, eval_split, labels, settings)
     if whole:
         pairs = [replace(p, count=int(p.count), rows=int(p.rows)) for p in pairs]
-        per_class = {
-            s: [replace(m, support=int(m.support), predicted=int(m.predicted)) for m in rows]
-            for s, rows in per_class.items()
-        }
     ev_cm = aggs[eval_split].confusion
     never = [labels[k] for k in range(len(labels)) if ev_cm[k].sum() > 0 and ev_cm[:, k].sum() == 0]
     return Confusion(
@@ -593,34 +581,19 @@ def _counts(matrix: np.ndarray, whole: bool) -> list:
 
 
 def _per_class_metrics(aggs: dict[str, SplitAggregate], sample: Predictions | None, present: list[str],
-                       labels: list) -> dict[str, list[ClassMetrics]]:
-    """Precision, recall, F1, support and ROC AUC per class and split. The AUC is exact
-    where the row sample holds the whole split, from the histograms otherwise."""
+                       labels: list, whole: bool) -> dict[str, list[ClassMetrics]]:
+    """Precision, recall, F1, support and ROC AUC per class and split (counts as whole
+    rows when ``whole``). The AUC is exact where the row sample holds the whole split,
+    from the histograms otherwise."""
     aucs = per_class_auc(aggs, sample, present)
-    per_class = {}
-    for s in present:
-        sc = class_scores(aggs[s].confusion)
-        rows = []
-        for k, name in enumerate(labels):
-            auc = aucs[s][k] if aucs.get(s) else None
-            rows.append(ClassMetrics(
-                name, float(sc.precision[k]), float(sc.recall[k]), float(sc.f1[k]),
-                float(sc.support[k]), float(sc.predicted[k]), auc,
-            ))
-        per_class[s] = rows
-    return per_class
+    return {s: class_scores(aggs[s].confusion, labels, aucs.get(s) or None, whole=whole) for s in present}
 
 
 def _calibration(acc: Accumulator, eval_split: str, n_classes: int, confidence: float) -> CalibrationResult | None:
     """The evaluation split's calibration, when there are probabilities."""
     if not acc.layout.has_proba:
         return None
-    c = calibration(acc.aggs[eval_split], calibration_kind(n_classes))
-    if c is None:
-        return None
-    half = z_value(confidence) * c.overconfidence_se
-    return CalibrationResult(eval_split, c.kind, c.ece, c.noise_floor, c.bins, c.overconfidence,
-                             (c.overconfidence - half, c.overconfidence + half))
+    return calibration(acc.aggs[eval_split], calibration_kind(n_classes), confidence)
 
 
 def _diagnose_history(curves: History | None, n_classes: int | None) -> HistoryAnalysis | None:
@@ -682,95 +655,24 @@ def _start_model_fits(acc: Accumulator, sample: Predictions, settings: Settings)
     """The slice analysis's model fits on the row sample, started as soon as the sample
     exists: in a helper process, when the command line runs one, they overlap the rest
     of the analysis (see :mod:`erranalysis.stats.offload`)."""
-    fits = {}
-    if acc.tables:
-        if sample.meta is not None:
-            fits["error_cohorts"] = offload.run("error_cohorts", sample, settings)
-        fits["feature_shift"] = offload.run("feature_shift", acc.tables, sample, settings)
-    fits["label_errors"] = offload.run("label_errors", sample, held_out_rows(acc.aggs))
-    return fits
+    from .stats.slices import model_fit_jobs
+
+    return {name: offload.run(name, *args) for name, args in model_fit_jobs(acc, sample, settings).items()}
 
 
-def _slice_analysis(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal: float | None,
-                    metric: str, settings: Settings, source: Any, progress: Progress | None,
+def _slice_analysis(acc: Accumulator, base: Predictions, pool: list[str], goal: float | None, metric: str,
+                    settings: Settings, source: Any, progress: Progress | None,
                     fits: dict[str, offload.Pending]) -> SliceAnalysis:
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
     examples to look at, label errors, each example row located in the input; ``fits``
     holds the model fits started by :func:`_start_model_fits`."""
-    from .stats import slices as sl
+    from .stats.slices import slice_analysis
 
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
-    analysis = sl.SliceAnalysis(split="/".join(pool), overall_error=None)
-    analysis.splits = list(pool)
-    if acc.tables:
-        _metadata_analyses(analysis, acc, pool, goal, metric, settings, fits)
-    if acc.ids is not None and any(acc.ids.settle().full.values()):
-        analysis.notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
-                              "id hashes per split (a split has more distinct ids).")
-    analysis.top_losses = sl.top_losses(acc.top_predictions(base))
-    analysis.label_errors = fits["label_errors"].result()
-    note = _sampling_note(analysis, acc)
-    if note:
-        analysis.notes.append(note)
-    _locate_examples(analysis, source)
-    return analysis
-
-
-def _metadata_analyses(analysis: SliceAnalysis, acc: Accumulator, pool: list[str], goal: float | None,
-                       metric: str, settings: Settings, fits: dict[str, offload.Pending]) -> None:
-    """Weak slices and their decompositions, error cohorts, feature shift and repeated
-    metadata, into ``analysis``."""
-    from .stats import slices as sl
-
-    tables = acc.tables
-    stats, columns, overall = sl.weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
-    analysis.slices, analysis.columns, analysis.overall_error = stats, columns, overall
-    analysis.decompositions = sl.slice_decompositions(tables, sl.decomposed_columns(stats, columns), goal, metric,
-                                                      settings)
-    if "error_cohorts" in fits:
-        analysis.cohorts, analysis.cohort_rows = fits["error_cohorts"].result()
-    features, auc, ci, rows = fits["feature_shift"].result()
-    analysis.features, analysis.domain_auc, analysis.domain_ci, analysis.domain_rows = features, auc, ci, rows
-    analysis.duplicates = sl.duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
-    analysis.duplicate_rows = analysis.duplicates.get("rows", 0)
-    if not analysis.duplicates.get("exact", True):
-        analysis.notes.append("The count of val/test metadata rows repeated from train is estimated from a "
-                              f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
-
-
-def _sampling_note(analysis: SliceAnalysis, acc: Accumulator) -> str | None:
-    """The note that says which analyses read a sample of the rows, when any does."""
-    from .stats.slices import SAMPLE_ROWS
-
-    def rows_of(*names: str) -> int:
-        return sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)
-
-    sampled = {
-        "cohorts": analysis.cohort_rows and rows_of("val", "test") > analysis.cohort_rows,
-        "the domain classifier": analysis.domain_rows and rows_of("train", "val", "test") > analysis.domain_rows,
-        "label errors": analysis.label_errors.get("sampled", False),
-    }
-    used = [what for what, on in sampled.items() if on]
-    if not used:
-        return None
-    return (f"{_join(used).capitalize()} use a deterministic sample of the rows (at most {SAMPLE_ROWS:,}; "
-            f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows.")
-
-
-def _locate_examples(analysis: SliceAnalysis, source: Any) -> None:
-    """Give each example row a locator: its id, DataFrame index label or row in its file."""
-    from .stats.slices import locate
-
     index = getattr(source, "index", None)
     files = source.file_starts() if hasattr(source, "file_starts") else None
-    analysis.top_losses = {s: locate(rows, index, files) for s, rows in analysis.top_losses.items()}
-    if analysis.label_errors.get("examples"):
-        analysis.label_errors["examples"] = locate(analysis.label_errors["examples"], index, files)
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return slice_analysis(acc, base, pool, goal, metric, settings, fits, index, files)
 
 
 # ------------------------------------------------------------------ findings and result

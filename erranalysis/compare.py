@@ -17,7 +17,7 @@ Bonferroni's correction so that chance alone rarely marks any of them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import pandas as pd
 from .errors import UsageError
 from .fmt import shown_path
 from .io import SPLITS
-from .result import SCHEMA_VERSION, plain
+from .result import SCHEMA_VERSION, Change, Comparison
 from .stats.intervals import difference_interval, kish_n, paired_change, wilson
 
 #: Rows of the two runs that must match (same id or position, same split and label) to
@@ -35,68 +35,6 @@ from .stats.intervals import difference_interval, kish_n, paired_change, wilson
 MIN_MATCHED_SHARE = 0.9
 #: At most this many classes and slices are listed as moved (largest moves first).
 MAX_LISTED = 12
-
-
-@dataclass(frozen=True)
-class Change:
-    """One figure of the new run against the previous one: ``change = new - old``."""
-
-    name: str
-    old: float | None
-    new: float | None
-    change: float | None
-    ci: tuple[float, float] | None
-    verdict: str  # "better" | "worse" | "no_change" | "not_comparable"
-    paired: bool = False
-    n: float | None = None  # rows the change is measured on (paired: matched rows)
-    p_value: float | None = None  # McNemar's exact test, paired split errors only
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "old": plain(self.old), "new": plain(self.new), "change": plain(self.change),
-                "ci": plain(self.ci), "verdict": self.verdict, "paired": self.paired, "n": plain(self.n),
-                "p_value": plain(self.p_value)}
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The new run against a previous one (the ``comparison`` of the JSON)."""
-
-    previous: str  # the previous run's input, as given
-    source: str  # "predictions" | "json"
-    paired: bool
-    matched_by: str | None  # "id" | "position" | None
-    matched_rows: int | None
-    eval_split: str | None
-    splits: list  # [Change], error per split
-    components: list  # [Change], decomposition terms
-    classes: list  # [Change], per-class error (1 - recall) on the evaluation split, moved ones
-    slices: list  # [Change], slice error, moved ones
-    new_findings: list  # [{kind, severity, title, split}]
-    resolved_findings: list
-    kept_findings: int
-    regression: bool  # the evaluation split's error rose beyond its interval
-    improvement: bool
-    text: str
-    confidence: float = 0.95
-    notes: list = field(default_factory=list)
-    metric: str = "error"
-    unchecked_findings: list = field(default_factory=list)  # gone, but this run could not have raised them
-
-    def to_dict(self) -> dict:
-        return {
-            "previous": self.previous, "source": self.source, "paired": self.paired,
-            "matched_by": self.matched_by, "matched_rows": self.matched_rows, "eval_split": self.eval_split,
-            "confidence": self.confidence,
-            "splits": [c.to_dict() for c in self.splits],
-            "components": [c.to_dict() for c in self.components],
-            "classes": [c.to_dict() for c in self.classes],
-            "slices": [c.to_dict() for c in self.slices],
-            "metric": self.metric,
-            "new_findings": plain(self.new_findings), "resolved_findings": plain(self.resolved_findings),
-            "unchecked_findings": plain(self.unchecked_findings),
-            "kept_findings": self.kept_findings, "regression": self.regression, "improvement": self.improvement,
-            "text": self.text, "notes": list(self.notes),
-        }
 
 
 # ------------------------------------------------------------------------------- row outcomes
@@ -306,7 +244,8 @@ def _paired_split_changes(new: Outcomes, old: Outcomes, i, j, metric: str, confi
         total = weights.sum()
         n_eff = kish_n(total, float(np.sum(weights * weights)))
         cells = [float(np.sum(weights[m])) / total * n_eff for m in (nw & ow, nw & ~ow, ~nw & ow)]
-        change, lo, hi = (float(v) for v in paired_change(*cells, n_eff, confidence))
+        both, new_share, old_share = cells
+        change, lo, hi = (float(v) for v in paired_change(both, new_share, old_share, n_eff, confidence))
         new_only, old_only = int(np.sum(nw & ~ow)), int(np.sum(~nw & ow))
         p = None  # McNemar's exact test counts rows: none for weighted rows
         if w is None:
@@ -377,8 +316,13 @@ def _verdict(lo: float | None, hi: float | None) -> str:
     return "no_change"
 
 
-def _split_changes(new_doc: dict, old_doc: dict) -> dict:
-    out = {}
+#: One split's error then and now: old, new, change, its interval, the new run's rows and
+#: McNemar's p-value.
+SplitChange = tuple[float, float, float, "tuple[float, float] | None", "int | None", "float | None"]
+
+
+def _split_changes(new_doc: dict, old_doc: dict) -> dict[str, SplitChange]:
+    out: dict[str, SplitChange] = {}
     for s in SPLITS:
         a, b = (old_doc.get("errors") or {}).get(s), (new_doc.get("errors") or {}).get(s)
         if not a or not b or a.get("error") is None or b.get("error") is None:
@@ -516,14 +460,14 @@ def compare_docs(new_doc: dict, old_doc: dict, *, previous: str, source: str, co
         notes.append("The runs have different goals: avoidable bias, which is measured from the goal, is not "
                      "compared.")
     splits = _split_changes(new_doc, old_doc)
-    if how is not None:
+    if how is not None and new_rows is not None and old_rows is not None:
         if new_rows.weight is not None:
             notes.append("Paired intervals use the effective row count of the weights (Kish); McNemar's test, "
                          "which counts rows, is not given.")
         splits.update(_paired_split_changes(new_rows, old_rows, i, j, metric, confidence))
     split_changes = [Change(s, v[0], v[1], v[2], v[3], _verdict(*(v[3] or (None, None))), how is not None,
                             v[4], v[5]) for s, v in ((s, splits[s]) for s in SPLITS if s in splits)]
-    if how is not None and eval_split in SPLITS:
+    if how is not None and new_rows is not None and old_rows is not None and eval_split in SPLITS:
         classes = _paired_classes(new_rows, old_rows, i, j, SPLITS.index(eval_split), confidence)
     else:
         classes = _class_changes_unpaired(new_doc, old_doc, eval_split, confidence)
@@ -563,7 +507,7 @@ def comparison_line(c: Comparison, partial: bool = False) -> str:
     verdict's error of the whole split)."""
     where = f"Against the previous run ({shown_path(c.previous)})"
     main = next((s for s in c.splits if s.name == c.eval_split), None)
-    if main is None:
+    if main is None or main.change is None:
         return f"{where}: no split to compare."
     word = {"better": "better", "worse": "worse", "no_change": "no change beyond noise",
             "not_comparable": "no interval to decide"}[main.verdict]

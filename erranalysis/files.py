@@ -52,7 +52,7 @@ def remove_stale_temps(path: str | Path, older_than: float = STALE_SECONDS) -> l
     directory = path.parent
     pattern = re.compile(re.escape(_temp_prefix(path.name)) + r"[a-z0-9_]{8}\.tmp")
     limit = time.time() - older_than
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(directory))
     except OSError:

@@ -7,13 +7,18 @@ so a class called ``[bold]x`` prints as itself and ``[/]`` cannot break the outp
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
+
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from .fmt import VERDICTS, ci_pct, ci_pts, level, pct, pts
 from .result import ResultData
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _VERDICT_STYLE = {"material": "bold", "negligible": "dim", "too_noisy": "yellow"}
@@ -78,7 +83,9 @@ def _print_comparison(c, console: Console) -> None:
 def _print_errors(result: ResultData, console: Console) -> None:
     errors = Table(title="Error per split" + ("" if result.decomposition.metric == "error" else " (balanced)"),
                    title_justify="left", show_edge=False)
-    for col, justify in (("split", "left"), ("error", "right"), (level(result.provenance) + " interval", "right"), ("rows", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("split", "left"), ("error", "right"), (level(result.provenance) + " interval", "right"), ("rows", "right"))
+    for col, justify in columns:
         errors.add_column(col, justify=justify)
     for name, e in result.errors.items():
         errors.add_row(_t(name), pct(e.error), ci_pct(e.ci), "—" if e.n is None else f"{e.n:,}")
@@ -88,7 +95,9 @@ def _print_errors(result: ResultData, console: Console) -> None:
 
     dec = result.decomposition
     table = Table(title="Decomposition", title_justify="left", show_edge=False)
-    for col, justify in (("term", "left"), ("value", "right"), (level(result.provenance) + " interval", "right"), ("verdict", "left")):
+    columns = (("term", "left"), ("value", "right"), (level(result.provenance) + " interval", "right"),
+               ("verdict", "left"))
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     notes = []
     for name, comp in dec.components.items():
@@ -145,8 +154,8 @@ class progress_bar:  # noqa: N801 - used as a context manager, like open()
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self._bar = None
-        self._task = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self):
         if not self.enabled:
@@ -162,6 +171,8 @@ class progress_bar:  # noqa: N801 - used as a context manager, like open()
         return self.update
 
     def update(self, stage: str, done: int, total: int | None) -> None:
+        if self._bar is None or self._task is None:  # disabled: nothing to show
+            return
         rows = f"{done:,} / {total:,} rows" if total else f"{done:,} rows"
         self._bar.update(self._task, description=_t(stage), completed=done, total=total, rows=rows)
 

@@ -28,7 +28,7 @@ START, END = "<!-- import-graph:start -->", "<!-- import-graph:end -->"
 LAYERS = [
     ("foundation", "errors, formatting, files, settings, the finding kinds",
      ["_version", "errors", "files", "fmt", "kinds", "resources", "settings"]),
-    ("result", "the typed result tree", ["result"]),
+    ("result", "the typed result tree", ["result.*"]),
     ("input", "reading and checking the input, streaming it in batches", ["io.*", "sources", "spark"]),
     ("statistics", "aggregates, metrics, intervals, curves, slices", ["stats.*"]),
     ("findings", "rules that turn statistics into findings; comparison with a previous run",
@@ -121,10 +121,14 @@ def problems(graph: dict[str, set[str]]) -> list[str]:
     return out
 
 
+#: The subpackages, each drawn as one node.
+SUBPACKAGES = ("result", "io", "stats", "findings")
+
+
 def _node(module: str) -> str:
     """One node per subpackage, one per top-level module."""
     head = module.split(".")[0]
-    return head if head in ("io", "stats", "findings") else module
+    return head if head in SUBPACKAGES else module
 
 
 def mermaid(graph: dict[str, set[str]]) -> str:
@@ -135,7 +139,7 @@ def mermaid(graph: dict[str, set[str]]) -> str:
     lines = ["```mermaid", "flowchart BT"]
     for i, (layer, what, _) in enumerate(LAYERS):
         lines.append(f'  subgraph {layer}["{layer}: {what}"]')
-        lines += [f'    {ident[n]}["{n}/"]' if n in ("io", "stats", "findings") else f'    {ident[n]}["{n}"]'
+        lines += [f'    {ident[n]}["{n}/"]' if n in SUBPACKAGES else f'    {ident[n]}["{n}"]'
                   for n in nodes if layer_of(n) == i]
         lines.append("  end")
     pairs = {(_node(a), _node(b)) for a, ts in graph.items() for b in ts}

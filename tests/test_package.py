@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,11 @@ def test_public_api():
     assert callable(erranalysis.analyze)
     for name in erranalysis.__all__:
         assert hasattr(erranalysis, name)
+    # Every public name loads on first use, and only those do.
+    assert set(erranalysis.__all__) == {"__version__", *erranalysis._HOME}
+    assert "erranalysis.analysis" not in subprocess.run(
+        [sys.executable, "-c", "import sys, erranalysis.cli; print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True).stdout
 
 
 def test_readme_documents_every_cli_flag():

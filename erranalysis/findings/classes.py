@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..fmt import ci_pct, pct, pts
-from ..result import Finding
+from ..result import CalibrationResult, ClassBalance, Finding
 from .evidence import Evidence, severity_for
 
 
@@ -185,7 +185,7 @@ def never_predicted(ev: Evidence) -> list[Finding]:
     )]
 
 
-def heavy_imbalance(bal, limit: float) -> tuple[bool, bool]:
+def heavy_imbalance(bal: ClassBalance | None, limit: float) -> tuple[bool, bool]:
     """Whether the ratio split (train) and the evaluation split reach the imbalance ratio."""
     if bal is None:
         return False, False
@@ -197,9 +197,10 @@ def class_imbalance(ev: Evidence) -> list[Finding]:
     bal = ev.class_balance
     conf = ev.confusion
     on_ratio_split, on_eval = heavy_imbalance(bal, ev.settings.imbalance_ratio)
-    if not (on_ratio_split or on_eval):
+    if bal is None or not (on_ratio_split or on_eval):
         return []
     ratio, split = (bal.imbalance_ratio, bal.ratio_split) if on_ratio_split else (bal.eval_ratio, bal.eval_split)
+    assert split is not None  # the evaluation split has a ratio only when it is named
     prior = bal.priors[split]
     # Minority classes: within the imbalance ratio of the smallest class present.
     smallest = min(p for p in prior if p > 0)
@@ -218,7 +219,7 @@ def class_imbalance(ev: Evidence) -> list[Finding]:
     title = f"Classes are imbalanced {ratio:.0f}:1 on {split}"
     if on_eval and split != bal.eval_split:
         title += f" and {bal.eval_ratio:.0f}:1 on {bal.eval_split}"
-    error = ev.errors[bal.eval_split].error if on_eval and bal.eval_split in ev.errors else None
+    error = ev.errors[bal.eval_split].error if on_eval and bal.eval_split and bal.eval_split in ev.errors else None
     # The error rate counts rows, so on a heavily imbalanced split it mostly counts the
     # frequent classes; the balanced error counts every class alike.
     misleads = error is not None and bal.balanced_error is not None and ev.metric == "error"
@@ -276,7 +277,7 @@ def label_shift(ev: Evidence) -> list[Finding]:
     return out
 
 
-def calibration_direction(cal) -> str:
+def calibration_direction(cal: CalibrationResult) -> str:
     """ "over" or "under" when the signed calibration gap's interval excludes zero, else
     "mixed" (gaps of both signs that cancel on average, or too few rows to tell)."""
     ci = cal.overconfidence_ci
@@ -303,7 +304,7 @@ def poor_calibration(ev: Evidence) -> list[Finding]:
                  f"{pts(cal.overconfidence)} above how often it is right, on average ({ece})")
     elif direction == "under":
         title = (f"Probabilities are under-confident on {cal.split}: confidence in the predicted class runs "
-                 f"{pts(-cal.overconfidence)} below how often it is right, on average ({ece})")
+                 f"{pts(-(cal.overconfidence or 0.0))} below how often it is right, on average ({ece})")
     else:
         title = (f"Probabilities are miscalibrated on {cal.split} ({ece}), neither over- nor under-confident "
                  "on average")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fmt import pts
-from ..result import SEVERITIES, Finding
+from ..result import SEVERITIES, Component, Finding, Interval
 from ..stats.decomposition import family_confidence
 from ..stats.intervals import paired_difference
 from .evidence import Evidence, severity_for
@@ -27,14 +27,15 @@ _TITLES = {
 def components(ev: Evidence) -> list[Finding]:
     dec = ev.decomposition
     out = []
-    noisy = []
+    noisy: list[tuple[Component, Interval]] = []
     # The terms' intervals are simultaneous: each holds at this level.
     level = family_confidence(ev.settings.confidence, sum(c is not None for c in dec.components.values()))
     for name, comp in dec.components.items():
         if comp is None:
             continue
         if comp.verdict == "too_noisy":
-            noisy.append(comp)
+            if comp.ci is not None:  # a term is too noisy by its interval
+                noisy.append((comp, comp.ci))
             continue
         if comp.verdict != "material":
             continue
@@ -64,12 +65,12 @@ def components(ev: Evidence) -> list[Finding]:
             impact_ci=comp.ci,
         ))
     if noisy:
-        worst = max(noisy, key=lambda c: c.ci[1])
+        worst, (low, high) = max(noisy, key=lambda pair: pair[1][1])
         out.append(Finding(
             kind="insufficient_data",
             severity="low",
             title=f"Too few rows to tell whether {worst.name.replace('_', ' ')} matters "
-                  f"({pts(worst.value)}, interval {pts(worst.ci[0])} to {pts(worst.ci[1])})",
+                  f"({pts(worst.value)}, interval {pts(low)} to {pts(high)})",
             evidence={
                 "component": worst.name,
                 "value": worst.value,
@@ -161,7 +162,7 @@ def below_baseline(ev: Evidence, threshold_findings: list) -> list[Finding]:
     if ev.eval_split in majority and any(f.evidence["after"][ev.metric] < majority[ev.eval_split].majority_error
                                          for f in threshold_findings):
         return []
-    b = majority.get(ev.eval_split) or next(iter(majority.values()), None)
+    b = (majority.get(ev.eval_split) if ev.eval_split else None) or next(iter(majority.values()), None)
     where = "/".join(held)
     name = b.majority_class if b is not None else "the most frequent class"
     return [Finding(

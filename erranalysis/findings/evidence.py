@@ -5,6 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..result import (
+    Baseline,
+    CalibrationResult,
+    ClassBalance,
+    Confusion,
+    Decomposition,
+    HistoryAnalysis,
+    InputWarning,
+    Interval,
+    SliceAnalysis,
+    SplitErrorRate,
+    ThresholdAnalysis,
+)
 from ..settings import Settings
 
 
@@ -16,19 +29,18 @@ class Evidence:
     metric: str
     goal: float | None
     eval_split: str | None
-    errors: dict
-    decomposition: object
-    baselines: list = field(default_factory=list)
-    confusion: object = None
-    thresholds: list = field(default_factory=list)
-    calibration: object = None
-    class_balance: object = None
-    warnings: list = field(default_factory=list)
-    leakage: dict = field(default_factory=dict)
+    errors: dict[str, SplitErrorRate]
+    decomposition: Decomposition
+    baselines: list[Baseline] = field(default_factory=list)
+    confusion: Confusion | None = None
+    thresholds: list[ThresholdAnalysis] = field(default_factory=list)
+    calibration: CalibrationResult | None = None
+    class_balance: ClassBalance | None = None
+    warnings: list[InputWarning] = field(default_factory=list)
+    leakage: dict[tuple[str, str], int] = field(default_factory=dict)  # pair of splits -> shared ids
     n_rows: int | None = None
-    history: object = None
-    slices: object = None
-
+    history: HistoryAnalysis | None = None
+    slices: SliceAnalysis | None = None
 
     @property
     def scale(self) -> float | None:
@@ -46,18 +58,18 @@ class Evidence:
         return evaluation_pool(self.errors, self.decomposition)
 
 
-def evaluation_pool(errors: dict, decomposition) -> list[str]:
+def evaluation_pool(errors: dict[str, SplitErrorRate], decomposition: Decomposition | None) -> list[str]:
     """Held-out splits that share the evaluation distribution, whose rows are pooled as
     evidence: train_val, val and test when no distribution shift is material; val and
     test otherwise; the last split when nothing is held out."""
-    held = [s for s in ("train_val", "val", "test") if s in errors]
+    held: list[str] = [s for s in ("train_val", "val", "test") if s in errors]
     comp = None if decomposition is None else decomposition.components.get("distribution_shift")
     if comp is not None and comp.verdict == "material":
         held = [s for s in held if s != "train_val"]
     return held or list(errors)[-1:]
 
 
-def severity_for(ev: Evidence, impact: float, ci: tuple[float, float] | None) -> str:
+def severity_for(ev: Evidence, impact: float, ci: Interval | None) -> str:
     """Severity from the size of an effect and how sure it is.
 
     Low whenever the final error's interval reaches down to the goal (it is met, or may
@@ -73,9 +85,9 @@ def severity_for(ev: Evidence, impact: float, ci: tuple[float, float] | None) ->
         return "low"
     dec = ev.decomposition
     if ev.goal is not None and dec is not None and dec.gap is not None:
-        final = ev.errors.get(dec.final_split)
+        final = ev.errors.get(dec.final_split) if dec.final_split else None
         reached = final.ci[0] if final is not None and final.ci is not None else dec.final_error
-        if dec.gap <= 0 or reached <= ev.goal:
+        if dec.gap <= 0 or (reached is not None and reached <= ev.goal):
             return "low"  # the goal is met, or may be: nothing is material
     floor = ev.settings.materiality_floor
     if scale is None or scale <= 0:

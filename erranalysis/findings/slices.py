@@ -14,12 +14,13 @@ def weak_slices(ev: Evidence) -> list[Finding]:
     control). The effect is the error that would vanish if the slice erred at the
     overall rate, in points of the pooled error, with the interval of the slice's rate."""
     sa = ev.slices
-    if sa is None or not sa.slices:
+    overall = None if sa is None else sa.overall_error
+    if sa is None or not sa.slices or overall is None:
         return []
     splits = sa.splits or [sa.split]
     n_pool = sum(ev.errors[s].n or 0 for s in splits if s in ev.errors)
     patterns = {(d.column, d.value): d.pattern for d in sa.decompositions}
-    where = {"bias": "it fails on every split (bias)", "shift": "it fails only after the shift to val/test",
+    where: dict[str | None, str] = {"bias": "it fails on every split (bias)", "shift": "it fails only after the shift to val/test",
              "variance": "it fails on held-out rows only (variance)", "val_overfitting": "it fails on test only"}
     out = []
     for s in [s for s in sa.slices if s.significant][:5]:
@@ -27,7 +28,7 @@ def weak_slices(ev: Evidence) -> list[Finding]:
         impact = s.excess_errors / n_pool if n_pool else 0.0
         ci = None
         if n_pool:
-            ci = ((s.ci[0] - sa.overall_error) * s.n / n_pool, (s.ci[1] - sa.overall_error) * s.n / n_pool)
+            ci = ((s.ci[0] - overall) * s.n / n_pool, (s.ci[1] - overall) * s.n / n_pool)
         per_split = "; ".join(f"{sp} {err:.1%} of {rows:,}" for sp, (rows, err) in s.by_split.items())
         out.append(Finding(
             kind="weak_slice",
@@ -81,7 +82,9 @@ def shifted_features(ev: Evidence, found: list[Finding]) -> list[Finding]:
 
 def label_errors(ev: Evidence) -> list[Finding]:
     sa = ev.slices
-    le = {} if sa is None else sa.label_errors
+    if sa is None:
+        return []
+    le = sa.label_errors
     if not le or le["count"] < 10 or le["share"] < ev.settings.label_error_share:
         return []
     # Confident learning tells wrong labels from the model's mistakes only beyond what the
@@ -113,7 +116,7 @@ def label_errors(ev: Evidence) -> list[Finding]:
             break
     # Confident mistakes on one class that a threshold fix finds, or inside a pair of
     # classes whose labels are ambiguous, are that problem's symptom.
-    explained_by = None
+    explained_by: dict[str, str | list[str]] | None = None
     for f in ev.thresholds:
         if f.flagged and examples and sum(str(ex.get("label")) == f.label for ex in examples) >= 0.5 * len(examples):
             explained_by = {"kind": "threshold", "class": f.label}
@@ -154,7 +157,9 @@ def duplicate_rows(ev: Evidence) -> list[Finding]:
     from .quality import _leak_finding
 
     sa = ev.slices
-    dup = None if sa is None else sa.duplicates
+    if sa is None:
+        return []
+    dup = sa.duplicates
     if not dup or dup["rows"] <= 0 or not dup["beyond_chance"]:
         return []
     split = "test" if "test" in ev.errors else ("val" if "val" in ev.errors else None)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError, UsageError
+from ..result import InputWarning
 from ..settings import Settings
 from .read import READ_WARNINGS
 
@@ -52,58 +53,6 @@ class Columns:
     id: str = "id"
 
 
-@dataclass(frozen=True)
-class InputWarning:
-    """Suspicious but usable input, kept in the result and shown in the report.
-
-    ``text`` says what was found. A warning about some of the rows also counts them:
-    ``count`` of the ``rows`` checked, the first at ``first_row`` (None where rows have
-    no order); its message then ends "on <count> of <rows> rows (<share>), first at row
-    <first_row>." Batches' warnings merge (:meth:`merged`) and move (:meth:`shifted`)
-    through these fields, and :attr:`message` is written from them once.
-    """
-
-    code: str
-    text: str
-    count: int | None = None
-    rows: int | None = None
-    first_row: int | None = None
-
-    @property
-    def message(self) -> str:
-        """The warning as the user reads it."""
-        if self.rows is None:
-            return self.text
-        count = self.count or 0
-        first = "" if self.first_row is None else f", first at row {self.first_row}"
-        return f"{self.text} on {count} of {self.rows} rows ({count / self.rows:.2%}){first}."
-
-    def shifted(self, offset: int) -> InputWarning:
-        """The warning of a batch with its first row counted from ``offset`` rows earlier."""
-        if self.first_row is None or not offset:
-            return self
-        return replace(self, first_row=self.first_row + offset)
-
-    def without_row(self) -> InputWarning:
-        """The warning among rows that have no order: no first row is named."""
-        return self if self.first_row is None else replace(self, first_row=None)
-
-    def merged(self, other: InputWarning) -> InputWarning:
-        """The same warning over the rows of two batches: counts and rows added, the
-        earlier first row kept."""
-        firsts = [r for r in (self.first_row, other.first_row) if r is not None]
-        return replace(self, count=_sum_known(self.count, other.count), rows=_sum_known(self.rows, other.rows),
-                       first_row=min(firsts) if firsts else None)
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "count": self.count}
-
-
-def _sum_known(a: int | None, b: int | None) -> int | None:
-    """``a + b``, either of which may be unknown (None); None when both are."""
-    if a is None or b is None:
-        return a if b is None else b
-    return a + b
 
 
 @dataclass

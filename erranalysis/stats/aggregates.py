@@ -59,6 +59,13 @@ class SplitAggregate:
     #: Weighted sum of per-example loss, or None.
     loss_sum: float | None = None
 
+    @property
+    def score_hist(self) -> np.ndarray:
+        """``hist``, for the analyses that run only on predictions with probabilities."""
+        if self.hist is None:
+            raise ValueError(f"split {self.split!r} has no score histograms: the predictions have no probabilities")
+        return self.hist
+
     def merge(self, other: "SplitAggregate") -> "SplitAggregate":
         """Aggregate of the union of two disjoint sets of rows of the same split."""
 
@@ -338,6 +345,7 @@ def _histograms(preds: Predictions, split: np.ndarray, n_bins: int) -> np.ndarra
     size = s_count * k * 2 * n_bins
     hist = np.zeros(size, dtype=float)
     proba, y, w = preds.proba, preds.y, preds.weight
+    assert proba is not None  # histograms are built only for predictions with probabilities
     class_offset = (np.arange(k, dtype=np.int64) * 2 * n_bins)[None, :]
     for start in range(0, preds.n_rows, _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, preds.n_rows)
@@ -362,6 +370,7 @@ def calibration_inputs(preds: Predictions) -> tuple[np.ndarray, np.ndarray, str]
     (top-label calibration).
     """
     kind = calibration_kind(preds.n_classes)
+    assert preds.proba is not None  # a reliability diagram needs probabilities
     if kind == "positive_class":
         return preds.proba[:, preds.positive], (preds.y == preds.positive).astype(float), kind
     p = np.take_along_axis(preds.proba, preds.pred[:, None].astype(np.intp), axis=1)[:, 0]

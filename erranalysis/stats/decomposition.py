@@ -15,8 +15,9 @@ that are truly zero, separate 95% intervals call one of them material in 7.1% of
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from ..result import Component, Decomposition, SplitErrorRate
+from ..result import Component, Decomposition, Interval, SplitErrorRate
 from ..settings import Settings
 from .intervals import difference_interval, wilson
 
@@ -81,22 +82,23 @@ def _term_interval(a: SplitErrorRate | None, b: SplitErrorRate, goal: float | No
     if cb is None:
         return None
     if a is None:  # avoidable bias: train against the fixed goal
-        return (cb[0] - goal, cb[1] - goal)
+        return None if goal is None else (cb[0] - goal, cb[1] - goal)
     ca = scaled_interval(a, factor, metric, confidence)
     if ca is None:
         return None
     return difference_interval(a.error, ca, b.error, cb)
 
 
-def rows_to_resolve(value: float, threshold: float, interval_at, rows: dict[str, int | None],
-                    limit: float = 1e4) -> dict | None:
+def rows_to_resolve(value: float, threshold: float, interval_at: Callable[[float], Interval | None],
+                    rows: dict[str, int | None], limit: float = 1e4) -> dict[str, int] | None:
     """Rows per split at which the verdict would stop being "too noisy to tell".
 
     ``interval_at(factor)`` recomputes the term's interval with every split ``factor``
     times larger and the same error rates; the smallest such factor is found by
     bisection (on a log scale). None when even ``limit`` times the rows would not do.
     """
-    if any(n is None for n in rows.values()):
+    known = {split: n for split, n in rows.items() if n is not None}
+    if len(known) < len(rows):
         return None
     if verdict(value, interval_at(limit), threshold) == "too_noisy":
         return None
@@ -108,7 +110,7 @@ def rows_to_resolve(value: float, threshold: float, interval_at, rows: dict[str,
         else:
             hi = mid
     factor = math.exp(hi)
-    return {split: int(math.ceil(n * factor)) for split, n in rows.items()}
+    return {split: int(math.ceil(n * factor)) for split, n in known.items()}
 
 
 def family_confidence(confidence: float, tests: int) -> float:
@@ -137,7 +139,9 @@ def decompose(
     def make(name, earlier, later, includes=()):
         a = None if earlier == "goal" else errors[earlier]
         b = errors[later]
-        value = b.error - (goal if a is None else a.error)
+        start = goal if a is None else a.error
+        assert start is not None  # a term starts at the goal only when a goal is given
+        value = b.error - start
         ci = _term_interval(a, b, goal, 1.0, metric, conf)
         v = verdict(value, ci, threshold)
         share = value / gap if gap is not None and gap > 0 else None

@@ -17,47 +17,14 @@ judged in the loss itself, where a fall from 1e-5 to 1e-6 is worth nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..io.history import History
+from ..result import Diagnosis, HistoryAnalysis
 
 MAX_PLOT_POINTS = 1500
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """One thing the curves show: a finding kind, where it shows, and its figures."""
-
-    kind: str
-    at: float | None
-    evidence: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class HistoryAnalysis:
-    source: str
-    format: str
-    x_name: str
-    n_train: int
-    n_val: int
-    expected_initial: float | None
-    diagnoses: list
-    healthy: bool
-    summary: str
-    plot: dict  # downsampled curves: train_x, train, val_x, val
-
-    def to_dict(self) -> dict:
-        from ..result import plain
-
-        return {
-            "source": self.source, "format": self.format, "x_name": self.x_name,
-            "n_train": self.n_train, "n_val": self.n_val, "expected_initial": plain(self.expected_initial),
-            "healthy": self.healthy, "summary": self.summary,
-            "diagnoses": [{"kind": d.kind, "at": plain(d.at), "evidence": plain(d.evidence)} for d in self.diagnoses],
-        }
 
 
 def noise_scale(y: np.ndarray) -> float:
@@ -640,7 +607,7 @@ def _staircase_fits(u: np.ndarray, least: int, most: int) -> dict[int, tuple[flo
     cost[length < least] = np.inf
     best = cost[:, 0].copy()  # best[j]: the best fit of u[:j] with m levels
     back = []
-    fits = {1: (float(best[n]), [])}
+    fits: dict[int, tuple[float, list[int]]] = {1: (float(best[n]), [])}
     rows = np.arange(n + 1)
     for m in range(2, most + 1):
         total = cost + best[None, :]
@@ -734,7 +701,7 @@ def _share_in_drops(u: np.ndarray, cuts: list[int], k: int) -> float:
     start level of the next, and a stretch's own fall counts against the drops."""
     trim = max(1, k // 2)
     bounds = [0, *cuts, u.size]
-    ends = []
+    ends: list[tuple[float, float] | None] = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         seg = u[a + trim:b - trim]
         if seg.size < 3:

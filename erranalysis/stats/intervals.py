@@ -103,7 +103,8 @@ def paired_difference(better: float, worse: float, n: float, confidence: float =
     return (better - worse) / n, ((2 * lo - 1) * d / n, (2 * hi - 1) * d / n)
 
 
-def paired_change(both: np.ndarray, new_only: np.ndarray, old_only: np.ndarray, n: np.ndarray,
+def paired_change(both: np.ndarray | float, new_only: np.ndarray | float, old_only: np.ndarray | float,
+                  n: np.ndarray | float,
                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Change of an error rate between two models scored on the same ``n`` rows.
 

@@ -4,25 +4,17 @@ ranking quality, threshold sweeps, calibration and class balance."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..io.validate import SPLITS, Predictions
+from ..result import Baseline, CalibrationResult, ClassMetrics, SplitErrorRate
 from .aggregates import SplitAggregate, bin_edges
 from .intervals import chi_square, kish_n, normal_interval, wilson, z_value
 
 METRICS = ("error", "balanced_error")
-
-
-@dataclass(frozen=True)
-class ErrorEstimate:
-    """An error rate with its interval and the rows behind it."""
-
-    value: float
-    ci: tuple[float, float]
-    n: int
-    n_effective: float
 
 
 def _check_metric(metric: str) -> None:
@@ -32,7 +24,7 @@ def _check_metric(metric: str) -> None:
         raise UsageError(f"--metric must be one of {', '.join(METRICS)}. Got {metric!r} instead.")
 
 
-def split_error(agg: SplitAggregate, metric: str = "error", confidence: float = 0.95) -> ErrorEstimate:
+def split_error(agg: SplitAggregate, metric: str = "error", confidence: float = 0.95) -> SplitErrorRate:
     """Error of one split in ``metric`` with a ``confidence`` interval.
 
     ``error`` is the (weighted) misclassification rate with a Wilson interval on the
@@ -59,22 +51,22 @@ def split_error(agg: SplitAggregate, metric: str = "error", confidence: float = 
         adjusted = (recall * n_k + z2 / 2) / (n_k + z2)
         var = float(np.sum(adjusted * (1 - adjusted) / (n_k + z2))) / present.sum() ** 2
         ci = normal_interval(value, math.sqrt(var), confidence)
-    return ErrorEstimate(value=value, ci=ci, n=agg.n_rows, n_effective=n_eff)
+    return SplitErrorRate(agg.split, value, ci, agg.n_rows, n_eff)
 
 
-@dataclass(frozen=True)
-class ClassScores:
-    """Precision, recall, F1 and support per class (arrays indexed by class code)."""
+def class_scores(
+    confusion: np.ndarray,
+    labels: Sequence[str] | None = None,
+    aucs: Sequence[float | None] | None = None,
+    whole: bool = False,
+) -> list[ClassMetrics]:
+    """Per-class scores, one per row of ``confusion`` in class-code order; an ill-defined
+    ratio (0/0) is 0, as scikit-learn's zero_division=0.
 
-    precision: np.ndarray
-    recall: np.ndarray
-    f1: np.ndarray
-    support: np.ndarray
-    predicted: np.ndarray
-
-
-def class_scores(confusion: np.ndarray) -> ClassScores:
-    """Per-class scores; an ill-defined ratio (0/0) is 0, as scikit-learn's zero_division=0."""
+    ``labels`` name the classes (their codes as text without it), ``aucs`` give each
+    class's ROC AUC, and ``whole`` keeps support and predicted counts as integers, as
+    they are without weights.
+    """
     tp = np.diag(confusion)
     support = confusion.sum(axis=1)
     predicted = confusion.sum(axis=0)
@@ -83,21 +75,24 @@ def class_scores(confusion: np.ndarray) -> ClassScores:
         recall = np.where(support > 0, tp / support, 0.0)
         denom = precision + recall
         f1 = np.where(denom > 0, 2 * precision * recall / denom, 0.0)
-    return ClassScores(precision, recall, f1, support, predicted)
+    count = int if whole else float
+    return [
+        ClassMetrics(
+            str(k) if labels is None else labels[k], float(precision[k]), float(recall[k]), float(f1[k]),
+            count(support[k]), count(predicted[k]), None if aucs is None else aucs[k],
+        )
+        for k in range(confusion.shape[0])
+    ]
 
 
-@dataclass(frozen=True)
-class BaselineErrors:
-    """Errors of two input-independent predictors on one split."""
-
-    majority_class: int
-    majority: float
-    stratified: float
-
-
-def baseline_errors(agg: SplitAggregate, prior: np.ndarray, metric: str = "error") -> BaselineErrors:
-    """Error of always predicting the most common class of ``prior`` and of guessing
-    at random with the class frequencies ``prior`` (both usually taken from train)."""
+def baseline_errors(
+    agg: SplitAggregate, prior: np.ndarray, metric: str = "error", labels: Sequence[str] | None = None,
+    prior_from: str = "train",
+) -> Baseline:
+    """The model's error on the split of ``agg`` beside the error of always predicting
+    the most common class of ``prior`` and of guessing at random with the class
+    frequencies ``prior`` (both usually taken from train: ``prior_from``). ``labels``
+    name the classes (their codes as text without it)."""
     support = agg.support
     total = support.sum()
     q = support / total
@@ -112,7 +107,8 @@ def baseline_errors(agg: SplitAggregate, prior: np.ndarray, metric: str = "error
         present = support > 0
         maj = 1.0 - 1.0 / present.sum()
         strat = 1.0 - float(prior[present].sum()) / present.sum()
-    return BaselineErrors(majority_class=majority, majority=maj, stratified=strat)
+    name = str(majority) if labels is None else labels[majority]
+    return Baseline(agg.split, split_error(agg, metric).error, maj, strat, name, prior_from)
 
 
 def roc_auc_from_hist(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -207,18 +203,24 @@ def per_class_auc(
         rows = None
         if sample is not None and sample.proba is not None:
             rows = np.flatnonzero(sample.split == SPLITS.index(name))
-            if rows.size != agg.n_rows:
-                rows = None
-        if rows is not None:
-            every = rows.size == sample.n_rows  # no copy of the probabilities then
-            pick = (lambda a: a) if every else (lambda a: a[rows])
-            y = pick(sample.y)
-            w = None if sample.weight is None else pick(sample.weight)
-            aucs = [roc_auc_exact(pick(sample.proba[:, k]), y == k, w) for k in range(k_count)]
+        if sample is not None and sample.proba is not None and rows is not None and rows.size == agg.n_rows:
+            aucs = _exact_aucs(sample, sample.proba, rows)
         elif agg.hist is not None:
             aucs = [roc_auc_from_hist(agg.hist[k, 1], agg.hist[k, 0]) for k in range(k_count)]
         out[name] = [None if math.isnan(a) else float(a) for a in aucs]
     return out
+
+
+def _exact_aucs(sample: Predictions, proba: np.ndarray, rows: np.ndarray) -> list[float]:
+    """Per-class one-vs-rest ROC AUC of the sample's ``rows`` (``proba``: its probabilities)."""
+    every = rows.size == sample.n_rows  # no copy of the probabilities then
+
+    def pick(a: np.ndarray) -> np.ndarray:
+        return a if every else a[rows]
+
+    y = pick(sample.y)
+    w = None if sample.weight is None else pick(sample.weight)
+    return [roc_auc_exact(pick(proba[:, k]), y == k, w) for k in range(proba.shape[1])]
 
 
 @dataclass(frozen=True)
@@ -275,21 +277,7 @@ def best_f1_edge(sweep: Sweep) -> int:
     return int(best[len(best) // 2])
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """Reliability-diagram bins and the expected calibration error."""
-
-    kind: str
-    ece: float
-    noise_floor: float
-    bins: list
-    #: Signed gap, confidence minus observed frequency, weighted by rows: above 0 the model
-    #: is over-confident, below 0 under-confident (see :func:`calibration`).
-    overconfidence: float = 0.0
-    overconfidence_se: float = 0.0
-
-
-def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
+def calibration(agg: SplitAggregate, kind: str, confidence: float = 0.95) -> CalibrationResult | None:
     """ECE: the weight-averaged gap between mean probability and observed frequency.
 
     ``noise_floor`` is the ECE a perfectly calibrated model would show on this many
@@ -302,8 +290,9 @@ def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
     positive-class probability, a bin below 0.5 predicts the other class, so its gap
     counts with the opposite sign (a probability of 0.1 for rows that are positive 30% of
     the time is over-confident, like 0.9 for rows positive 70% of the time). Above zero
-    the model claims more certainty than it earns. ``overconfidence_se`` is its standard
-    error given the bins' rows (binomial frequencies, at least the calibrated spread).
+    the model claims more certainty than it earns. ``overconfidence_ci`` is its
+    ``confidence`` interval, from its standard error given the bins' rows (binomial
+    frequencies, at least the calibrated spread).
     """
     if agg.calib is None:
         return None
@@ -332,8 +321,9 @@ def calibration(agg: SplitAggregate, kind: str) -> Calibration | None:
             "frequency": float(acc),
             "weight": float(w[b]),
         })
-    return Calibration(kind=kind, ece=float(ece), noise_floor=float(floor), bins=bins, overconfidence=float(over),
-                       overconfidence_se=float(math.sqrt(var)))
+    half = z_value(confidence) * float(math.sqrt(var))
+    return CalibrationResult(agg.split, kind, float(ece), float(floor), bins, float(over),
+                             (float(over) - half, float(over) + half))
 
 
 #: Fewest rows in a bin of the reliability diagram. A bin's observed frequency on n rows

@@ -192,8 +192,8 @@ def _keep(columns: dict, cap) -> dict:
             idx = idx[rank[idx] <= bound]
         order = idx[np.lexsort((row[idx], key[idx], rank[idx]))]
         kept.append(order[:capacity])
-    kept = np.concatenate(kept)
-    return {name: _take(value, kept) for name, value in columns.items()}
+    picked = np.concatenate(kept)
+    return {name: _take(value, picked) for name, value in columns.items()}
 
 
 def select_rows(columns: dict, idx: np.ndarray) -> dict:

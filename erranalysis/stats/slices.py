@@ -8,13 +8,18 @@ a deterministic sample when the table is large; the result says how many rows th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from ..io.validate import SPLITS, Predictions, class_text
+from ..result import (Cohort, FeatureShift, Interval, Record, SliceAnalysis, SliceDecomposition, SliceStat,
+                      SplitErrorRate)
 from ..settings import Settings
+from ..sources import held_out_rows
+from .accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator
 from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
                       time_text, time_values)
 from .intervals import chi_square, difference_interval, wilson, wilson_array, z_value
@@ -23,86 +28,6 @@ from .rows import SAMPLE_ROWS, TRAIN_SAMPLE_ROWS, fmix64
 _SEED = 20260101
 #: Numbers given to the fitted models stay within float32, which scikit-learn's trees use.
 _FLOAT32_LIMIT = 3.0e38
-
-
-@dataclass(frozen=True)
-class SliceStat:
-    column: str
-    value: str
-    n: int
-    errors: float
-    error: float
-    ci: tuple
-    share_of_errors: float
-    excess_errors: float
-    p_value: float
-    q_value: float
-    significant: bool
-    by_split: dict = field(default_factory=dict)  # split -> (rows, error) of the pooled splits
-
-
-@dataclass(frozen=True)
-class SliceDecomposition:
-    column: str
-    value: str
-    rows: dict  # split -> rows
-    errors: dict  # split -> error
-    components: dict  # name -> {value, ci, verdict} or None
-    pattern: str  # "bias" | "variance" | "shift" | "val_overfitting" | "none" | "too_small"
-
-
-@dataclass(frozen=True)
-class Cohort:
-    rule: str
-    n: int
-    error: float
-    share_of_rows: float
-    holdout_n: int
-    holdout_error: float
-    holdout_ci: tuple
-
-
-@dataclass(frozen=True)
-class FeatureShift:
-    column: str
-    kind: str  # "numeric" | "categorical"
-    statistic: float  # KS statistic or chi-square
-    p_value: float
-    psi: float
-    moved: bool
-
-
-@dataclass
-class SliceAnalysis:
-    split: str | None  # the pooled held-out splits the slices are measured on, as "val/test"
-    overall_error: float | None
-    splits: list = field(default_factory=list)
-    columns: list = field(default_factory=list)
-    slices: list = field(default_factory=list)  # [SliceStat], ranked by excess errors
-    decompositions: list = field(default_factory=list)
-    cohorts: list = field(default_factory=list)
-    cohort_rows: int = 0
-    domain_auc: float | None = None
-    domain_ci: tuple | None = None
-    domain_rows: int = 0
-    features: list = field(default_factory=list)  # [FeatureShift], most moved first
-    top_losses: dict = field(default_factory=dict)  # split -> [row dicts]
-    label_errors: dict = field(default_factory=dict)
-    duplicate_rows: int = 0
-    duplicates: dict = field(default_factory=dict)  # see duplicate_metadata()
-    notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        from ..result import plain
-
-        return plain({
-            "split": self.split, "splits": self.splits, "overall_error": self.overall_error, "columns": self.columns,
-            "slices": self.slices, "decompositions": self.decompositions, "cohorts": self.cohorts,
-            "cohort_rows": self.cohort_rows, "domain_auc": self.domain_auc, "domain_ci": self.domain_ci,
-            "domain_rows": self.domain_rows, "features": self.features, "top_losses": self.top_losses,
-            "label_errors": self.label_errors, "duplicate_rows": self.duplicate_rows,
-            "duplicates": self.duplicates, "notes": self.notes,
-        })
 
 
 # ------------------------------------------------------------------------- columns
@@ -175,7 +100,7 @@ def slice_p_values(e: np.ndarray, n_eff: np.ndarray, rest_rate: np.ndarray, z_p:
     return np.maximum(np.nan_to_num(tail, nan=1.0), z_p)
 
 
-def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list, list, float]:
+def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list[SliceStat], list[Record], float]:
     """Error per slice of every metadata column on the pooled ``split_codes``, ranked by
     excess errors.
 
@@ -251,9 +176,8 @@ def weak_slices(tables: dict, split_codes, settings: Settings) -> tuple[list, li
     return stats, columns, overall
 
 
-def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list:
+def slice_decompositions(tables: dict, columns: list[str], goal, metric, settings: Settings) -> list[SliceDecomposition]:
     """The error decomposition per value of the given columns (shift told apart from bias)."""
-    from ..result import SplitErrorRate
     from .decomposition import decompose
     from .intervals import wilson
 
@@ -288,10 +212,10 @@ def slice_decompositions(tables: dict, columns: list[str], goal, metric, setting
                 k: None if c is None else {"value": c.value, "ci": c.ci, "verdict": c.verdict}
                 for k, c in dec.components.items()
             }
-            material = [k for k, c in dec.components.items() if c is not None and c.verdict == "material"]
+            material = {k: c.value for k, c in dec.components.items() if c is not None and c.verdict == "material"}
             pattern = {"avoidable_bias": "bias", "variance": "variance", "distribution_shift": "shift",
                        "val_overfitting": "val_overfitting"}.get(
-                max(material, key=lambda k: dec.components[k].value) if material else "", "none")
+                max(material, key=material.__getitem__) if material else "", "none")
             out.append(SliceDecomposition(col, name, rows, {s: e.error for s, e in errors.items()}, comps, pattern))
     return out
 
@@ -367,7 +291,7 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
         ratio = far / spread if spread > 0 and math.isfinite(spread) else 1.0
     digits = min(17, 4 + max(0, math.ceil(math.log10(ratio)) - 1)) if ratio > 1 else 4
 
-    def text(threshold: float) -> str:
+    def number_text(threshold: float) -> str:
         value = threshold + centre
         # Whole numbers with more digits than that are written out (1600050000, not
         # 1.60005e+09), up to where floats stop holding whole numbers exactly.
@@ -375,7 +299,7 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
             return f"{value:.0f}"
         return f"{value:.{digits}g}"
 
-    return text
+    return number_text
 
 
 def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str:
@@ -406,7 +330,7 @@ def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str
     return " and ".join(reversed(conds)) or "all rows"
 
 
-def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
+def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list[Cohort], int]:
     """Readable rules for where errors concentrate, from a shallow decision tree.
 
     The tree learns "is this row an error" from the metadata on one half of the
@@ -416,6 +340,8 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list, int]:
     """
     from sklearn.tree import DecisionTreeClassifier
 
+    if preds.meta is None:
+        return [], 0
     held = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
     if held.size == 0:
         held = np.flatnonzero(preds.split == preds.split.max())
@@ -493,7 +419,8 @@ def _binned_ks(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return d, float(kolmogorov(math.sqrt(na * nb / (na + nb)) * d))
 
 
-def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tuple[list, float | None, tuple | None, int]:
+def feature_shift(tables: dict, sample: Predictions,
+                  settings: Settings) -> tuple[list[FeatureShift], float | None, Interval | None, int]:
     """Which metadata features differ between train and val/test.
 
     Per feature, on every row: Kolmogorov–Smirnov (numeric, on the fine bins) or
@@ -504,7 +431,7 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     interval (0.5 means no shift).
     """
     train, later = SPLITS.index("train"), [SPLITS.index("val"), SPLITS.index("test")]
-    out = []
+    measured = []
     usable = {}
     for col, table in tables.items():
         sliced = table.slicing()
@@ -531,12 +458,13 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
             bins = np.searchsorted(cuts, np.arange(NUM_BINS), side="right")
             psi = _psi(np.bincount(bins, weights=fa, minlength=cuts.size + 1),
                        np.bincount(bins, weights=fb, minlength=cuts.size + 1))
-        out.append([col, table.kind, float(stat), float(p), psi])
-    tests = len(out)
+        measured.append((col, table.kind, float(stat), float(p), psi))
+    tests = len(measured)
     out = [FeatureShift(col, kind, stat, p, psi, bool(p * tests < 0.01 and psi >= settings.shift_min_psi))
-           for col, kind, stat, p, psi in out]
+           for col, kind, stat, p, psi in measured]
     out.sort(key=lambda f: -f.psi)
-    if not out:
+    meta = sample.meta
+    if not out or meta is None:
         return out, None, None, 0
 
     a_rows = _sample(np.flatnonzero(sample.split == train), TRAIN_SAMPLE_ROWS)
@@ -544,7 +472,7 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
     if a_rows.size < 50 or b_rows.size < 50:
         return out, None, None, 0
     rows = np.concatenate([a_rows, b_rows])
-    X, names, categorical, _, _ = feature_matrix(sample.meta[[c for c in sample.meta.columns if c in usable]], rows)
+    X, names, categorical, _, _ = feature_matrix(meta[[c for c in meta.columns if c in usable]], rows)
     if X.shape[1] == 0:
         return out, None, None, 0
     domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
@@ -577,8 +505,8 @@ def feature_shift(tables: dict, sample: Predictions, settings: Settings) -> tupl
 # ------------------------------------------------------------------------- rows to look at
 
 
-def _row_dict(preds: Predictions, i: int, loss: float) -> dict:
-    out = {
+def _row_dict(preds: Predictions, i: int, loss: float) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "row": int(i if preds.rows is None else preds.rows[i]),
         "split": SPLITS[preds.split[i]],
         "label": class_text(preds.classes[preds.y[i]]),
@@ -650,7 +578,7 @@ def locate(rows: list[dict], index: pd.Index | None = None, files: list | None =
             text = f"id {r['id']}"
         elif extra:
             text = f"{where} index {_index_text(extra['index'])}" + (f" (row {row})" if shared else "")
-        elif row is not None and starts is not None:
+        elif row is not None and files and starts is not None:
             k = int(np.searchsorted(starts, row, side="right")) - 1
             text = f"{where} row {row - files[k][0]} of {files[k][1]}"
         elif row is not None:
@@ -846,3 +774,95 @@ def decomposed_columns(stats: list[SliceStat], columns: list[dict]) -> list[str]
     small = [c["column"] for c in columns
              if c["kind"] == "categorical" and c["slices"] <= SMALL_COLUMN_SLICES and c["column"] not in weak]
     return (weak + small)[:MAX_DECOMPOSED_COLUMNS]
+
+
+# ------------------------------------------------------------------------- the whole analysis
+
+
+class Started(Protocol):
+    """A computation already under way (see :mod:`erranalysis.stats.offload`)."""
+
+    def result(self) -> Any: ...
+
+
+def model_fit_jobs(acc: Accumulator, sample: Predictions, settings: Settings) -> dict[str, tuple]:
+    """The model fits of the slice analysis, as ``{function name: arguments}``: they
+    only need the row sample, so they can start (elsewhere) as soon as it exists."""
+    jobs: dict[str, tuple] = {}
+    if acc.tables:
+        if sample.meta is not None:
+            jobs["error_cohorts"] = (sample, settings)
+        jobs["feature_shift"] = (acc.tables, sample, settings)
+    jobs["label_errors"] = (sample, held_out_rows(acc.aggs))
+    return jobs
+
+
+def slice_analysis(acc: Accumulator, base: Predictions, pool: list[str], goal: float | None, metric: str,
+                   settings: Settings, fits: Mapping[str, Started], index: pd.Index | None = None,
+                   files: list | None = None) -> SliceAnalysis:
+    """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
+    the examples to look at and the likely label errors, built whole.
+
+    ``fits`` holds the jobs of :func:`model_fit_jobs`, started. Each example row gets a
+    locator (see :func:`locate`): ``index`` is the input DataFrame's index, ``files``
+    the ``(first row, path)`` of each input file.
+    """
+    metadata = _metadata_figures(acc, pool, goal, metric, settings, fits) if acc.tables else {}
+    label_found = fits["label_errors"].result()
+    if label_found.get("examples"):
+        label_found = {**label_found, "examples": locate(label_found["examples"], index, files)}
+    notes = list(metadata.pop("notes", []))
+    if acc.ids is not None and any(acc.ids.settle().full.values()):
+        notes.append(f"Ids shared between splits are estimated from a sketch of {ID_SKETCH_CAPACITY:,} "
+                     "id hashes per split (a split has more distinct ids).")
+    sampled = _sampled_note(acc, metadata.get("cohort_rows", 0), metadata.get("domain_rows", 0),
+                            bool(label_found.get("sampled", False)))
+    return SliceAnalysis(
+        split="/".join(pool),
+        overall_error=metadata.pop("overall_error", None),
+        splits=list(pool),
+        top_losses={s: locate(rows, index, files) for s, rows in top_losses(acc.top_predictions(base)).items()},
+        label_errors=label_found,
+        notes=notes + sampled,
+        **metadata,
+    )
+
+
+def _metadata_figures(acc: Accumulator, pool: list[str], goal: float | None, metric: str, settings: Settings,
+                      fits: Mapping[str, Started]) -> dict[str, Any]:
+    """The fields of :class:`SliceAnalysis` measured on the metadata columns: weak slices,
+    their decompositions, error cohorts, shifted features and repeated rows."""
+    tables = acc.tables
+    stats, columns, overall = weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
+    cohorts, cohort_rows = fits["error_cohorts"].result() if "error_cohorts" in fits else ([], 0)
+    features, auc, ci, rows = fits["feature_shift"].result()
+    duplicates = duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
+    notes = []
+    if not duplicates.get("exact", True):
+        notes.append("The count of val/test metadata rows repeated from train is estimated from a "
+                     f"sketch of {SKETCH_CAPACITY:,} hashes per split.")
+    return {
+        "slices": stats, "columns": columns, "overall_error": overall,
+        "decompositions": slice_decompositions(tables, decomposed_columns(stats, columns), goal, metric, settings),
+        "cohorts": cohorts, "cohort_rows": cohort_rows,
+        "features": features, "domain_auc": auc, "domain_ci": ci, "domain_rows": rows,
+        "duplicates": duplicates, "duplicate_rows": duplicates.get("rows", 0), "notes": notes,
+    }
+
+
+def _sampled_note(acc: Accumulator, cohort_rows: int, domain_rows: int, label_sampled: bool) -> list[str]:
+    """The note that names the figures measured on a sample of the rows, if any are."""
+    def rows_of(*names: str) -> int:
+        return sum(acc.aggs[s].n_rows for s in names if s in acc.aggs)
+
+    sampled = {
+        "cohorts": cohort_rows and rows_of("val", "test") > cohort_rows,
+        "the domain classifier": domain_rows and rows_of("train", "val", "test") > domain_rows,
+        "label errors": label_sampled,
+    }
+    used = [what for what, on in sampled.items() if on]
+    if not used:
+        return []
+    named = used[0] if len(used) == 1 else ", ".join(used[:-1]) + " and " + used[-1]
+    return [f"{named.capitalize()} use a deterministic sample of the rows (at most {SAMPLE_ROWS:,}; "
+            f"the same rows on every run and engine); every other figure counts all {acc.n_rows:,} rows."]

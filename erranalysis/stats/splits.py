@@ -36,7 +36,7 @@ def class_balance(aggs: dict[str, SplitAggregate], present: list[str], labels: l
         return balance
     est = split_error(aggs[eval_split], "balanced_error", settings.confidence)
     return replace(balance, eval_split=eval_split, eval_ratio=imbalance_ratio(aggs[eval_split].support),
-                   balanced_error=est.value, balanced_error_ci=est.ci)
+                   balanced_error=est.error, balanced_error_ci=est.ci)
 
 
 def label_shift_tests(aggs: dict[str, SplitAggregate], present: list[str], priors: dict[str, list]) -> list:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,19 +37,24 @@ def _display_sweep(sweep) -> list[dict]:
 def _class_state(confusion: np.ndarray, k: int) -> dict:
     scores = class_scores(confusion)
     total = confusion.sum()
-    present = scores.support > 0
+    recalls = np.array([c.recall for c in scores if c.support > 0])
     return {
         "error": float(1 - np.trace(confusion) / total),
-        "balanced_error": float(1 - scores.recall[present].mean()),
-        "precision": float(scores.precision[k]),
-        "recall": float(scores.recall[k]),
-        "f1": float(scores.f1[k]),
+        "balanced_error": float(1 - recalls.mean()),
+        "precision": scores[k].precision,
+        "recall": scores[k].recall,
+        "f1": scores[k].f1,
     }
+
+
+def _total(matrices: list[np.ndarray]) -> np.ndarray:
+    """The sum of the matrices, added in order."""
+    return functools.reduce(operator.add, matrices)
 
 
 def recommended(aggs: dict[str, SplitAggregate], k: int, chosen_on: str) -> tuple[float, int]:
     """The best-F1 threshold on P(k) on ``chosen_on``, and its bin edge index."""
-    hist = aggs[chosen_on].hist
+    hist = aggs[chosen_on].score_hist
     j = best_f1_edge(sweep_from_hist(hist[k, 1], hist[k, 0]))
     return float(bin_edges(hist.shape[-1])[j]), j
 
@@ -57,10 +64,11 @@ def binary_override(agg: SplitAggregate, k: int, j: int) -> np.ndarray:
 
     ``p >= edges[j]`` holds exactly for the rows in bins ``j, j+1, ...``, so the counts are exact.
     """
-    above_k, above_other = agg.hist[k, 1, j:].sum(), agg.hist[k, 0, j:].sum()
+    hist = agg.score_hist
+    above_k, above_other = hist[k, 1, j:].sum(), hist[k, 0, j:].sum()
     cm = np.zeros((2, 2))
-    cm[k, k], cm[k, 1 - k] = above_k, agg.hist[k, 1].sum() - above_k
-    cm[1 - k, k], cm[1 - k, 1 - k] = above_other, agg.hist[k, 0].sum() - above_other
+    cm[k, k], cm[k, 1 - k] = above_k, hist[k, 1].sum() - above_k
+    cm[1 - k, k], cm[1 - k, 1 - k] = above_other, hist[k, 0].sum() - above_other
     return cm
 
 
@@ -78,6 +86,7 @@ class OverrideCounts:
 
     def add(self, preds: Predictions, offset: int = 0, row_numbers: bool = True) -> None:
         n, s_count = self.n_classes, len(SPLITS)
+        assert preds.proba is not None  # thresholds are tuned only on predictions with probabilities
         base = preds.split.astype(np.int64) * n * n + preds.y.astype(np.int64) * n
         for k, t in self.specs:
             new = np.where(preds.proba[:, k] >= t, k, preds.pred)
@@ -128,14 +137,14 @@ def threshold_analysis(
     threshold. ``improves`` says whether the threshold also lowers ``metric`` on
     ``chosen_on``: a better F1 for a rare class can cost more errors overall.
     """
-    hist = aggs[chosen_on].hist
+    hist = aggs[chosen_on].score_hist
     sweep = sweep_from_hist(hist[k, 1], hist[k, 0])
     j = best_f1_edge(sweep)
     threshold = float(sweep.thresholds[j])
     ev = aggs[evaluated_on]
-    auc = roc_auc_from_hist(ev.hist[k, 1], ev.hist[k, 0])
+    auc = roc_auc_from_hist(ev.score_hist[k, 1], ev.score_hist[k, 0])
     current = None
-    if base.n_classes == 2:
+    if base.n_classes == 2 and base.threshold is not None:
         current = base.threshold if k == base.positive else 1.0 - base.threshold
     chosen_before = _class_state(aggs[chosen_on].confusion, k)
     chosen_after = _class_state(after[chosen_on], k)
@@ -143,8 +152,8 @@ def threshold_analysis(
     # split it was chosen on only when there is no other: then it is optimistic).
     measured = tuple(measured_on) or (evaluated_on,)
     scale = {s: aggs[s].row_scale for s in measured}
-    gain = paired_gain(sum(aggs[s].confusion * scale[s] for s in measured),
-                       sum(after[s] * scale[s] for s in measured), settings.confidence)
+    gain = paired_gain(_total([aggs[s].confusion * scale[s] for s in measured]),
+                       _total([after[s] * scale[s] for s in measured]), settings.confidence)
     return ThresholdAnalysis(
         label=base.class_names[k],
         chosen_on=chosen_on,
