@@ -9,7 +9,9 @@ reaches the driver. erranalysis must be importable on the executors (see the REA
 
 from __future__ import annotations
 
+import os
 import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +44,24 @@ def session(master: str | None = None):
     if active is not None and master is None:
         return active
     builder = SparkSession.builder.appName("erranalysis")
+    conf = SparkConf()
+    if master is None and not conf.contains("spark.master"):
+        master = "local[*]"
     if master is not None:
         builder = builder.master(master)
-    elif not SparkConf().contains("spark.master"):
-        builder = builder.master("local[*]")
+    if _workers_on_this_machine(master or conf.get("spark.master")) and not _worker_python_set(conf):
+        # Local workers run this interpreter, which has erranalysis, pandas and pyarrow;
+        # Spark's default, the first "python3" on PATH, may have none of them.
+        builder = builder.config("spark.pyspark.python", sys.executable)
     return builder.getOrCreate()
+
+
+def _workers_on_this_machine(master: str | None) -> bool:
+    return master is not None and master.startswith("local")
+
+
+def _worker_python_set(conf) -> bool:
+    return bool(os.environ.get("PYSPARK_PYTHON")) or conf.contains("spark.pyspark.python")
 
 
 def read_spark(path: str | Path, input_format: str | None = None, master: str | None = None):
@@ -112,7 +127,8 @@ class SparkSource:
         def fold(batches):
             from pyspark import TaskContext
 
-            part = TaskContext.get().partitionId()
+            context = TaskContext.get()
+            part = context.partitionId() if context is not None else 0  # None only outside a Spark task
             state = make_state()
             offset = 0
             error = None

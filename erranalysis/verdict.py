@@ -8,6 +8,8 @@ from .fmt import ci_pct, pct, pts
 from .result import Verdict
 
 STATUSES = ("met", "not_met", "cannot_tell", "no_goal")
+#: A gap between error rates this small is floating-point residue, not a gap.
+GAP_RESIDUE = 1e-12
 
 
 def gap_shares(dec) -> list[dict]:
@@ -22,10 +24,11 @@ def gap_shares(dec) -> list[dict]:
     exactly 100 and no one reads 109% off a table of rounded terms.
 
     Returns ``[{"name", "value", "share", "percent"}]`` in the decomposition's order,
-    ``rest`` last; empty when the gap is not positive (nothing left to explain).
+    ``rest`` last; empty when the gap is not positive (nothing left to explain) or is a
+    rounding residue below :data:`GAP_RESIDUE`, whose shares would be noise or overflow.
     """
     gap = dec.gap
-    if gap is None or not math.isfinite(gap) or gap <= 0:
+    if gap is None or not math.isfinite(gap) or gap <= GAP_RESIDUE:
         return []
     rows = [{"name": name, "value": c.value, "share": c.value / gap}
             for name, c in dec.components.items() if c is not None]

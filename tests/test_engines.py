@@ -228,6 +228,17 @@ def spark():
     return _spark_or_skip()
 
 
+def test_local_spark_workers_run_this_interpreter(spark):
+    # Spark's default worker Python is the first python3 on PATH, which may lack pandas
+    # and erranalysis; unless the user chose one, local workers run this interpreter.
+    import os
+    import sys
+
+    chosen = os.environ.get("PYSPARK_PYTHON")
+    worker = spark.sparkContext.getConf().get("spark.pyspark.python")
+    assert worker == (None if chosen else sys.executable)
+
+
 def test_spark_matches_the_in_memory_engine(spark, tmp_path):
     """Same JSON figures from a local-mode Spark session, to rounding (rows carry no row number in Spark)."""
     frames = {"multi": _multiclass()}

@@ -146,6 +146,15 @@ def test_shares_of_the_gap_add_up_to_100(errors, goal):
     assert [p for p in shown if p < 0] == [s["percent"] for s in negative]
 
 
+@pytest.mark.parametrize("test_error", [2.2e-311, 1e-13])
+def test_a_gap_of_rounding_residue_has_no_shares(test_error):
+    # A test error a hair above a goal of 0 leaves a gap of floating-point residue:
+    # dividing the terms by it would overflow (or give meaningless shares).
+    r = erranalysis.analyze(errors={"train": 0.0, "test": test_error}, goal=0.0)
+    assert gap_shares(r.decomposition) == []
+    r.to_html()
+
+
 def test_the_digits_example_shares_add_up_to_100(digits):
     assert share_column(digits.to_html()) == [3, 38, 51, 8]
 
