@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import warnings
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -30,10 +30,8 @@ from .output import Result
 from .result import (
     Baseline,
     CalibrationResult,
-    ClassBalance,
     ClassMetrics,
     Confusion,
-    Decomposition,
     Finding,
     NextStep,
     Provenance,
@@ -210,8 +208,8 @@ def _summary_analysis(args: Arguments, figures: dict[str, SplitFigure], curves: 
 def _from_error_rates(figures: dict[str, SplitFigure], args: Arguments, curves: History | None) -> Result:
     """Decomposition and next steps from error figures alone (and/or a training history)."""
     errors = {s: _summary_error(s, f, args.settings.confidence) for s, f in figures.items()}
-    measured = Measured(
-        eval_split=_eval_split(list(errors)), errors=errors,
+    measured = Evidence(
+        settings=args.settings, metric=args.metric, goal=args.goal, eval_split=_eval_split(list(errors)), errors=errors,
         decomposition=decompose(errors, args.goal, args.metric, args.settings),
         history=_diagnose_history(curves, args.num_classes),
     )
@@ -221,7 +219,7 @@ def _from_error_rates(figures: dict[str, SplitFigure], args: Arguments, curves: 
         settings=asdict(args.settings),
         history=None if curves is None else curves.source,
     )
-    return _result(measured, args.settings, args.metric, args.goal, provenance)
+    return _result(measured, provenance)
 
 
 def _summary_error(split: str, figure: SplitFigure, confidence: float) -> SplitErrorRate:
@@ -474,25 +472,6 @@ def _eval_split(present: list[str]) -> str | None:
 # ------------------------------------------------------------- analyses on the aggregates
 
 
-@dataclass(frozen=True)
-class Measured:
-    """What the analyses measured: the figures the finding rules read and the result shows."""
-
-    eval_split: str | None
-    errors: dict[str, SplitErrorRate]
-    decomposition: Decomposition
-    baselines: list[Baseline] = field(default_factory=list)
-    confusion: Confusion | None = None
-    thresholds: list[ThresholdAnalysis] = field(default_factory=list)
-    calibration: CalibrationResult | None = None
-    class_balance: ClassBalance | None = None
-    warnings: list = field(default_factory=list)
-    leakage: dict = field(default_factory=dict)
-    n_rows: int | None = None
-    history: HistoryAnalysis | None = None
-    slices: SliceAnalysis | None = None
-
-
 def analyze_state(
     acc: Accumulator, base: Predictions, source: Any, spec: ReadSpec, *, goal: float | None, metric: str,
     provenance: Provenance, history: History | None = None, num_classes: int | None = None,
@@ -513,8 +492,8 @@ def analyze_state(
     fits = _start_model_fits(acc, sample, settings)
     pool = evaluation_pool(errors, dec)
     thresholds = _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress)
-    measured = Measured(
-        eval_split=eval_split, errors=errors, decomposition=dec,
+    measured = Evidence(
+        settings=settings, metric=metric, goal=goal, eval_split=eval_split, errors=errors, decomposition=dec,
         baselines=_baselines(aggs, present, errors, base.class_names, metric, eval_split),
         confusion=_confusion(aggs, sample, present, eval_split, base, settings), thresholds=thresholds,
         calibration=_calibration(acc, eval_split, base.n_classes, settings.confidence),
@@ -525,7 +504,7 @@ def analyze_state(
     )
     provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
                                "history": None if history is None else history.source})
-    return _result(measured, settings, metric, goal, provenance)
+    return _result(measured, provenance)
 
 
 def _evaluation_split(present: list[str]) -> str:
@@ -678,11 +657,10 @@ def _slice_analysis(acc: Accumulator, base: Predictions, pool: list[str], goal: 
 # ------------------------------------------------------------------ findings and result
 
 
-def _result(measured: Measured, settings: Settings, metric: str, goal: float | None,
-            provenance: Provenance) -> Result:
+def _result(measured: Evidence, provenance: Provenance) -> Result:
     """The Result: the measured figures, the findings the rules raise on them, the next
     steps, the headline and the verdict."""
-    findings, steps, headline = _conclude(_evidence(measured, settings, metric, goal), measured)
+    findings, steps, headline = _conclude(measured)
     return Result(
         headline=headline,
         errors=measured.errors,
@@ -703,36 +681,14 @@ def _result(measured: Measured, settings: Settings, metric: str, goal: float | N
     )
 
 
-def _evidence(measured: Measured, settings: Settings, metric: str, goal: float | None) -> Evidence:
-    """What the finding rules read."""
-    return Evidence(
-        settings=settings,
-        metric=metric,
-        goal=goal,
-        eval_split=measured.eval_split,
-        errors=measured.errors,
-        decomposition=measured.decomposition,
-        baselines=measured.baselines,
-        confusion=measured.confusion,
-        thresholds=measured.thresholds,
-        calibration=measured.calibration,
-        class_balance=measured.class_balance,
-        warnings=measured.warnings,
-        leakage=measured.leakage,
-        n_rows=measured.n_rows,
-        history=measured.history,
-        slices=measured.slices,
-    )
-
-
-def _conclude(ev: Evidence, measured: Measured) -> tuple[list[Finding], list[NextStep], str]:
+def _conclude(ev: Evidence) -> tuple[list[Finding], list[NextStep], str]:
     """Findings, the ordered next steps and the headline from the evidence."""
     findings = collect(ev)
     steps = advice.plan(findings, ev.settings.confidence)
-    dec = measured.decomposition
-    if not steps and not measured.errors and measured.history is not None:
-        return findings, steps, measured.history.summary
-    final = measured.errors.get(dec.final_split) if dec.final_split else None
+    dec = ev.decomposition
+    if not steps and not ev.errors and ev.history is not None:
+        return findings, steps, ev.history.summary
+    final = ev.errors.get(dec.final_split) if dec.final_split else None
     return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal,
                                             measured=any(c is not None for c in dec.components.values()),
                                             final_ci=None if final is None else final.ci,
