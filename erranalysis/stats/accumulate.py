@@ -93,28 +93,35 @@ def layout_for(preds: Predictions, settings: Settings) -> Layout:
 
 @dataclass
 class Accumulator:
+    """The state of the rows added so far. The tables, samples and sketches are made
+    empty from the layout when the accumulator is made: every accumulator of a pass
+    keeps the same ones, so any two of them merge."""
+
     layout: Layout
     n_rows: int = 0
     aggs: dict = field(default_factory=dict)
-    tables: dict = field(default_factory=dict)
-    sample: RowSample | None = None
-    top: RowSample | None = None
-    ids: DistinctSketch | None = None
-    meta_rows: DistinctSketch | None = None
+    #: Metadata column -> its counts per split and cell.
+    tables: dict[str, ColumnTable] = field(init=False)
+    #: The deterministic sample of rows, and the highest-loss rows of each split.
+    sample: RowSample = field(init=False)
+    top: RowSample = field(init=False)
+    #: Sketches of the ids and of the metadata rows; None when the layout has no ids, or
+    #: fewer than two metadata columns.
+    ids: DistinctSketch | None = field(init=False)
+    meta_rows: DistinctSketch | None = field(init=False)
     #: code -> the warning over every row added so far (counts summed, first row the earliest).
     warnings: dict[str, InputWarning] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         lay = self.layout
-        if self.sample is None:
-            self.sample = RowSample(lay.sample_rows, {TRAIN_GROUP: min(TRAIN_SAMPLE_ROWS, lay.sample_rows)})
-            self.top = RowSample(TOP_LOSSES)
-            self.ids = DistinctSketch(ID_SKETCH_CAPACITY) if lay.has_ids else None
-            self.meta_rows = DistinctSketch(SKETCH_CAPACITY) if len(lay.meta) >= 2 else None
-            self.tables = {
-                col: ColumnTable.start(col, kind, integer, lay.weighted, axis)
-                for col, (kind, integer, axis) in lay.meta.items()
-            }
+        self.sample = RowSample(lay.sample_rows, {TRAIN_GROUP: min(TRAIN_SAMPLE_ROWS, lay.sample_rows)})
+        self.top = RowSample(TOP_LOSSES)
+        self.ids = DistinctSketch(ID_SKETCH_CAPACITY) if lay.has_ids else None
+        self.meta_rows = DistinctSketch(SKETCH_CAPACITY) if len(lay.meta) >= 2 else None
+        self.tables = {
+            col: ColumnTable.start(col, kind, integer, lay.weighted, axis)
+            for col, (kind, integer, axis) in lay.meta.items()
+        }
 
     # ------------------------------------------------------------------ adding
 
@@ -139,7 +146,7 @@ class Accumulator:
         split = preds.split.astype(np.int64)
         wrong = (preds.y != preds.pred).astype(np.int64)
         for col, table in self.tables.items():
-            table.add(preds.meta[col], split, wrong, preds.weight)
+            table.add(_meta_column(preds, col), split, wrong, preds.weight)
 
         extra = None
         meta_hash = None
@@ -153,8 +160,10 @@ class Accumulator:
         if preds.ids is not None:
             id_hash = value_hashes(preds.ids)
             extra = id_hash.copy() if extra is None else extra ^ id_hash
-            self.ids.add(id_hash, split)
-        if self.meta_rows is not None:
+            self._id_sketch().add(id_hash, split)
+        # A layout with a sketch of metadata rows has two metadata columns or more, which
+        # the tables above found in the batch: the batch's rows are hashed.
+        if self.meta_rows is not None and meta_hash is not None:
             train = split == SPLITS.index("train")
             later = np.isin(split, [SPLITS.index("val"), SPLITS.index("test")])
             self.meta_rows.add(meta_hash[train], split[train])
@@ -165,6 +174,13 @@ class Accumulator:
         self._offer_sample(preds, keys, rows, loss)
         if loss is not None:
             self._offer_top(preds, keys, rows, loss)
+
+    def _id_sketch(self) -> DistinctSketch:
+        """The sketch the ids of a batch go to: kept when the pass's layout has ids."""
+        if self.ids is None:
+            raise ValueError("a batch with ids must be added to a pass whose layout has ids. "
+                             "Got a layout without ids instead.")
+        return self.ids
 
     def _payload(self, preds: Predictions, idx: np.ndarray, keys, rows, loss, rank, meta_cols) -> dict:
         split = preds.split[idx].astype(np.int64)
@@ -260,8 +276,8 @@ class Accumulator:
         out.tables = {col: t.merge(other.tables[col]) for col, t in self.tables.items()}
         out.sample = self.sample.merge(other.sample)
         out.top = self.top.merge(other.top)
-        out.ids = None if self.ids is None else self.ids.merge(other.ids)
-        out.meta_rows = None if self.meta_rows is None else self.meta_rows.merge(other.meta_rows)
+        out.ids = _merged_sketch(self.ids, other.ids)
+        out.meta_rows = _merged_sketch(self.meta_rows, other.meta_rows)
         out.warnings = dict(self.warnings)
         for code, w in other.warnings.items():
             out.warnings[code] = out.warnings[code].merged(w) if code in out.warnings else w
@@ -285,17 +301,34 @@ class Accumulator:
         return _as_predictions(self.top, base)
 
 
+def _meta_column(preds: Predictions, col: str) -> pd.Series:
+    """Metadata column ``col`` of a batch: every batch of a pass has its layout's columns."""
+    if preds.meta is None:
+        raise ValueError(f"a batch must have the metadata columns of its pass. Got none instead of {col!r}.")
+    return preds.meta[col]
+
+
+def _merged_sketch(mine: DistinctSketch | None, theirs: DistinctSketch | None) -> DistinctSketch | None:
+    """The sketch of both accumulators' rows; None when the layout keeps no such sketch."""
+    if mine is None:
+        return None
+    if theirs is None:
+        raise ValueError("accumulators must keep the same sketches to merge. Got one without a sketch instead.")
+    return mine.merge(theirs)
+
+
 def _as_predictions(sample: RowSample, base: Predictions) -> Predictions:
     cols = sample.settle().columns
     if not cols:
         empty = np.empty(0, dtype=np.int64)
         return Predictions(name=base.name, classes=base.classes, y=empty, pred=empty, split=empty.astype(np.int8),
                            positive=base.positive, threshold=base.threshold, columns_used=base.columns_used, rows=empty)
-    take = select_rows(cols, np.argsort(cols["key"], kind="stable")).get
+    # Every kept row carries every column of a payload (None for the ones the table lacks).
+    kept = select_rows(cols, np.argsort(cols["key"], kind="stable"))
     return Predictions(
-        name=base.name, classes=base.classes, y=take("y"), pred=take("pred"), split=take("split").astype(np.int8),
-        proba=take("proba"), weight=take("weight"), loss=take("loss"), ids=take("id"), meta=take("meta"),
-        positive=base.positive, threshold=base.threshold, columns_used=base.columns_used, rows=take("row"),
+        name=base.name, classes=base.classes, y=kept["y"], pred=kept["pred"], split=kept["split"].astype(np.int8),
+        proba=kept["proba"], weight=kept["weight"], loss=kept["loss"], ids=kept["id"], meta=kept["meta"],
+        positive=base.positive, threshold=base.threshold, columns_used=base.columns_used, rows=kept["row"],
     )
 
 

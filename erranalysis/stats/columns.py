@@ -30,7 +30,8 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,8 @@ MISSING = "(missing)"
 #: largest that divides every value): days, hours, minutes, seconds.
 TIME_STEPS = (86_400.0, 3_600.0, 60.0, 1.0)
 _EPOCH = _dt.datetime(1970, 1, 1)
+#: The units numpy's datetime64 and timedelta64 are counted in.
+TimeUnit = Literal["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "μs", "ns", "ps", "fs", "as"]
 
 
 @dataclass(frozen=True)
@@ -162,14 +165,21 @@ def time_values(values: pd.Series) -> np.ndarray:
     elif not (isinstance(values.dtype, np.dtype) and values.dtype.kind == "M"):
         values = _as_datetimes(values)
     arr = values.to_numpy()
-    unit, count = np.datetime_data(arr.dtype)
+    tick = _tick(arr.dtype)
     ticks = arr.view(np.int64).astype(np.float64)
-    per_second = np.timedelta64(1, "s") / np.timedelta64(count, unit)
+    per_second = np.timedelta64(1, "s") / tick
     # Division by a whole number of ticks per second (or a multiplication by whole seconds
     # per tick) keeps whole seconds exact, so the unit of the names is found exactly.
-    seconds = ticks / per_second if per_second >= 1 else ticks * (np.timedelta64(count, unit) / np.timedelta64(1, "s"))
+    seconds = ticks / per_second if per_second >= 1 else ticks * (tick / np.timedelta64(1, "s"))
     seconds[np.isnat(arr)] = np.nan
     return seconds
+
+
+def _tick(dtype: np.dtype) -> np.timedelta64:
+    """The time one step of a datetime64 dtype stands for (``M8[10ms]``: 10 milliseconds)."""
+    unit, count = np.datetime_data(dtype)
+    # numpy's stubs type datetime_data's unit as any str; it is always a unit timedelta64 takes.
+    return np.timedelta64(count, cast(TimeUnit, unit))
 
 
 def _as_datetimes(values: pd.Series) -> pd.Series:
@@ -212,7 +222,7 @@ def time_text(seconds: float, step: float) -> str:
     return when.isoformat(sep=" ", timespec=spec)
 
 
-def _intern(known: list, texts: list) -> np.ndarray:
+def _intern(known: list[str], texts: list[str]) -> np.ndarray:
     """The cell of each text in ``known``, appending the texts not yet there."""
     index = {v: i for i, v in enumerate(known)}
     cells = np.empty(len(texts), dtype=np.int64)
@@ -224,6 +234,12 @@ def _intern(known: list, texts: list) -> np.ndarray:
     return cells
 
 
+def _no_cells() -> np.ndarray:
+    """Counts of a column with no cells yet (a categorical column before its first row,
+    or a dropped one)."""
+    return np.zeros((len(SPLITS), 0, 2))
+
+
 @dataclass
 class ColumnTable:
     """Rows (and errors) per split and cell of one metadata column."""
@@ -232,10 +248,12 @@ class ColumnTable:
     kind: str  # "numeric" | "time" | "categorical"
     integer: bool = False
     #: counts[split, cell, wrong]: rows; wsum the same weighted; w2sum[split, cell]: sum of w².
-    counts: np.ndarray | None = None
+    #: wsum and w2sum are both None for an unweighted table; a dropped table keeps no cells.
+    counts: np.ndarray = field(default_factory=_no_cells)
     wsum: np.ndarray | None = None
     w2sum: np.ndarray | None = None
-    values: list | None = None  # categorical: the text of each cell
+    #: Categorical columns: the text of each cell (numeric and time cells have none).
+    values: list[str] = field(default_factory=list)
     #: Smallest and largest finite value (time: in seconds).
     lo: float = math.inf
     hi: float = -math.inf
@@ -259,13 +277,21 @@ class ColumnTable:
             counts=np.zeros((s, cells, 2)),
             wsum=np.zeros((s, cells, 2)) if weighted else None,
             w2sum=np.zeros((s, cells)) if weighted else None,
-            values=None if binned else [],
             axis=(axis or Axis()) if binned else None,
         )
 
     @property
     def cells(self) -> int:
         return self.counts.shape[1]
+
+    @property
+    def _cell_axis(self) -> Axis:
+        """Where the fine cells of a numeric or time column sit; a categorical column's
+        cells are its texts, on no axis."""
+        if self.axis is None:
+            raise ValueError(f"column {self.name!r} must be numeric or time to have cells on an axis. "
+                             f"Got a {self.kind} column without an axis instead.")
+        return self.axis
 
     def add(self, values: pd.Series, split: np.ndarray, wrong: np.ndarray, weight: np.ndarray | None) -> None:
         if self.dropped:
@@ -283,7 +309,7 @@ class ColumnTable:
             finite = x[np.isfinite(x)]
             if finite.size:
                 self.lo, self.hi = min(self.lo, float(finite.min())), max(self.hi, float(finite.max()))
-            cell = numeric_cells(x, self.axis)
+            cell = numeric_cells(x, self._cell_axis)
         self._count(cell, split, wrong, weight)
 
     def _category_cells(self, values: pd.Series) -> np.ndarray | None:
@@ -305,7 +331,8 @@ class ColumnTable:
 
     def drop(self) -> None:
         self.dropped = True
-        self.counts = self.wsum = self.w2sum = None
+        self.counts = _no_cells()
+        self.wsum = self.w2sum = None
         self.values = []
 
     def _grow(self, cells: int) -> None:
@@ -313,7 +340,7 @@ class ColumnTable:
             return
         pad = cells - self.cells
         self.counts = np.pad(self.counts, ((0, 0), (0, pad), (0, 0)))
-        if self.wsum is not None:
+        if self.wsum is not None and self.w2sum is not None:
             self.wsum = np.pad(self.wsum, ((0, 0), (0, pad), (0, 0)))
             self.w2sum = np.pad(self.w2sum, ((0, 0), (0, pad)))
 
@@ -322,7 +349,7 @@ class ColumnTable:
         key = (split.astype(np.int64) * c + cell) * 2 + wrong
         size = s * c * 2
         self.counts += np.bincount(key, minlength=size).reshape(s, c, 2)
-        if self.wsum is not None:
+        if self.wsum is not None and self.w2sum is not None:
             self.wsum += np.bincount(key, weights=weight, minlength=size).reshape(s, c, 2)
             self.w2sum += np.bincount(key >> 1, weights=weight * weight, minlength=s * c).reshape(s, c)
 
@@ -338,7 +365,7 @@ class ColumnTable:
         out = ColumnTable(self.name, self.kind, self.integer, self.counts.copy(),
                           None if self.wsum is None else self.wsum.copy(),
                           None if self.w2sum is None else self.w2sum.copy(),
-                          None if self.values is None else list(self.values),
+                          list(self.values),
                           min(self.lo, other.lo), max(self.hi, other.hi), axis=self.axis,
                           step=min(self.step, other.step))
         if self.kind != "categorical":
@@ -350,7 +377,7 @@ class ColumnTable:
                 return out
             out._grow(len(out.values))
         out.counts[:, target] += other.counts
-        if out.wsum is not None:
+        if out.wsum is not None and out.w2sum is not None:
             out.wsum[:, target] += other.wsum
             out.w2sum[:, target] += other.w2sum
         return out
@@ -428,7 +455,7 @@ class ColumnTable:
         """The lower edge of fine cell ``b``, as the smallest value a bin starting there can
         hold: rounded up to a whole number for integer columns, and to the column's unit
         of time (day, hour, minute or second) for time columns."""
-        value = cell_edge(b, self.axis)
+        value = cell_edge(b, self._cell_axis)
         unit = 1.0 if self.integer else self.step if self.kind == "time" and 1 <= self.step < math.inf else None
         if unit is not None and math.isfinite(value):
             value = math.ceil(value / unit - 1e-9 * max(1.0, abs(value / unit))) * unit
@@ -458,7 +485,7 @@ def quantile_cuts(counts: np.ndarray, parts: int) -> list[int]:
     if total <= 0 or occupied.size == 0:
         return []
     cum = np.cumsum(counts)
-    cuts = []
+    cuts: list[int] = []
     for q in np.linspace(0, 1, parts + 1)[1:-1]:
         b = int(np.searchsorted(cum, q * total, side="left"))
         # Rows of the quantile's own cell start the next bin, as with exact quantiles
