@@ -215,10 +215,11 @@ def report(predictions, goal, json_path, fail_on, metric, threshold, positive_la
 
     to_stdout = json_path is not None and str(json_path) == "-"
     written = []
-    options = {"title": title, "model_name": model_name, "template_dir": template_dir, "page_size": page_size}
+    # One page context (and one drawing of each figure) for every report file.
+    reports = result.reports(title=title, model_name=model_name, template_dir=template_dir, page_size=page_size)
     for path in outputs:
         try:
-            result.save(path, **options)
+            reports.write(path)
         except ErranalysisError as exc:
             _fail(exc.message, exc.hint)
         except OSError as exc:
