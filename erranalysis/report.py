@@ -27,6 +27,8 @@ from .result import (CalibrationResult, ClassBalance, Decomposition, NextStep, P
 from .verdict import gap_shares
 
 if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
     from .compare import Change, Comparison
 
 #: A template's context, or a part of it: plain values (str, int, float, bool, None,
@@ -1123,6 +1125,7 @@ class Rendering:
         self.template_dir = template_dir
         self.page_size = page_size
         self._context: Context | None = None
+        self._environment: SandboxedEnvironment | None = None  # with its compiled templates
 
     def context(self) -> Context:
         """The page context, built on the first call."""
@@ -1131,9 +1134,15 @@ class Rendering:
                                           page_size=self.page_size)
         return self._context
 
+    def environment(self) -> SandboxedEnvironment:
+        """The sandboxed Jinja environment of the templates, made on the first call."""
+        if self._environment is None:
+            self._environment = _environment(self.template_dir)
+        return self._environment
+
     def html(self, screen: bool = True) -> str:
         """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
-        env = _environment(self.template_dir)
+        env = self.environment()
         # A copy for each render: a template may change the lists it is given, and the
         # next output must see the context as it was built.
         context = copy.deepcopy(self.context())
@@ -1144,8 +1153,11 @@ class Rendering:
         # The stylesheets are the template folder's own files, not data: mark them safe so
         # autoescaping leaves their quotes alone. Everything from the result stays escaped.
         sheets = ("report.css", "screen.css", "print.css") if screen else ("report.css", "print.css")
+        loader = env.loader
+        if loader is None:  # _environment always gives it one
+            raise TypeError("the report's template environment has no loader")
         try:
-            css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in sheets))
+            css = Markup("\n".join(loader.get_source(env, name)[0] for name in sheets))
             page_css = Markup(f"@page {{ size: {self.page_size}; }}")
             return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
         except (jinja2.TemplateNotFound, SecurityError) as exc:
