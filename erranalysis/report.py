@@ -5,6 +5,9 @@ already formatted, so templates never compute. Jinja autoescapes everything (cla
 names and metadata come from data) and fails on a missing key. Templates run in
 Jinja's sandbox and are read only from inside their folder, so a ``--template-dir``
 from someone else can restyle the report but not run code or read other files.
+
+:class:`Rendering` builds the context of one result once and writes the HTML, the
+PDF and the JSON from it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 #: A template's context, or a part of it: plain values (str, int, float, bool, None,
 #: lists and dicts of them) under string keys.
 Context = dict[str, Any]
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 PAGE_SIZES = ("A4", "letter")
 
@@ -131,7 +134,7 @@ _GENERIC_STEMS = {"predictions", "prediction", "preds", "pred", "output", "outpu
 _FIGURES: dict[int, dict[tuple[object, ...], Any]] = {}
 
 
-def _figure(result: ResultData, draw: Callable[..., T], *args: object) -> T:
+def _figure(result: ResultData, draw: Callable[..., _T], *args: object) -> _T:
     """``draw(*args)`` (``draw(result)`` without ``args``), drawn once per result."""
     import weakref
 
@@ -142,7 +145,7 @@ def _figure(result: ResultData, draw: Callable[..., T], *args: object) -> T:
     key = (draw.__name__, *(id(a) for a in args))
     if key not in drawn:
         drawn[key] = draw(*(args or (result,)))
-    figure: T = drawn[key]
+    figure: _T = drawn[key]
     return figure
 
 
