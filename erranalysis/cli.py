@@ -386,9 +386,11 @@ def _write_reports(result: Result, outputs: list[Path], given: ReportFlags) -> l
     options = {"title": given.title, "model_name": given.model_name, "template_dir": given.template_dir,
                "page_size": "letter" if given.page_size.lower() == "letter" else "A4"}
     written = []
+    # One page context (and one drawing of each figure) for every report file.
+    reports = result.reports(**options)
     for path in outputs:
         try:
-            result.save(path, **options)
+            reports.write(path)
         except ErranalysisError as exc:
             _fail(flag_wording(exc), exc.hint)
         except OSError as exc:

@@ -9,7 +9,6 @@ the same result gives the same bytes.
 from __future__ import annotations
 
 import io
-
 import numpy as np
 
 from .result import ResultData
@@ -51,7 +50,7 @@ SMALL_WIDTH = 86 * _MM
 #: Smallest chart text, in pt.
 SMALL_FONT = 8
 
-_VERDICT_STYLE = {
+_VERDICT_STYLE: dict[str, dict[str, str | None]] = {
     "material": {"color": OKABE_ITO["vermillion"], "hatch": None},
     "negligible": {"color": "#D9D9D9", "hatch": None},
     "too_noisy": {"color": "white", "hatch": "///"},
@@ -83,6 +82,8 @@ def _plt():
     return plt
 
 
+
+
 def _svg(fig) -> str:
     plt = _plt()
     import warnings
@@ -110,7 +111,7 @@ def _pct_axis(ax, axis="y"):
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def _error_bar(value: float, ci) -> np.ndarray:
+def _error_bar(value: float, ci: tuple[float, float]) -> np.ndarray:
     """The ``[[below], [above]]`` extents of an error bar from ``value`` to the ends of ``ci``.
 
     Both are clipped at 0: matplotlib refuses a negative extent, and an interval that
@@ -123,9 +124,14 @@ def _error_bar(value: float, ci) -> np.ndarray:
 def decomposition(result: ResultData) -> str | None:
     """Waterfall from the goal to the final error: one bar per term, with its interval."""
     dec = result.decomposition
-    if dec.final_error is None:
+    if dec.final_error is None or dec.final_split is None:
         return None
-    labels, bottoms, heights, styles, cis, notes = [], [], [], [], [], []
+    labels: list[str] = []
+    bottoms: list[float] = []
+    heights: list[float] = []
+    styles: list[dict[str, str | None]] = []
+    cis: list[tuple[float, float] | None] = []
+    notes: list[str] = []
     first = next((c for c in dec.components.values() if c is not None), None)
     if dec.goal is not None and "train" in result.errors:
         level, start = dec.goal, "goal"
@@ -163,16 +169,16 @@ def decomposition(result: ResultData) -> str | None:
     fig, ax = _figure(PRINT_WIDTH, DECOMPOSITION_HEIGHT)
     x = np.arange(len(labels))
     for i in range(len(labels)):
-        st = styles[i]
+        st, ci = styles[i], cis[i]
         ax.bar(x[i], heights[i], bottom=bottoms[i], width=0.6, color=st["color"], hatch=st["hatch"],
                edgecolor="black", linewidth=0.6)
-        if cis[i] is not None:
+        if ci is not None:
             top = bottoms[i] + heights[i]
-            ax.errorbar(x[i], top, yerr=_error_bar(top, cis[i]), fmt="none", ecolor="black", capsize=3,
+            ax.errorbar(x[i], top, yerr=_error_bar(top, ci), fmt="none", ecolor="black", capsize=3,
                         linewidth=0.9)
         end = max(bottoms[i], bottoms[i] + heights[i])
-        if cis[i] is not None:
-            end = max(end, cis[i][1])
+        if ci is not None:
+            end = max(end, ci[1])
         ax.annotate(notes[i], (x[i], end), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
                     fontsize=SMALL_FONT)
     for i in range(len(labels) - 2):  # connectors between consecutive levels

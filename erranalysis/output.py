@@ -8,6 +8,7 @@ the renderer.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from . import report
 from .errors import UsageError
@@ -22,29 +23,38 @@ class Result(ResultData):
     write the report.
     """
 
-    def to_html(self, path=None, **options) -> str | None:
+    def to_html(self, path: str | Path | None = None, **options: Any) -> str | None:
         """The report as self-contained HTML; written to ``path`` when given, else returned.
 
         ``options``: ``title``, ``model_name``, ``template_dir``, ``page_size``.
         """
         if path is None:
             return report.render_html(self, **options)
-        report.save(self, self._target(_with_suffix(path, (".html", ".htm"))), **options)
+        self.reports(**options).write(_with_suffix(path, (".html", ".htm")))
         return None
 
-    def to_pdf(self, path, **options) -> None:
+    def to_pdf(self, path: str | Path, **options: Any) -> None:
         """Write the print-ready PDF report to ``path`` (same options as ``to_html``)."""
-        report.save(self, self._target(_with_suffix(path, (".pdf",))), **options)
+        self.reports(**options).write(_with_suffix(path, (".pdf",)))
 
-    def save(self, path, **options):
+    def save(self, path: str | Path, **options: Any) -> Path:
         """Write the report to ``path``: HTML, PDF or JSON, chosen by the extension.
 
         The inputs this result was computed from are never overwritten: a path that is one
         of their files, or lies inside an input folder, raises :class:`UsageError`.
         """
-        return report.save(self, self._target(path), **options)
+        return self.reports(**options).write(path)
 
-    def _target(self, path):
+    def reports(self, **options: Any) -> Reports:
+        """The report under ``options``, to write to several files (HTML, PDF, JSON) from one
+        page context: its figures are drawn once for all of them.
+
+        ``r.reports(title="...").write("report.html")`` and then ``.write("report.pdf")``;
+        options as for ``to_html``.
+        """
+        return Reports(self, **options)
+
+    def _target(self, path: str | Path) -> str | Path:
         """``path``, once it is known not to touch the input or the history file this
         result was read from (symlinks resolved, hard links included)."""
         for name, pattern in ((self.provenance.input, True), (self.provenance.history, False)):
@@ -66,7 +76,20 @@ class Result(ResultData):
         return report.render_html(self)
 
 
-def _with_suffix(path, suffixes) -> Path:
+class Reports(report.Rendering):
+    """The report of one :class:`Result` under one set of options, written to as many files
+    as asked (HTML, PDF or JSON by the extension), never over the result's inputs."""
+
+    def __init__(self, result: Result, **options: Any) -> None:
+        super().__init__(result, **options)
+        self._check = result._target
+
+    def write(self, path: str | Path) -> Path:
+        """Write the report to ``path``; a path that would overwrite an input raises :class:`UsageError`."""
+        return super().write(self._check(path))
+
+
+def _with_suffix(path: str | Path, suffixes: tuple[str, ...]) -> Path:
     path = Path(path)
     if path.suffix.lower() not in suffixes:
         raise UsageError(f"the path must end in {' or '.join(suffixes)}. Got {str(path)!r} instead.")

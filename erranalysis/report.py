@@ -5,22 +5,39 @@ already formatted, so templates never compute. Jinja autoescapes everything (cla
 names and metadata come from data) and fails on a missing key. Templates run in
 Jinja's sandbox and are read only from inside their folder, so a ``--template-dir``
 from someone else can restyle the report but not run code or read other files.
+
+:class:`Rendering` builds the context of one result once and writes the HTML, the
+PDF and the JSON from it.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as _dt
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import UsageError
 from .files import write_atomic
 from .fmt import VERDICTS, ci_pct, ci_pts, pct, pts, shown_path
 from .fmt import level as level_text
 from .resources import templates_dir
-from .result import ResultData
+from .result import (CalibrationResult, ClassBalance, Decomposition, NextStep, Provenance, ResultData,
+                     ThresholdAnalysis)
 from .verdict import gap_shares
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from .result import Change
+
+#: A template's context, or a part of it: plain values (str, int, float, bool, None,
+#: lists and dicts of them) under string keys.
+Context = dict[str, Any]
+_T = TypeVar("_T")
 
 PAGE_SIZES = ("A4", "letter")
 
@@ -112,25 +129,24 @@ MAX_THRESHOLD_SECTIONS = 10
 _GENERIC_STEMS = {"predictions", "prediction", "preds", "pred", "output", "outputs", "results", "scores"}
 
 
-#: Figures drawn for each result still alive: the HTML and the PDF of one result (the
-#: command line writes both) draw each figure once.
-_FIGURES: dict = {}
+#: Figures drawn for each result still alive: every rendering of one result (a notebook
+#: shows it again, a script writes its HTML and then its PDF) draws each figure once.
+_FIGURES: dict[int, dict[tuple[object, ...], Any]] = {}
 
 
-def _figure(result: ResultData, name: str, *args):
-    """``figures.<name>(result or args)``, drawn once per result."""
+def _figure(result: ResultData, draw: Callable[..., _T], *args: object) -> _T:
+    """``draw(*args)`` (``draw(result)`` without ``args``), drawn once per result."""
     import weakref
-
-    from . import figures
 
     drawn = _FIGURES.get(id(result))
     if drawn is None:
         drawn = _FIGURES[id(result)] = {}
         weakref.finalize(result, _FIGURES.pop, id(result), None)
-    key = (name, *(id(a) for a in args))
+    key = (draw.__name__, *(id(a) for a in args))
     if key not in drawn:
-        drawn[key] = getattr(figures, name)(*(args or (result,)))
-    return drawn[key]
+        drawn[key] = draw(*(args or (result,)))
+    figure: _T = drawn[key]
+    return figure
 
 
 #: Height of a printed page's content in mm: US letter, the shorter page (279.4 mm less
@@ -181,11 +197,12 @@ def _share(row: dict | None) -> str:
     return f"{row['percent']}%"
 
 
-def _without_paths(text: str, prov) -> str:
+def _without_paths(text: str, prov: Provenance) -> str:
     """``text`` with the input's and the history's paths as :func:`shown_path` shows them."""
     for path in (prov.input, prov.history):
-        if path and shown_path(path) != path:
-            text = text.replace(path, shown_path(path))
+        shown = shown_path(path)
+        if path and shown and shown != path:
+            text = text.replace(path, shown)
     return text
 
 
@@ -205,11 +222,11 @@ def shown_command(command: str | None) -> str | None:
         if eq and flag.startswith("-"):
             out.append(f"{flag}={shown_path(value)}")
         else:
-            out.append(shown_path(word))
+            out.append(shown_path(word) or word)  # an empty word stays empty
     return shlex.join(out)
 
 
-def _impact_text(step, interval: bool = True) -> str:
+def _impact_text(step: NextStep, interval: bool = True) -> str:
     """ "explains 6.9 pts (3.2 to 12.4)" for a step with a measured effect, else "" (the
     one-line plan leaves the interval out). A term too noisy to tell explains nothing
     yet: more rows are what the step asks for."""
@@ -223,38 +240,119 @@ def _impact_text(step, interval: bool = True) -> str:
     return text
 
 
-def build_context(result: ResultData, title: str | None = None, model_name: str | None = None,
-                  page_size: str = "A4") -> dict:
-    """The plain, pre-formatted context every template receives."""
-    from . import figures
-    from .advice import PROBLEM_NAMES
+#: Finding kinds the data-quality section lists.
+_QUALITY_KINDS = ("data_quality", "leakage", "below_baseline")
 
+
+def build_context(result: ResultData, title: str | None = None, model_name: str | None = None,
+                  page_size: str = "A4") -> Context:
+    """The plain, pre-formatted context every template receives.
+
+    Each section's part comes from a function of its own; which sections the report
+    shows follows from those parts. Figures are drawn as their sections are built.
+    """
     if page_size not in PAGE_SIZES:
         raise UsageError(f"--page-size must be one of {', '.join(PAGE_SIZES)}. Got {page_size!r} instead.")
+    created = _created(result.provenance)
+    steps = _steps_context(result)
+    findings = _findings_context(result)
+    quality = [f for f in findings if f["kind"] in _QUALITY_KINDS]
+    thresholds_shown = _thresholds_shown(result)
+    parts = {
+        "confusion": _confusion_context(result),
+        "thresholds": [_threshold_context(result, t) for t in thresholds_shown],
+        "calibration": _calibration_context(result),
+        "balance": _balance_context(result),
+        "history": _history_context(result, findings),
+        "slices": _slices_context(result),
+        "baselines": _baselines_context(result),
+    }
+    has = _sections_present(result, steps, parts)
+    checks = _checks(result, has, clean=not (quality or result.warnings))
+    has["data-quality"] = bool(quality or result.warnings or checks["passed"] or checks["not_checked"])
+    # Without the tuning table (no training history) the appendix is the glossary alone.
+    titles = dict(SECTIONS, appendix="Appendix" if parts["history"] else "Glossary")
+    sections = [{"id": i, "title": titles[i], "template": i.replace("-", "_")} for i, _ in SECTIONS if has[i]]
+    level = level_text(result.provenance)
+    return {
+        **_page_context(result, title, model_name, created),
+        "level": level,
+        "page_size": page_size,
+        "eval_split": result.eval_split or "—",
+        "metric_name": "balanced error" if result.decomposition.metric == "balanced_error" else "error",
+        "sections": sections,
+        # A short report (summary figures: two pages) is read front to back without contents.
+        "show_contents": len(sections) > MIN_SECTIONS_FOR_CONTENTS,
+        "page_one": [sec for sec in sections if sec["id"] in PAGE_ONE],
+        "rest": [sec for sec in sections if sec["id"] not in PAGE_ONE],
+        "headline": _headline_context(result, steps),
+        "verdict": _verdict_context(result),
+        "plan": _plan_context(result, steps),
+        "errors": _errors_context(result),
+        # Summary figures without row counts have neither intervals nor rows to show.
+        "errors_counted": any(e.n is not None for e in result.errors.values()),
+        "goal": pct(result.decomposition.goal) if result.decomposition.goal is not None else None,
+        "decomposition": _decomposition_context(result),
+        "steps": steps,
+        "findings": findings,
+        "quality": quality,
+        "warnings": [_without_paths(w.message, result.provenance) for w in result.warnings],
+        "baselines": parts["baselines"],
+        "checks": checks,
+        "confusion": parts["confusion"],
+        "thresholds": parts["thresholds"],
+        "thresholds_hidden": max(len(result.thresholds) - len(thresholds_shown), 0),
+        "calibration": parts["calibration"],
+        "balance": parts["balance"],
+        "history": parts["history"],
+        "slices": parts["slices"],
+        "comparison": _comparison_context(result),
+        # The generic deep-learning tuning table belongs with a training history.
+        "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY]
+        if parts["history"] else [],
+        "glossary": _glossary_context(result, has, level),
+        "appendix_title": titles["appendix"],
+        "provenance": _provenance_context(result.provenance, created),
+    }
+
+
+def _created(prov: Provenance) -> str:
+    """When the result was made, as "2025-01-31 14:05 UTC" (the stored text when it is no date)."""
+    try:
+        return _dt.datetime.fromisoformat(prov.created).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return prov.created
+
+
+def _page_context(result: ResultData, title: str | None, model_name: str | None, created: str) -> Context:
+    """The page header: the title, the model's name, what the report was made from and when.
+
+    Without a name given, the model is named after its input: the predictions file (its
+    folder when the file's name is generic) or the training history's folder.
+    """
     prov = result.provenance
-    dec = result.decomposition
     source = Path(prov.input).name if prov.input else "summary figures"
-    from_file = prov.sha256 is not None
     model = model_name or "model"
     if prov.input is None and prov.history:
         source = f"training history {Path(prov.history).name}"
         if model_name is None:
             model = Path(prov.history).parent.name or Path(prov.history).stem
-    if model_name is None and from_file:
+    if prov.sha256 is None:  # not read from a file
+        source = {"DataFrame": "a DataFrame", "arrays": "arrays", "mapping": "a mapping"}.get(prov.input or "",
+                                                                                              source)
+    elif model_name is None and prov.input:
         path = Path(prov.input)
         model = path.name.split(".")[0]
         if model.lower() in _GENERIC_STEMS and path.parent.name:
             model = path.parent.name  # examples/digits/predictions.parquet -> digits
-    if not from_file:
-        source = {"DataFrame": "a DataFrame", "arrays": "arrays", "mapping": "a mapping"}.get(prov.input, source)
-    title = title or f"Error analysis: {model}"
-    created = prov.created
-    try:
-        created = _dt.datetime.fromisoformat(prov.created).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        pass
+    return {"title": title or f"Error analysis: {model}", "model_name": model, "source": source, "created": created}
 
-    steps = [
+
+def _steps_context(result: ResultData) -> list[Context]:
+    """The next steps, numbered from 1, each with its measured effect."""
+    from .advice import PROBLEM_NAMES
+
+    return [
         {
             "number": i,
             "name": s.name or PROBLEM_NAMES.get(s.problem, s.problem),
@@ -267,17 +365,41 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         }
         for i, s in enumerate(result.next_steps, 1)
     ]
-    headline = {
+
+
+def _headline_context(result: ResultData, steps: list[Context]) -> Context:
+    """The first page's lead: the first step and its first action, or that nothing is material."""
+    first = steps[0] if steps else None
+    return {
         "text": result.headline,
-        "has_step": bool(steps),
-        "name": steps[0]["name"] if steps else "No material problem",
-        "why": steps[0]["why"] if steps else result.headline,
-        "action": steps[0]["actions"][0] if steps else "",
-        "severity": steps[0]["severity"] if steps else "info",
+        "has_step": first is not None,
+        "name": first["name"] if first else "No material problem",
+        "why": first["why"] if first else result.headline,
+        "action": first["actions"][0] if first else "",
+        "severity": first["severity"] if first else "info",
     }
 
+
+def _verdict_context(result: ResultData) -> Context | None:
+    """The evaluation error against the goal, in one line."""
+    verdict = result.verdict
+    return None if verdict is None else {"text": verdict.text, "status": verdict.status.replace("_", "-")}
+
+
+def _plan_context(result: ResultData, steps: list[Context]) -> Context:
+    """The first page's plan: the first steps in one line each, and how many more there are."""
+    return {
+        "steps": [{"number": st["number"], "name": st["name"], "severity": st["severity"],
+                   "impact": _impact_text(result.next_steps[st["number"] - 1], interval=False)}
+                  for st in steps[:MAX_PLAN_STEPS]],
+        "more": max(len(steps) - MAX_PLAN_STEPS, 0),
+    }
+
+
+def _errors_context(result: ResultData) -> list[Context]:
+    """One row per split: its error, interval, rows and the majority baseline's error."""
     baselines = {b.split: b for b in result.baselines}
-    errors = [
+    return [
         {
             "split": s,
             "error": pct(e.error),
@@ -289,14 +411,42 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         for s, e in result.errors.items()
     ]
 
+
+def _decomposition_context(result: ResultData) -> Context:
+    """The waterfall figure, one row per term, the gap to the goal and the materiality rule."""
+    from . import figures
+
+    dec = result.decomposition
     shares = {r["name"]: r for r in gap_shares(dec)}
-    components = []
+    gap_text = ""
+    if dec.gap is not None and dec.final_split:
+        against = f"the goal of {pct(dec.goal)}" if dec.goal is not None else "train error"
+        gap_text = f"{dec.final_split} error {pct(dec.final_error)} is {pts(dec.gap)} from {against}."
+    mat = dec.materiality_threshold
+    materiality = ("The final error is at or below the goal, so no term is material." if mat == float("inf")
+                   else f"A term is material when its interval lies above zero and it reaches {pts(mat, 2)}.")
+    return {
+        "figure": _svg_uri(_figure(result, figures.decomposition)),
+        "components": _component_rows(dec, shares),
+        "gap": gap_text,
+        "materiality": materiality,
+        "negative_share": any(r["percent"] < 0 for r in shares.values()),
+    }
+
+
+def _component_rows(dec: Decomposition, shares: dict[str, dict]) -> list[Context]:
+    """The decomposition table: each term with its interval, verdict and share of the gap.
+
+    A term that cannot be measured says why; with a goal but no train split, a last row
+    holds the stretch from the goal to the first split.
+    """
+    rows: list[Context] = []
     for name, comp in dec.components.items():
         label = name.replace("_", " ")
         if comp is None:
-            components.append({"name": label, "value": "—", "ci": "", "verdict": "not measurable",
-                               "verdict_class": "not-measurable", "between": "", "share": "",
-                               "note": dec.not_measurable.get(name, "")})
+            rows.append({"name": label, "value": "—", "ci": "", "verdict": "not measurable",
+                         "verdict_class": "not-measurable", "between": "", "share": "",
+                         "note": dec.not_measurable.get(name, "")})
             continue
         note = ""
         if comp.includes:
@@ -304,7 +454,7 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         if comp.rows_to_resolve:
             need = ", ".join(f"{n:,} {s}" for s, n in comp.rows_to_resolve.items())
             note = (note + " " if note else "") + f"About {need} rows would settle it."
-        components.append({
+        rows.append({
             "name": label,
             "value": pts(comp.value, signed=True),
             "ci": ci_pts(comp.ci),
@@ -316,139 +466,182 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         })
     if "rest" in shares:  # a goal but no train split: the stretch from the goal to the first split
         first = next((c.earlier for c in dec.components.values() if c is not None), dec.final_split)
-        components.append({
+        rows.append({
             "name": "not separated", "value": pts(shares["rest"]["value"], signed=True), "ci": "",
             "verdict": "not measurable", "verdict_class": "not-measurable", "between": f"goal → {first}",
             "share": _share(shares["rest"]), "note": f"Without a train split the stretch from the goal to {first} "
             "error cannot be split into avoidable bias and the terms after it.",
         })
-    gap_text = ""
-    if dec.gap is not None and dec.final_split:
-        against = f"the goal of {pct(dec.goal)}" if dec.goal is not None else "train error"
-        gap_text = f"{dec.final_split} error {pct(dec.final_error)} is {pts(dec.gap)} from {against}."
-    mat = dec.materiality_threshold
-    materiality = ("The final error is at or below the goal, so no term is material." if mat == float("inf")
-                   else f"A term is material when its interval lies above zero and it reaches {pts(mat, 2)}.")
+    return rows
 
-    findings = [
+
+def _findings_context(result: ResultData) -> list[Context]:
+    """Every finding, the most severe first."""
+    return [
         {"severity": f.severity, "kind": f.kind, "title": f.title, "split": f.split or "—"}
         for f in sorted(result.findings, key=lambda f: _SEVERITY_ORDER.index(f.severity))
     ]
-    quality = [f for f in findings if f["kind"] in ("data_quality", "leakage", "below_baseline")]
 
-    conf_ctx = None
-    if result.confusion is not None:
-        svg, shown, cut = _figure(result, "confusion_heatmap")
-        c = result.confusion
-        conf_ctx = {
-            "split": c.split,
-            "figure": _svg_uri(svg),
-            "cut": cut,
-            "shown": len(shown),
-            "total": len(c.labels),
-            "counts": len(shown) <= figures.HEATMAP_MAX_COUNTED,
-            # the first column of eight is narrow: about 8 characters a line
-            "keep_together": _fits_one_page(svg, 100, [str(p.actual) for p in c.most_confused], 8),
-            "pairs": [
-                {
-                    "actual": p.actual,
-                    "predicted": p.predicted,
-                    "count": _count(p.count),
-                    "rate": pct(p.rate),
-                    "share": pct(p.share_of_errors),
-                    "both": p.both_directions,
-                    "pattern": {"everywhere": "every split", "eval_only": "after the shift",
-                                "held_out": "held-out rows"}.get(p.pattern, "—"),
-                    "train_rate": pct(p.rates_by_split.get("train")) if "train" in p.rates_by_split else "—",
-                }
-                for p in c.most_confused
-            ],
-            "never_predicted": list(c.never_predicted),
-            "per_class": [
-                {
-                    "label": m.label,
-                    "precision": _num(m.precision),
-                    "recall": _num(m.recall),
-                    "f1": _num(m.f1),
-                    "support": _count(m.support),
-                    "auc": _num(m.roc_auc),
-                    "weak": m.support > 0 and m.recall < 0.5,
-                }
-                for m in c.per_class[c.split]
-            ],
-        }
 
-    thresholds = []
-    shown = sorted(result.thresholds, key=lambda t: not t.flagged)[:MAX_THRESHOLD_SECTIONS]
-    for t in shown:
-        thresholds.append({
-            "label": t.label,
-            "flagged": t.flagged,
-            "figure": _svg_uri(_figure(result, "threshold_sweep", t)),
-            "current": "argmax" if t.current_threshold is None else f"{t.current_threshold:.3g}",
-            "recommended": f"{t.recommended_threshold:.3g}",
-            "chosen_on": t.chosen_on,
-            "evaluated_on": t.evaluated_on,
-            "auc": _num(t.roc_auc),
-            "optimistic": t.optimistic,
-            "rows": [
-                {"metric": name, "before": fmt(t.before[key]), "after": fmt(t.after[key])}
-                for name, key, fmt in (
-                    ("recall", "recall", pct), ("precision", "precision", pct), ("F1", "f1", _num),
-                    ("error (all classes)", "error", pct),
-                )
-            ],
-        })
+def _confusion_context(result: ResultData) -> Context | None:
+    """The confusion section (heatmap and most-confused pairs) and the per-class metrics."""
+    from . import figures
 
-    cal_ctx = None
-    if result.calibration is not None:
-        cal = result.calibration
-        cal_ctx = {
-            "split": cal.split,
-            "figure": _svg_uri(_figure(result, "reliability")),
-            "ece": pct(cal.ece),
-            "floor": pct(cal.noise_floor),
-            "kind": "positive-class probability" if cal.kind == "positive_class" else "probability of the predicted class",
-            "poor": any(f.kind == "poor_calibration" for f in result.findings),
-            "direction": _calibration_direction(cal),
-            "positive": cal.kind == "positive_class",
-        }
+    c = result.confusion
+    if c is None:
+        return None
+    svg, shown, cut = _figure(result, figures.confusion_heatmap)
+    return {
+        "split": c.split,
+        "figure": _svg_uri(svg),
+        "cut": cut,
+        "shown": len(shown),
+        "total": len(c.labels),
+        "counts": len(shown) <= figures.HEATMAP_MAX_COUNTED,
+        # the first column of eight is narrow: about 8 characters a line
+        "keep_together": _fits_one_page(svg, 100, [str(p.actual) for p in c.most_confused], 8),
+        "pairs": [
+            {
+                "actual": p.actual,
+                "predicted": p.predicted,
+                "count": _count(p.count),
+                "rate": pct(p.rate),
+                "share": pct(p.share_of_errors),
+                "both": p.both_directions,
+                "pattern": {"everywhere": "every split", "eval_only": "after the shift",
+                            "held_out": "held-out rows"}.get(p.pattern, "—"),
+                "train_rate": pct(p.rates_by_split.get("train")) if "train" in p.rates_by_split else "—",
+            }
+            for p in c.most_confused
+        ],
+        "never_predicted": list(c.never_predicted),
+        "per_class": [
+            {
+                "label": m.label,
+                "precision": _num(m.precision),
+                "recall": _num(m.recall),
+                "f1": _num(m.f1),
+                "support": _count(m.support),
+                "auc": _num(m.roc_auc),
+                "weak": m.support > 0 and m.recall < 0.5,
+            }
+            for m in c.per_class[c.split]
+        ],
+    }
 
-    bal_ctx = None
-    if result.class_balance is not None:
-        bal = result.class_balance
-        svg, cut = _figure(result, "class_balance")
-        bal_ctx = {
-            "figure": _svg_uri(svg),
-            "cut": cut,
-            "keep_together": _fits_one_page(svg, 80, [t.split for t in bal.tests], 12),
-            "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
-            "ratio_split": bal.ratio_split or "—",
-            "balanced": _balanced_text(result),
-            "tests": [
-                {"split": t.split, "reference": t.reference, "tvd": pct(t.tvd), "p": f"{t.p_value:.2g}"}
-                for t in bal.tests
-            ],
-        }
 
-    hist_ctx = None
-    if result.history is not None:
-        h = result.history
-        hist_ctx = {
-            "source": shown_path(h.source),
-            "format": {"keras": "Keras CSVLogger", "lightning": "PyTorch Lightning metrics.csv",
-                       "huggingface": "Hugging Face trainer_state.json", "table": "table"}.get(h.format, h.format),
-            "points": f"{h.n_train:,} train and {h.n_val:,} val values, by {h.x_name}",
-            "summary": h.summary,
-            "figure": _svg_uri(_figure(result, "loss_curves")),
-            "findings": [f for f in findings if f["kind"].startswith("loss_")],
-        }
+def _thresholds_shown(result: ResultData) -> list[ThresholdAnalysis]:
+    """The classes that get a threshold section: flagged ones first, at most :data:`MAX_THRESHOLD_SECTIONS`."""
+    return sorted(result.thresholds, key=lambda t: not t.flagged)[:MAX_THRESHOLD_SECTIONS]
 
-    slices_ctx = _slices_context(result, figures)
 
-    # Paths as the user gave them when relative, else file names only; rows with nothing
-    # to show (a summary-figures report has no hash, rows or columns) are left out.
-    provenance = [
+def _threshold_context(result: ResultData, t: ThresholdAnalysis) -> Context:
+    """One class's threshold sweep: the figure and its metrics before and after the recommended threshold."""
+    from . import figures
+
+    return {
+        "label": t.label,
+        "flagged": t.flagged,
+        "figure": _svg_uri(_figure(result, figures.threshold_sweep, t)),
+        "current": "argmax" if t.current_threshold is None else f"{t.current_threshold:.3g}",
+        "recommended": f"{t.recommended_threshold:.3g}",
+        "chosen_on": t.chosen_on,
+        "evaluated_on": t.evaluated_on,
+        "auc": _num(t.roc_auc),
+        "optimistic": t.optimistic,
+        "rows": [
+            {"metric": name, "before": fmt(t.before[key]), "after": fmt(t.after[key])}
+            for name, key, fmt in _THRESHOLD_ROWS
+        ],
+    }
+
+
+#: The rows of a threshold section's table: heading, key of ``before``/``after``, format.
+_THRESHOLD_ROWS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
+    ("recall", "recall", pct), ("precision", "precision", pct), ("F1", "f1", _num),
+    ("error (all classes)", "error", pct),
+)
+
+
+def _calibration_context(result: ResultData) -> Context | None:
+    """The reliability diagram, the calibration error against its noise floor, and the direction."""
+    from . import figures
+
+    cal = result.calibration
+    if cal is None:
+        return None
+    return {
+        "split": cal.split,
+        "figure": _svg_uri(_figure(result, figures.reliability)),
+        "ece": pct(cal.ece),
+        "floor": pct(cal.noise_floor),
+        "kind": "positive-class probability" if cal.kind == "positive_class" else "probability of the predicted class",
+        "poor": any(f.kind == "poor_calibration" for f in result.findings),
+        "direction": _calibration_direction(cal),
+        "positive": cal.kind == "positive_class",
+    }
+
+
+def _balance_context(result: ResultData) -> Context | None:
+    """Class shares per split, the imbalance, and the label-shift tests."""
+    from . import figures
+
+    bal = result.class_balance
+    if bal is None:
+        return None
+    svg, cut = _figure(result, figures.class_balance)
+    return {
+        "figure": _svg_uri(svg),
+        "cut": cut,
+        "keep_together": _fits_one_page(svg, 80, [t.split for t in bal.tests], 12),
+        "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
+        "ratio_split": bal.ratio_split or "—",
+        "balanced": _balanced_text(result, bal),
+        "tests": [
+            {"split": t.split, "reference": t.reference, "tvd": pct(t.tvd), "p": f"{t.p_value:.2g}"}
+            for t in bal.tests
+        ],
+    }
+
+
+_HISTORY_FORMATS = {"keras": "Keras CSVLogger", "lightning": "PyTorch Lightning metrics.csv",
+                    "huggingface": "Hugging Face trainer_state.json", "table": "table"}
+
+
+def _history_context(result: ResultData, findings: list[Context]) -> Context | None:
+    """The training-history section: where the curves came from, their figure and their findings."""
+    from . import figures
+
+    h = result.history
+    if h is None:
+        return None
+    return {
+        "source": shown_path(h.source),
+        "format": _HISTORY_FORMATS.get(h.format, h.format),
+        "points": f"{h.n_train:,} train and {h.n_val:,} val values, by {h.x_name}",
+        "summary": h.summary,
+        "figure": _svg_uri(_figure(result, figures.loss_curves)),
+        "findings": [f for f in findings if f["kind"].startswith("loss_")],
+    }
+
+
+def _baselines_context(result: ResultData) -> list[Context]:
+    """The model's error beside the majority and stratified baselines, per split."""
+    return [
+        {"split": b.split, "model": pct(b.model_error), "majority": pct(b.majority_error),
+         "stratified": pct(b.stratified_error), "majority_class": b.majority_class, "prior_from": b.prior_from,
+         "beats": b.model_error < b.majority_error}
+        for b in result.baselines
+    ]
+
+
+def _provenance_context(prov: Provenance, created: str) -> list[Context]:
+    """What the report was made from and how, as key and value rows.
+
+    Paths show as the user gave them when relative, else as file names only; rows with
+    nothing to show (a summary-figures report has no hash, rows or columns) are left out.
+    """
+    rows = [
         ("Input", shown_path(prov.input) or ("none (training history only)" if prov.history else
                                              "summary figures (error rates per split)")),
         ("SHA-256", prov.sha256),
@@ -464,17 +657,17 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         ("Command", shown_command(prov.command)),
         ("Created", f"{created} with erranalysis {prov.tool_version}"),
     ]
-    provenance = [(k, v) for k, v in provenance if v]
+    return [{"key": k, "value": v} for k, v in rows if v]
 
-    level = level_text(result.provenance)
-    baselines_ctx = [
-        {"split": b.split, "model": pct(b.model_error), "majority": pct(b.majority_error),
-         "stratified": pct(b.stratified_error), "majority_class": b.majority_class, "prior_from": b.prior_from,
-         "beats": b.model_error < b.majority_error}
-        for b in result.baselines
-    ]
+
+def _sections_present(result: ResultData, steps: list[Context], parts: Context) -> dict[str, bool]:
+    """Which sections the report shows, by section id.
+
+    ``data-quality`` is settled by the caller, once the checks are known.
+    """
+    slices = parts["slices"]
     leads = {st.findings[0] for st in result.next_steps if st.findings}
-    has = {
+    return {
         "headline": True,
         "decomposition": bool(result.errors),
         "plan": True,
@@ -485,97 +678,45 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         # Left out when every finding already leads a step of the plan (as from summary
         # figures): the table would repeat the steps' names, severities and kinds.
         "findings": any(f.title not in leads for f in result.findings),
-        "data-quality": True,  # settled below: what passed, what was not checked
-        "baselines": bool(baselines_ctx),
-        "confusion": conf_ctx is not None,
-        "per-class": conf_ctx is not None,
+        "data-quality": True,
+        "baselines": bool(parts["baselines"]),
+        "confusion": parts["confusion"] is not None,
+        "per-class": parts["confusion"] is not None,
         # With probabilities every class was checked for a threshold problem, so "none
         # found" is a result; without them there is nothing to say.
-        "threshold": bool(thresholds) or cal_ctx is not None,
-        "calibration": cal_ctx is not None,
-        "class-balance": bal_ctx is not None,
-        "slices": bool(slices_ctx and slices_ctx["has_meta"]),
-        "shift": bool(slices_ctx and slices_ctx["domain_auc"]),
-        "examples": bool(slices_ctx and (slices_ctx["top_losses"] or slices_ctx["label_errors"]
-                                         or slices_ctx["notes"])),
-        "training-history": hist_ctx is not None,
+        "threshold": bool(parts["thresholds"]) or parts["calibration"] is not None,
+        "calibration": parts["calibration"] is not None,
+        "class-balance": parts["balance"] is not None,
+        "slices": bool(slices and slices["has_meta"]),
+        "shift": bool(slices and slices["domain_auc"]),
+        "examples": bool(slices and (slices["top_losses"] or slices["label_errors"] or slices["notes"])),
+        "training-history": parts["history"] is not None,
         # The glossary explains the sections that rows make possible; a report from summary
         # figures has only the decomposition, whose table defines each term by its two
         # ends, and keeps to two pages without it. The tuning table needs a history.
-        "appendix": bool(result.confusion is not None or result.provenance.rows is not None or hist_ctx),
+        "appendix": bool(result.confusion is not None or result.provenance.rows is not None or parts["history"]),
         "provenance": True,
     }
-    checks = _checks(result, has, clean=not (quality or result.warnings))
-    has["data-quality"] = bool(quality or result.warnings or checks["passed"] or checks["not_checked"])
-    # Without the tuning table (no training history) the appendix is the glossary alone.
-    titles = dict(SECTIONS, appendix="Appendix" if hist_ctx else "Glossary")
-    sections = [{"id": i, "title": titles[i], "template": i.replace("-", "_")} for i, _ in SECTIONS if has[i]]
-    verdict = result.verdict
-    return {
-        "title": title,
-        "level": level,
-        "model_name": model,
-        "source": source,
-        "created": created,
-        "page_size": page_size,
-        "eval_split": result.eval_split or "—",
-        "metric_name": "balanced error" if dec.metric == "balanced_error" else "error",
-        "sections": sections,
-        # A short report (summary figures: two pages) is read front to back without contents.
-        "show_contents": len(sections) > MIN_SECTIONS_FOR_CONTENTS,
-        "page_one": [sec for sec in sections if sec["id"] in PAGE_ONE],
-        "rest": [sec for sec in sections if sec["id"] not in PAGE_ONE],
-        "headline": headline,
-        "verdict": None if verdict is None else {"text": verdict.text, "status": verdict.status.replace("_", "-")},
-        "plan": {
-            "steps": [{"number": st["number"], "name": st["name"], "severity": st["severity"],
-                       "impact": _impact_text(result.next_steps[st["number"] - 1], interval=False)}
-                      for st in steps[:MAX_PLAN_STEPS]],
-            "more": max(len(steps) - MAX_PLAN_STEPS, 0),
-        },
-        "errors": errors,
-        # Summary figures without row counts have neither intervals nor rows to show.
-        "errors_counted": any(e.n is not None for e in result.errors.values()),
-        "goal": pct(dec.goal) if dec.goal is not None else None,
-        "decomposition": {
-            "figure": _svg_uri(_figure(result, "decomposition")),
-            "components": components,
-            "gap": gap_text,
-            "materiality": materiality,
-            "negative_share": any(r["percent"] < 0 for r in shares.values()),
-        },
-        "steps": steps,
-        "findings": findings,
-        "quality": quality,
-        "warnings": [_without_paths(w.message, prov) for w in result.warnings],
-        "baselines": baselines_ctx,
-        "checks": checks,
-        "confusion": conf_ctx,
-        "thresholds": thresholds,
-        "thresholds_hidden": max(len(result.thresholds) - len(shown), 0),
-        "calibration": cal_ctx,
-        "balance": bal_ctx,
-        "history": hist_ctx,
-        "slices": slices_ctx,
-        "comparison": _comparison_context(result.comparison),
-        # The generic deep-learning tuning table belongs with a training history.
-        "sensitivity": [{"name": n, "level": lvl, "note": note} for n, lvl, note in SENSITIVITY] if hist_ctx else [],
-        "glossary": [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY
-                     if has.get(_GLOSSARY_NEEDS.get(t, _GLOSSARY_DEFAULT))
-                     and (t != "Confidence interval" or any(e.ci is not None for e in result.errors.values()))],
-        "appendix_title": titles["appendix"],
-        "provenance": [{"key": k, "value": v} for k, v in provenance],
-    }
+
+
+def _glossary_context(result: ResultData, has: dict[str, bool], level: str) -> list[Context]:
+    """The glossary terms that explain a section the report shows, at the report's confidence level."""
+    with_intervals = any(e.ci is not None for e in result.errors.values())
+    return [{"term": t, "meaning": m.replace("95%", level)} for t, m in GLOSSARY
+            if has.get(_GLOSSARY_NEEDS.get(t, _GLOSSARY_DEFAULT))
+            and (t != "Confidence interval" or with_intervals)]
 
 
 _CHANGE_WORDS = {"better": "better", "worse": "worse", "no_change": "within noise", "not_comparable": "no interval"}
 
 
-def _comparison_context(c) -> dict | None:
+def _comparison_context(result: ResultData) -> Context | None:
     """The "What changed" section: the new run against the previous one."""
+    c = result.comparison
     if c is None:
         return None
-    def rows(changes, rate=True):
+
+    def rows(changes: list[Change], rate: bool = True) -> list[Context]:
         return [{"name": x.name, "old": pct(x.old) if rate else pts(x.old), "new": pct(x.new) if rate else pts(x.new),
                  "change": pts(x.change, signed=True), "ci": ci_pts(x.ci), "verdict": _CHANGE_WORDS[x.verdict],
                  "verdict_class": x.verdict.replace("_", "-"),
@@ -602,11 +743,11 @@ def _comparison_context(c) -> dict | None:
     }
 
 
-def _balanced_text(result: ResultData) -> str:
+
+def _balanced_text(result: ResultData, bal: ClassBalance) -> str:
     """The evaluation split's imbalance and balanced error, and what they say about the error rate."""
     from .findings.classes import heavy_imbalance
 
-    bal = result.class_balance
     if bal.balanced_error is None or bal.eval_split is None:
         return ""
     limit = result.provenance.settings.get("imbalance_ratio", 10.0) if result.provenance else 10.0
@@ -626,7 +767,7 @@ def _balanced_text(result: ResultData) -> str:
             "report in it).")
 
 
-def _calibration_direction(cal) -> str:
+def _calibration_direction(cal: CalibrationResult) -> str:
     """Which way the probabilities are off, with the signed gap and its interval."""
     from .findings.classes import calibration_direction
 
@@ -701,7 +842,10 @@ def _checks(result: ResultData, has: dict, clean: bool = True) -> dict:
     }
 
 
-def _slices_context(result: ResultData, figures) -> dict | None:
+def _slices_context(result: ResultData) -> Context | None:
+    """The slices with the most excess errors, shifted features and the examples to look at."""
+    from . import figures
+
     sa = result.slices
     if sa is None:
         return None
@@ -730,8 +874,8 @@ def _slices_context(result: ResultData, figures) -> dict | None:
         "overall": pct(sa.overall_error) if sa.overall_error is not None else "—",
         "has_meta": bool(sa.columns),
         "columns": ", ".join(c["column"] for c in sa.columns),
-        "figure": _svg_uri(_figure(result, "slice_errors")),
-        "keep_together": _fits_one_page(_figure(result, "slice_errors"), 80,
+        "figure": _svg_uri(_figure(result, figures.slice_errors)),
+        "keep_together": _fits_one_page(_figure(result, figures.slice_errors), 80,
                                         [f"{s.column} = {s.value}" for s in sa.slices[:15]], 24),
         "slices": [
             {"column": s.column, "value": s.value, "n": f"{s.n:,}", "error": pct(s.error), "ci": ci_pct(s.ci),
@@ -936,29 +1080,6 @@ def _template_error(env, exc: Exception, template_dir: str | Path | None) -> Usa
     return None
 
 
-def render_html(result: ResultData, *, title: str | None = None, model_name: str | None = None,
-                template_dir: str | Path | None = None, page_size: str = "A4", screen: bool = True) -> str:
-    """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
-    env = _environment(template_dir)
-    context = build_context(result, title=title, model_name=model_name, page_size=page_size)
-    import jinja2
-    from jinja2.sandbox import SecurityError
-    from markupsafe import Markup
-
-    # The stylesheets are the template folder's own files, not data: mark them safe so
-    # autoescaping leaves their quotes alone. Everything from the result stays escaped.
-    sheets = ("report.css", "screen.css", "print.css") if screen else ("report.css", "print.css")
-    try:
-        css = Markup("\n".join(env.loader.get_source(env, name)[0] for name in sheets))
-        page_css = Markup(f"@page {{ size: {page_size}; }}")
-        return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
-    except (jinja2.TemplateNotFound, SecurityError) as exc:
-        error = _template_error(env, exc, template_dir)
-        if error is None:
-            raise
-        raise error from None
-
-
 def _fetcher(allowed_root: Path):
     """A WeasyPrint URL fetcher that serves data: URLs and files under the templates only."""
     from weasyprint.urls import URLFetcher
@@ -980,30 +1101,118 @@ def _fetcher(allowed_root: Path):
     return LocalOnly(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1)
 
 
-def render_pdf(result: ResultData, *, title: str | None = None, model_name: str | None = None,
-               template_dir: str | Path | None = None, page_size: str = "A4") -> bytes:
-    """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
+class Rendering:
+    """The report of one result under one set of options, to be written as HTML, PDF or JSON.
+
+    The page context, and with it every figure, is built the first time an output needs
+    it and serves every output after: the HTML (with the small-screen rules) and the PDF
+    (print rules only) of one result come from one context.
+    ``options``: ``title``, ``model_name``, ``template_dir``, ``page_size``.
+    """
+
+    def __init__(self, result: ResultData, *, title: str | None = None, model_name: str | None = None,
+                 template_dir: str | Path | None = None, page_size: str = "A4") -> None:
+        self.result = result
+        self.title = title
+        self.model_name = model_name
+        self.template_dir = template_dir
+        self.page_size = page_size
+        self._context: Context | None = None
+        self._environment: SandboxedEnvironment | None = None  # with its compiled templates
+
+    def context(self) -> Context:
+        """The page context, built on the first call."""
+        if self._context is None:
+            self._context = build_context(self.result, title=self.title, model_name=self.model_name,
+                                          page_size=self.page_size)
+        return self._context
+
+    def environment(self) -> SandboxedEnvironment:
+        """The sandboxed Jinja environment of the templates, made on the first call."""
+        if self._environment is None:
+            self._environment = _environment(self.template_dir)
+        return self._environment
+
+    def html(self, screen: bool = True) -> str:
+        """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
+        env = self.environment()
+        # A copy for each render: a template may change the lists it is given, and the
+        # next output must see the context as it was built.
+        context = copy.deepcopy(self.context())
+        import jinja2
+        from jinja2.sandbox import SecurityError
+        from markupsafe import Markup
+
+        # The stylesheets are the template folder's own files, not data: mark them safe so
+        # autoescaping leaves their quotes alone. Everything from the result stays escaped.
+        sheets = ("report.css", "screen.css", "print.css") if screen else ("report.css", "print.css")
+        loader = env.loader
+        if loader is None:  # _environment always gives it one
+            raise TypeError("the report's template environment has no loader")
+        try:
+            css = Markup("\n".join(loader.get_source(env, name)[0] for name in sheets))
+            page_css = Markup(f"@page {{ size: {self.page_size}; }}")
+            return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
+        except (jinja2.TemplateNotFound, SecurityError) as exc:
+            error = _template_error(env, exc, self.template_dir)
+            if error is None:
+                raise
+            raise error from None
+
+    def pdf(self) -> bytes:
+        """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
+        return _layout(self.html(screen=False), self.template_dir)
+
+    def json(self) -> str:
+        """The JSON document, as its file holds it."""
+        return self.result.to_json() + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        """Write the report to ``path``, choosing HTML, PDF or JSON by the extension."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix in (".html", ".htm"):
+            write_atomic(path, self.html())
+        elif suffix == ".pdf":
+            write_atomic(path, self.pdf())
+        elif suffix == ".json":
+            write_atomic(path, self.json())
+        else:
+            raise UsageError(f"the report path must end in .html, .pdf or .json. Got {str(path)!r} instead.")
+        return path
+
+
+def _layout(html: str, template_dir: str | Path | None) -> bytes:
+    """``html`` laid out as PDF pages by WeasyPrint, fetching nothing from outside the templates."""
     import logging
 
     from weasyprint import HTML
 
-    html = render_html(result, title=title, model_name=model_name, template_dir=template_dir, page_size=page_size,
-                       screen=False)
     folder = templates_dir(template_dir)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    return HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder)).write_pdf()
+    pdf: bytes = HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder)).write_pdf()
+    return pdf
 
 
-def save(result: ResultData, path: str | Path, **options) -> Path:
+def write_reports(result: ResultData, paths: Iterable[str | Path], **options: Any) -> list[Path]:
+    """Write the report to each of ``paths`` (HTML, PDF or JSON by the extension) from one page context.
+
+    ``options`` as for :class:`Rendering`.
+    """
+    rendering = Rendering(result, **options)
+    return [rendering.write(path) for path in paths]
+
+
+def render_html(result: ResultData, *, screen: bool = True, **options: Any) -> str:
+    """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
+    return Rendering(result, **options).html(screen=screen)
+
+
+def render_pdf(result: ResultData, **options: Any) -> bytes:
+    """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
+    return Rendering(result, **options).pdf()
+
+
+def save(result: ResultData, path: str | Path, **options: Any) -> Path:
     """Write the report to ``path``, choosing HTML, PDF or JSON by the extension."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        write_atomic(path, render_html(result, **options))
-    elif suffix == ".pdf":
-        write_atomic(path, render_pdf(result, **options))
-    elif suffix == ".json":
-        write_atomic(path, result.to_json() + "\n")
-    else:
-        raise UsageError(f"the report path must end in .html, .pdf or .json. Got {str(path)!r} instead.")
-    return path
+    return Rendering(result, **options).write(path)

@@ -291,3 +291,58 @@ def test_a_broken_user_template_is_exit_2_with_the_file(preds_file, tmp_path):
     tpl = tmp_path / "tpl" / "sections" / "headline.html.j2"
     assert res.stderr.startswith(f"Error: {tpl}, line 1: the report template failed:")
     assert "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------ one context, every output
+
+
+class Counted:
+    """Wraps a function and counts its calls."""
+
+    def __init__(self, function):
+        self.function, self.calls = function, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.function(*args, **kwargs)
+
+
+def test_html_and_pdf_come_from_one_context_with_each_figure_drawn_once(result, html, tmp_path, monkeypatch):
+    import dataclasses
+
+    from erranalysis import figures
+
+    fresh = dataclasses.replace(result)  # a new object: no figure of it drawn yet
+    expected_print = report.render_html(result, screen=False)
+    laid_out = []
+    monkeypatch.setattr(report, "_layout", lambda text, template_dir: laid_out.append(text) or b"%PDF-1.7\n")
+    build = Counted(report.build_context)
+    svg = Counted(figures._svg)
+    monkeypatch.setattr(report, "build_context", build)
+    monkeypatch.setattr(figures, "_svg", svg)
+
+    paths = [tmp_path / "r.html", tmp_path / "r.pdf", tmp_path / "r.json"]
+    assert report.write_reports(fresh, paths) == paths
+    assert build.calls == 1
+    assert svg.calls == html.count("data:image/svg+xml;base64,") > 3  # every figure of the page, once
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == html
+    assert laid_out == [expected_print]
+    assert (tmp_path / "r.json").read_text(encoding="utf-8") == result.to_json() + "\n"
+
+
+def test_the_command_line_builds_one_context_for_html_and_pdf(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(report, "_layout", lambda text, template_dir: b"%PDF-1.7\n")
+    build = Counted(report.build_context)
+    monkeypatch.setattr(report, "build_context", build)
+    run = CliRunner().invoke(cli, ["report", "--train", "0.05", "--val", "0.1", "--n-train", "900", "--n-val", "400",
+                                   "--goal", "0.01", "-q"])
+    assert run.exit_code == 0, run.output
+    assert build.calls == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["erranalysis.report.html", "erranalysis.report.pdf"]
+
+
+def test_a_template_that_changes_its_context_does_not_change_the_next_output(result, tmp_path):
+    (tmp_path / "report.html.j2").write_text("{{ sections.pop()['id'] }} {{ sections|length }}", encoding="utf-8")
+    rendering = report.Rendering(result, template_dir=tmp_path)
+    assert rendering.html() == rendering.html(screen=False) == f"provenance {len(rendering.context()['sections']) - 1}"
