@@ -41,7 +41,6 @@ from .result import (
 )
 from .settings import Settings
 from .sources import FrameSource, Progress, ReadSpec, _quiet, open_source
-from .stats import offload
 from .stats.accumulate import Accumulator, layout_for
 from .stats.aggregates import SplitAggregate, calibration_kind
 from .stats.confusion import most_confused
@@ -341,9 +340,8 @@ def run_source(source: Any, spec: ReadSpec, *, goal: float | None, metric: str, 
     report = progress or _quiet
     hashing = _Hashing(source)
     # The analyses after the pass import scikit-learn and cleanlab (about a second):
-    # import them while the rows are read, unless a helper process runs those fits.
-    if not offload.active():
-        threading.Thread(target=_warm_imports, daemon=True).start()
+    # import them while the rows are read.
+    threading.Thread(target=_warm_imports, daemon=True).start()
     spec, base = _first_rows(source, spec)
     acc = _read_rows(source, spec, base, report, keep_rows)
     base = _with_input_warnings(base, acc, spec.name)
@@ -489,7 +487,6 @@ def analyze_state(
     errors = _split_errors(aggs, present, metric, settings.confidence)
     dec = decompose(errors, goal, metric, settings)
     sample = acc.sample_predictions(base)  # built once: the AUCs, cohorts, shift and label errors read it
-    fits = _start_model_fits(acc, sample, settings)
     pool = evaluation_pool(errors, dec)
     thresholds = _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress)
     measured = Evidence(
@@ -500,7 +497,7 @@ def analyze_state(
         class_balance=class_balance(aggs, present, base.class_names, settings, eval_split),
         warnings=list(base.warnings), leakage=shared_ids(acc.ids), n_rows=acc.n_rows,
         history=_diagnose_history(history, num_classes or base.n_classes),
-        slices=_slice_analysis(acc, base, pool, goal, metric, settings, source, progress, fits),
+        slices=_slice_analysis(acc, base, sample, pool, goal, metric, settings, source, progress),
     )
     provenance = Provenance(**{**asdict(provenance), "rows_by_split": {s: aggs[s].n_rows for s in present},
                                "history": None if history is None else history.source})
@@ -630,28 +627,17 @@ def _overridden(base: Predictions, aggs: dict[str, SplitAggregate], picks: dict[
 # --------------------------------------------------------------------- metadata columns
 
 
-def _start_model_fits(acc: Accumulator, sample: Predictions, settings: Settings) -> dict[str, offload.Pending]:
-    """The slice analysis's model fits on the row sample, started as soon as the sample
-    exists: in a helper process, when the command line runs one, they overlap the rest
-    of the analysis (see :mod:`erranalysis.stats.offload`)."""
-    from .stats.slices import model_fit_jobs
-
-    return {name: offload.run(name, *args) for name, args in model_fit_jobs(acc, sample, settings).items()}
-
-
-def _slice_analysis(acc: Accumulator, base: Predictions, pool: list[str], goal: float | None, metric: str,
-                    settings: Settings, source: Any, progress: Progress | None,
-                    fits: dict[str, offload.Pending]) -> SliceAnalysis:
+def _slice_analysis(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal: float | None,
+                    metric: str, settings: Settings, source: Any, progress: Progress | None) -> SliceAnalysis:
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
-    examples to look at, label errors, each example row located in the input; ``fits``
-    holds the model fits started by :func:`_start_model_fits`."""
+    examples to look at, label errors, each example row located in the input."""
     from .stats.slices import slice_analysis
 
     if progress:
         progress("analysing", acc.n_rows, acc.n_rows)
     index = getattr(source, "index", None)
     files = source.file_starts() if hasattr(source, "file_starts") else None
-    return slice_analysis(acc, base, pool, goal, metric, settings, fits, index, files)
+    return slice_analysis(acc, base, sample, pool, goal, metric, settings, index, files)
 
 
 # ------------------------------------------------------------------ findings and result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import sys
@@ -559,15 +558,8 @@ def main() -> None:
     pandas, pyarrow, matplotlib and WeasyPrint takes about half a second). A Spark
     session is the exception: its shutdown hooks stop the JVM.
     """
-    from .stats.offload import second_process
-
-    # A report's model fits run in a helper process, started first thing so that it
-    # imports their libraries while this process imports its own and reads the rows.
-    args = sys.argv[1:]
-    makes_report = args[:1] == ["report"] and not {"-h", "--help"} & set(args)
     try:
-        with second_process() if makes_report else contextlib.nullcontext():
-            cli(prog_name="erranalysis")
+        cli(prog_name="erranalysis")
         code = EXIT_OK
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):

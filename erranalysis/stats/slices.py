@@ -8,8 +8,7 @@ a deterministic sample when the table is large; the result says how many rows th
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -779,36 +778,17 @@ def decomposed_columns(stats: list[SliceStat], columns: list[dict]) -> list[str]
 # ------------------------------------------------------------------------- the whole analysis
 
 
-class Started(Protocol):
-    """A computation already under way (see :mod:`erranalysis.stats.offload`)."""
-
-    def result(self) -> Any: ...
-
-
-def model_fit_jobs(acc: Accumulator, sample: Predictions, settings: Settings) -> dict[str, tuple]:
-    """The model fits of the slice analysis, as ``{function name: arguments}``: they
-    only need the row sample, so they can start (elsewhere) as soon as it exists."""
-    jobs: dict[str, tuple] = {}
-    if acc.tables:
-        if sample.meta is not None:
-            jobs["error_cohorts"] = (sample, settings)
-        jobs["feature_shift"] = (acc.tables, sample, settings)
-    jobs["label_errors"] = (sample, held_out_rows(acc.aggs))
-    return jobs
-
-
-def slice_analysis(acc: Accumulator, base: Predictions, pool: list[str], goal: float | None, metric: str,
-                   settings: Settings, fits: Mapping[str, Started], index: pd.Index | None = None,
+def slice_analysis(acc: Accumulator, base: Predictions, sample: Predictions, pool: list[str], goal: float | None,
+                   metric: str, settings: Settings, index: pd.Index | None = None,
                    files: list | None = None) -> SliceAnalysis:
     """Error analysis on the metadata columns (on the pooled held-out splits ``pool``),
     the examples to look at and the likely label errors, built whole.
 
-    ``fits`` holds the jobs of :func:`model_fit_jobs`, started. Each example row gets a
-    locator (see :func:`locate`): ``index`` is the input DataFrame's index, ``files``
-    the ``(first row, path)`` of each input file.
+    Each example row gets a locator (see :func:`locate`): ``index`` is the input
+    DataFrame's index, ``files`` the ``(first row, path)`` of each input file.
     """
-    metadata = _metadata_figures(acc, pool, goal, metric, settings, fits) if acc.tables else {}
-    label_found = fits["label_errors"].result()
+    metadata = _metadata_figures(acc, sample, pool, goal, metric, settings) if acc.tables else {}
+    label_found = label_errors(sample, held_out_rows(acc.aggs))
     if label_found.get("examples"):
         label_found = {**label_found, "examples": locate(label_found["examples"], index, files)}
     notes = list(metadata.pop("notes", []))
@@ -828,14 +808,14 @@ def slice_analysis(acc: Accumulator, base: Predictions, pool: list[str], goal: f
     )
 
 
-def _metadata_figures(acc: Accumulator, pool: list[str], goal: float | None, metric: str, settings: Settings,
-                      fits: Mapping[str, Started]) -> dict[str, Any]:
+def _metadata_figures(acc: Accumulator, sample: Predictions, pool: list[str], goal: float | None, metric: str,
+                      settings: Settings) -> dict[str, Any]:
     """The fields of :class:`SliceAnalysis` measured on the metadata columns: weak slices,
     their decompositions, error cohorts, shifted features and repeated rows."""
     tables = acc.tables
     stats, columns, overall = weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
-    cohorts, cohort_rows = fits["error_cohorts"].result() if "error_cohorts" in fits else ([], 0)
-    features, auc, ci, rows = fits["feature_shift"].result()
+    cohorts, cohort_rows = error_cohorts(sample, settings) if sample.meta is not None else ([], 0)
+    features, auc, ci, rows = feature_shift(tables, sample, settings)
     duplicates = duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
     notes = []
     if not duplicates.get("exact", True):
