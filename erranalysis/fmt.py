@@ -7,13 +7,18 @@ import re
 from pathlib import Path
 
 
+#: Rates this close to 0 or 1 are float rounding (weights summed in another order),
+#: not a row's worth of difference: they read as exactly 0% or 100%.
+ROUNDING = 1e-12
+
+
 def pct(x: float | None, digits: int = 1) -> str:
-    """A rate as a percentage; "0%" and "100%" only when exactly true."""
+    """A rate as a percentage; "0%" and "100%" only when true up to float rounding."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    if x == 0:
+    if abs(x) < ROUNDING:
         return "0%"
-    if x == 1:
+    if abs(x - 1) < ROUNDING:
         return "100%"
     text = f"{x * 100:.{digits}f}%"
     smallest = 10 ** -digits
