@@ -36,6 +36,7 @@ import datetime as _dt
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -43,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import default_path, generate, parse_rows  # noqa: E402
+from generate import default_path, parse_rows  # noqa: E402
 from run import (  # noqa: E402
     FLOOR_READ,
     FLOOR_SKLEARN,
@@ -91,8 +92,11 @@ def data_file(rows: int, binary: bool) -> Path:
     """The generated file of that size (float32 probabilities), written if missing."""
     path = default_path(rows, binary=binary, float32=not binary)
     if not path.exists():
+        # In a process of its own: on Linux a child's peak RSS starts from its parent's at
+        # fork, so this process must stay small for the peaks of the commands to be theirs.
         print(f"writing {path.name} ...", file=sys.stderr)
-        generate(path, rows=rows, binary=binary, float32=not binary)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(path), "--rows", str(rows),
+                        *(["--binary"] if binary else ["--float32"])], check=True)
     return path
 
 
@@ -108,7 +112,8 @@ def commands(path: Path, peers: dict[str, Path], tmp: Path) -> list[tuple[str, l
         ("sklearn", [py, "-c", FLOOR_SKLEARN, str(path), "label", "pred"]),
         ("json", report + ["--json", out_json, "--format", "none"]),
         ("html", report + ["--json", out_json, "--format", "html", "-o", str(tmp / "out.html")]),
-        ("pdf", report + ["--json", out_json, "-o", str(tmp / "out.html")]),
+        # No -o: the default outputs, report HTML and PDF named after the input, in tmp.
+        ("pdf", report + ["--json", out_json]),
     ]
     for name, python in peers.items():
         out.append((name, [str(python), str(HERE / "peers" / f"run_{name}.py"), str(path), str(tmp / f"{name}.html")]))
@@ -196,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-peers", action="store_true", help="leave the peers out")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a command is killed")
     parser.add_argument("--write-results", action="store_true", help="replace the side-by-side part of RESULTS.md")
+    parser.add_argument("--save", type=Path, help="also write every run's figures to this JSON file")
     args = parser.parse_args(argv)
 
     peers = {} if args.no_peers else peer_pythons(args.peer)
@@ -221,6 +227,8 @@ def main(argv: list[str] | None = None) -> None:
         table(entries, versions),
     ])
     print(text)
+    if args.save:
+        args.save.write_text(json.dumps({"versions": versions, "entries": entries}, indent=1))
     if args.write_results:
         write_results(text)
 
