@@ -185,17 +185,17 @@ def worker_breakdown(path: str) -> dict:
         return value
 
     def _import():
-        import erranalysis  # noqa: F401
+        import erranalysis.analysis  # noqa: F401 - the package itself loads its names lazily
 
     stage("import erranalysis", _import)
 
     from dataclasses import replace
     from functools import partial
 
-    from erranalysis import engine
-    from erranalysis.io import Columns
+    from erranalysis import analysis
+    from erranalysis.io import Columns, file_sha256
     from erranalysis.settings import Settings
-    from erranalysis.sources import DatasetSource, ReadSpec, sha256_files
+    from erranalysis.sources import DatasetSource, ReadSpec
     from erranalysis.stats.accumulate import Accumulator, layout_for
 
     settings = Settings()
@@ -210,7 +210,7 @@ def worker_breakdown(path: str) -> dict:
 
     source, fixed, base = stage("open + head", _open)
     acc = stage("pass over the rows", source.run, fixed, partial(Accumulator, layout_for(base, settings)))
-    stage("sha256 of the file", sha256_files, source.files)
+    stage("sha256 of the file", file_sha256, *source.files)
     base = replace(base, warnings=acc.input_warnings(base.classes))
     from dataclasses import asdict
 
@@ -220,7 +220,7 @@ def worker_breakdown(path: str) -> dict:
     provenance = Provenance(input=path, sha256=None, rows=acc.n_rows, rows_by_split={}, columns=base.columns_used,
                             tool_version=__version__, command=None, created="", metric="error", goal=GOAL,
                             settings=asdict(settings))
-    result = stage("analyses on the aggregates", engine.analyze_state, acc, base, source, fixed, goal=GOAL,
+    result = stage("analyses on the aggregates", analysis.analyze_state, acc, base, source, fixed, goal=GOAL,
                    metric="error", provenance=provenance)
     stage("Result.to_json", result.to_json)
     order = ["import erranalysis", "open + head", "pass over the rows", "sha256 of the file",
