@@ -33,9 +33,11 @@ from .result import (
     ClassMetrics,
     Confusion,
     Finding,
+    HistoryAnalysis,
     NextStep,
     Provenance,
     ResultData,
+    SliceAnalysis,
     SplitErrorRate,
     ThresholdAnalysis,
 )
@@ -45,10 +47,8 @@ from .stats.accumulate import Accumulator, layout_for
 from .stats.aggregates import SplitAggregate, calibration_kind
 from .stats.confusion import most_confused
 from .stats.decomposition import decompose
-from .stats.history import HistoryAnalysis
 from .stats.intervals import wilson
 from .stats.metrics import baseline_errors, calibration, class_scores, per_class_auc, split_error
-from .stats.slices import SliceAnalysis
 from .stats.splits import class_balance, shared_ids
 from .stats.threshold import (
     OverrideCounts,
@@ -58,7 +58,6 @@ from .stats.threshold import (
     flagged_classes,
     pooled_class_scores,
     recommended,
-    score_hist,
     threshold_analysis,
 )
 from .verdict import judge
@@ -491,7 +490,7 @@ def analyze_state(
     thresholds = _thresholds(base, aggs, eval_split, pool, settings, metric, source, spec, progress)
     measured = Evidence(
         settings=settings, metric=metric, goal=goal, eval_split=eval_split, errors=errors, decomposition=dec,
-        baselines=_baselines(aggs, present, errors, base.class_names, metric, eval_split),
+        baselines=_baselines(aggs, present, base.class_names, metric, eval_split),
         confusion=_confusion(aggs, sample, present, eval_split, base, settings), thresholds=thresholds,
         calibration=_calibration(acc, eval_split, base.n_classes, settings.confidence),
         class_balance=class_balance(aggs, present, base.class_names, settings, eval_split),
@@ -518,8 +517,8 @@ def _split_errors(aggs: dict[str, SplitAggregate], present: list[str], metric: s
     return {s: split_error(aggs[s], metric, confidence) for s in present}
 
 
-def _baselines(aggs: dict[str, SplitAggregate], present: list[str], errors: dict[str, SplitErrorRate],
-               labels: list, metric: str, eval_split: str) -> list[Baseline]:
+def _baselines(aggs: dict[str, SplitAggregate], present: list[str], labels: list, metric: str,
+               eval_split: str) -> list[Baseline]:
     """The majority and stratified baselines of each split, from the class frequencies
     of train when there is one."""
     prior_from = "train" if "train" in aggs else eval_split
@@ -596,7 +595,7 @@ def _thresholds(base: Predictions, aggs: dict[str, SplitAggregate], eval_split: 
     wanted = list(flagged)
     if base.n_classes == 2 and base.positive is not None and base.positive not in wanted:
         wanted.insert(0, base.positive)
-    wanted = [k for k in wanted if score_hist(aggs[chosen_on])[k, 1].sum() > 0]
+    wanted = [k for k in wanted if aggs[chosen_on].score_hist[k, 1].sum() > 0]
     picks = {k: recommended(aggs, k, chosen_on) for k in wanted}
     splits = list(dict.fromkeys([chosen_on, eval_split, *measured, *(s for s in ("train_val",) if s in aggs)]))
     after = _overridden(base, aggs, picks, splits, source, spec, progress)

@@ -256,7 +256,7 @@ def check_error_rates(errors: Any, n: Any, history: HistoryInput | None) -> dict
                              parameter="errors")
         figures[split] = SplitFigure(_error_rate(split, value), _row_count(split, rows.get(split)))
     if not figures and history is None:
-        raise UsageError("Give at least one error figure (--train, --train-val, --val, --test).", parameter="errors")
+        raise UsageError("Give at least one error figure in errors, such as errors={'val': 0.27}.", parameter="errors")
     return {s: figures[s] for s in SPLITS if s in figures}
 
 

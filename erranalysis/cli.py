@@ -302,7 +302,7 @@ def run_analysis(given: ReportFlags) -> Result:
     """analyze() on the flags, with a progress bar while predictions are read."""
     from .analysis import analyze
 
-    arguments = analyze_arguments(given)
+    arguments = keyword_arguments(given)
     if given.summary_given or given.predictions is None:
         return analyze(**arguments)
     from .terminal import progress_bar
@@ -312,7 +312,7 @@ def run_analysis(given: ReportFlags) -> Result:
         return analyze(data, progress=progress, **arguments)
 
 
-def analyze_arguments(given: ReportFlags) -> dict[str, Any]:
+def keyword_arguments(given: ReportFlags) -> dict[str, Any]:
     """The keyword arguments of analyze() the flags give (the predictions aside): summary
     errors, a history alone, or predictions with their columns."""
     command = "erranalysis " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -9,6 +9,7 @@ the same result gives the same bytes.
 from __future__ import annotations
 
 import io
+
 import numpy as np
 
 from .result import ResultData
@@ -80,8 +81,6 @@ def _plt():
         "axes.titlelocation": "left",
     })
     return plt
-
-
 
 
 def _svg(fig) -> str:

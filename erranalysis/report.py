@@ -6,8 +6,8 @@ names and metadata come from data) and fails on a missing key. Templates run in
 Jinja's sandbox and are read only from inside their folder, so a ``--template-dir``
 from someone else can restyle the report but not run code or read other files.
 
-:class:`Rendering` builds the context of one result once and writes the HTML, the
-PDF and the JSON from it.
+:class:`Rendering` builds the context of one result once and renders the HTML and
+the PDF from it (and writes the JSON beside them).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import base64
 import copy
 import datetime as _dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -595,7 +595,7 @@ def _balance_context(result: ResultData) -> Context | None:
         "cut": cut,
         "keep_together": _fits_one_page(svg, 80, [t.split for t in bal.tests], 12),
         "ratio": "—" if bal.imbalance_ratio is None else f"{bal.imbalance_ratio:,.1f} : 1",
-        "ratio_split": bal.ratio_split or "—",
+        "ratio_split": bal.ratio_split,
         "balanced": _balanced_text(result, bal),
         "tests": [
             {"split": t.split, "reference": t.reference, "tvd": pct(t.tvd), "p": f"{t.p_value:.2g}"}
@@ -743,14 +743,13 @@ def _comparison_context(result: ResultData) -> Context | None:
     }
 
 
-
 def _balanced_text(result: ResultData, bal: ClassBalance) -> str:
     """The evaluation split's imbalance and balanced error, and what they say about the error rate."""
     from .findings.classes import heavy_imbalance
 
     if bal.balanced_error is None or bal.eval_split is None:
         return ""
-    limit = result.provenance.settings.get("imbalance_ratio", 10.0) if result.provenance else 10.0
+    limit = result.provenance.settings.get("imbalance_ratio", 10.0)
     ratio = "" if bal.eval_ratio is None or bal.eval_split == bal.ratio_split else \
         f"Largest to smallest class on {bal.eval_split}: {bal.eval_ratio:,.1f} : 1. "
     named = "balanced error (one minus the mean recall of the classes)"
@@ -867,7 +866,7 @@ def _slices_context(result: ResultData) -> Context | None:
     le_keys = [k for k in (le_rows[0].keys() if le_rows else []) if k not in hidden]
     if le_rows and "id" in le_rows[0]:
         le_keys.insert(0, "split")
-    loc_name, loc_note = _locator_header(examples or le_rows, result.provenance.input if result.provenance else None)
+    loc_name, loc_note = _locator_header(examples or le_rows, result.provenance.input)
     return {
         "split": sa.split,
         "eval_split": result.eval_split,
@@ -1194,15 +1193,6 @@ def _layout(html: str, template_dir: str | Path | None) -> bytes:
     return pdf
 
 
-def write_reports(result: ResultData, paths: Iterable[str | Path], **options: Any) -> list[Path]:
-    """Write the report to each of ``paths`` (HTML, PDF or JSON by the extension) from one page context.
-
-    ``options`` as for :class:`Rendering`.
-    """
-    rendering = Rendering(result, **options)
-    return [rendering.write(path) for path in paths]
-
-
 def render_html(result: ResultData, *, screen: bool = True, **options: Any) -> str:
     """The report as one self-contained HTML document (``screen``: include the small-screen rules)."""
     return Rendering(result, **options).html(screen=screen)
@@ -1211,8 +1201,3 @@ def render_html(result: ResultData, *, screen: bool = True, **options: Any) -> s
 def render_pdf(result: ResultData, **options: Any) -> bytes:
     """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
     return Rendering(result, **options).pdf()
-
-
-def save(result: ResultData, path: str | Path, **options: Any) -> Path:
-    """Write the report to ``path``, choosing HTML, PDF or JSON by the extension."""
-    return Rendering(result, **options).write(path)

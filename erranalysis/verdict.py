@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 
-from .fmt import ci_pct, pct, pts
+from .fmt import ROUNDING, ci_pct, pct, pts
 from .result import Verdict
 
 STATUSES = ("met", "not_met", "cannot_tell", "no_goal")
-#: A gap between error rates this small is floating-point residue, not a gap.
-GAP_RESIDUE = 1e-12
 
 
 def gap_shares(dec) -> list[dict]:
@@ -25,10 +23,11 @@ def gap_shares(dec) -> list[dict]:
 
     Returns ``[{"name", "value", "share", "percent"}]`` in the decomposition's order,
     ``rest`` last; empty when the gap is not positive (nothing left to explain) or is a
-    rounding residue below :data:`GAP_RESIDUE`, whose shares would be noise or overflow.
+    rounding residue (below :data:`~erranalysis.fmt.ROUNDING`), whose shares would be noise or
+    overflow.
     """
     gap = dec.gap
-    if gap is None or not math.isfinite(gap) or gap <= GAP_RESIDUE:
+    if gap is None or not math.isfinite(gap) or gap <= ROUNDING:
         return []
     rows = [{"name": name, "value": c.value, "share": c.value / gap}
             for name, c in dec.components.items() if c is not None]

@@ -322,7 +322,8 @@ def test_html_and_pdf_come_from_one_context_with_each_figure_drawn_once(result, 
     monkeypatch.setattr(figures, "_svg", svg)
 
     paths = [tmp_path / "r.html", tmp_path / "r.pdf", tmp_path / "r.json"]
-    assert report.write_reports(fresh, paths) == paths
+    reports = fresh.reports()
+    assert [reports.write(path) for path in paths] == paths
     assert build.calls == 1
     assert svg.calls == html.count("data:image/svg+xml;base64,") > 3  # every figure of the page, once
     assert (tmp_path / "r.html").read_text(encoding="utf-8") == html

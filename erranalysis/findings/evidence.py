@@ -23,7 +23,7 @@ from ..settings import Settings
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything the finding rules read, computed beforehand by the engine."""
+    """Everything the finding rules read, measured beforehand by the analysis."""
 
     settings: Settings
     metric: str

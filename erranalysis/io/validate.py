@@ -53,8 +53,6 @@ class Columns:
     id: str = "id"
 
 
-
-
 @dataclass
 class Predictions:
     """Validated predictions: classes encoded once as integer codes ``0..K-1``."""
@@ -692,7 +690,7 @@ def _predicted_classes(df: pd.DataFrame, kind: str, classes: list, proba: np.nda
         return pred
     if proba is not None:
         if positive is not None and threshold is not None:
-            return np.where(proba[:, positive] >= threshold, positive, 1 - positive).astype(np.int32)
+            return _thresholded(proba, positive, threshold).astype(np.int32)
         return proba.argmax(axis=1).astype(np.int32)
     raise InputError(
         f"column {cols.pred!r} is missing and there are no probability columns "
@@ -701,13 +699,18 @@ def _predicted_classes(df: pd.DataFrame, kind: str, classes: list, proba: np.nda
     )
 
 
+def _thresholded(proba: np.ndarray, positive: int, threshold: float) -> np.ndarray:
+    """A binary problem's predicted codes by the threshold rule: positive when its
+    probability reaches ``threshold``, else the other class."""
+    return np.where(proba[:, positive] >= threshold, positive, 1 - positive)
+
+
 def _disagreements(pred: np.ndarray, proba: np.ndarray, positive: int | None,
                    threshold: float | None) -> list[InputWarning]:
     """A warning when pred is not the class the probabilities imply (the threshold rule
     of a binary problem, else the most probable class) on some rows."""
     if positive is not None and threshold is not None:
-        implied = np.where(proba[:, positive] >= threshold, positive, 1 - positive)
-        disagree = pred != implied
+        disagree = pred != _thresholded(proba, positive, threshold)
         rule = f"score >= {threshold:g}"
     else:
         top = proba.max(axis=1)

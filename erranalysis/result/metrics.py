@@ -1,8 +1,9 @@
 """The measured figures of a run: split errors and their decomposition, baselines,
 per-class scores and confusions, thresholds, calibration and class balance.
 
-The statistics build these classes directly (``erranalysis.stats``), so the figures the
-report shows are the ones that were computed, without a copy in between.
+The statistics (``erranalysis.stats``) build these classes directly, and the analysis
+assembles the confusion from their parts, so the figures the report shows are the ones
+that were computed, without a copy in between.
 """
 
 from __future__ import annotations

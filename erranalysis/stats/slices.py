@@ -814,7 +814,7 @@ def _metadata_figures(acc: Accumulator, sample: Predictions, pool: list[str], go
     their decompositions, error cohorts, shifted features and repeated rows."""
     tables = acc.tables
     stats, columns, overall = weak_slices(tables, [SPLITS.index(s) for s in pool], settings)
-    cohorts, cohort_rows = error_cohorts(sample, settings) if sample.meta is not None else ([], 0)
+    cohorts, cohort_rows = error_cohorts(sample, settings)
     features, auc, ci, rows = feature_shift(tables, sample, settings)
     duplicates = duplicate_metadata(acc.meta_rows, HELD_OUT, settings.duplicate_alpha)
     notes = []

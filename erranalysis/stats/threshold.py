@@ -190,8 +190,8 @@ def chosen_split(aggs: dict[str, SplitAggregate], eval_split: str) -> str:
 
 def pooled_class_scores(aggs: dict[str, SplitAggregate], pool: list[str], n_classes: int) -> dict[int, dict]:
     """Per class on the pooled held-out splits ``pool``: its rows, recall and one-vs-rest ROC AUC."""
-    cm = _summed([aggs[s].confusion * aggs[s].row_scale for s in pool])
-    hist = _summed([score_hist(aggs[s]) * aggs[s].row_scale for s in pool])
+    cm = _total([aggs[s].confusion * aggs[s].row_scale for s in pool])
+    hist = _total([aggs[s].score_hist * aggs[s].row_scale for s in pool])
     support = cm.sum(axis=1)
     pooled = {}
     for k in range(n_classes):
@@ -200,21 +200,6 @@ def pooled_class_scores(aggs: dict[str, SplitAggregate], pool: list[str], n_clas
                      "recall": float(cm[k, k] / support[k]) if support[k] > 0 else None,
                      "roc_auc": None if math.isnan(auc) else auc}
     return pooled
-
-
-def _summed(arrays: list[np.ndarray]) -> np.ndarray:
-    """The element-wise sum of ``arrays``, added in order."""
-    total = arrays[0]
-    for array in arrays[1:]:
-        total = total + array
-    return total
-
-
-def score_hist(agg: SplitAggregate) -> np.ndarray:
-    """The split's score histograms, which every split has when there are probabilities."""
-    if agg.hist is None:
-        raise ValueError("a split without score histograms in a threshold analysis")
-    return agg.hist
 
 
 def flagged_classes(pooled: dict[int, dict], settings: Settings) -> list[int]:
