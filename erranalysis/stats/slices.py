@@ -21,6 +21,7 @@ from ..sources import held_out_rows
 from .accumulate import HELD_OUT, ID_SKETCH_CAPACITY, SKETCH_CAPACITY, Accumulator
 from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_values, quantile_cuts, time_step,
                       time_text, time_values)
+from .confident import label_issues, ranked_label_issues
 from .intervals import chi_square, difference_interval, wilson, wilson_array, z_value
 from .rows import SAMPLE_ROWS, TRAIN_SAMPLE_ROWS, fmix64
 
@@ -648,7 +649,7 @@ def _draw_labels(probs: np.ndarray) -> np.ndarray:
 
 
 def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dict:
-    """Likely label errors by confident learning (cleanlab) on the held-out splits.
+    """Likely label errors by confident learning (:mod:`.confident`) on the held-out splits.
 
     Only rows the model did not train on (train_val, val, test) are examined: on
     training rows the probabilities are fitted to the very labels being checked.
@@ -666,17 +667,17 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
     present = np.unique(labels)
     if present.size < 2:
         return {}
-    # cleanlab wants classes 0..m-1 that all occur: keep the columns of present classes.
+    # Confident learning wants classes 0..m-1 that all occur: keep the columns of present classes.
     remap = np.full(preds.n_classes, -1)
     remap[present] = np.arange(present.size)
     probs = preds.proba[rows][:, present]
     probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
-    # A row order that depends on neither class names nor input order (cleanlab breaks
-    # ties by position): by the hash of each row's sorted probabilities, then by the
+    # A row order that depends on neither class names nor input order (ties are broken
+    # by position): by the hash of each row's sorted probabilities, then by the
     # probability of its given label.
     by_content = np.lexsort((probs[np.arange(rows.size), remap[labels]], _prob_hash(probs)))
     rows, labels, probs = rows[by_content], labels[by_content], probs[by_content]
-    # cleanlab also breaks rounding ties by class index: put the classes in an order
+    # Rounding ties are also broken by class index: put the classes in an order
     # that depends on their rows, not their names (most frequent first, then by mass).
     given = remap[labels]
     canon = np.lexsort((-probs.sum(axis=0), -np.bincount(given, minlength=present.size)))
@@ -684,18 +685,11 @@ def label_errors(preds: Predictions, held_out_rows: int, shown: int = 20) -> dic
     to_canon[canon] = np.arange(canon.size)
     probs = probs[:, canon]
     remap[present] = to_canon
-    import warnings
-
-    from cleanlab.filter import find_label_issues
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ranked = find_label_issues(remap[labels], probs, return_indices_ranked_by="self_confidence", n_jobs=1)
-        # What the model's own uncertainty gives: labels drawn from its probabilities are
-        # clean by construction, so the rows flagged among them are its confident mistakes.
-        drawn = _draw_labels(probs)
-        expected = int(find_label_issues(drawn, probs, n_jobs=1).sum()) if np.unique(drawn).size == present.size \
-            else None
+    ranked = ranked_label_issues(remap[labels], probs)
+    # What the model's own uncertainty gives: labels drawn from its probabilities are
+    # clean by construction, so the rows flagged among them are its confident mistakes.
+    drawn = _draw_labels(probs)
+    expected = int(label_issues(drawn, probs).sum()) if np.unique(drawn).size == present.size else None
     # Overconfidence where labels are not in question: on the rows confident learning
     # does not flag, wrong labels are rare, so confidence above accuracy there is the
     # model's own (and its confident mistakes elsewhere are no evidence of wrong labels).
