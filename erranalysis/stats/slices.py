@@ -24,9 +24,10 @@ from .columns import (MAX_CATEGORIES, NUM_BINS, column_kind, grouped, numeric_va
 from .confident import label_issues, ranked_label_issues
 from .intervals import chi_square, difference_interval, wilson, wilson_array, z_value
 from .rows import SAMPLE_ROWS, TRAIN_SAMPLE_ROWS, fmix64
+from .tree import Tree, fit_tree
 
 _SEED = 20260101
-#: Numbers given to the fitted models stay within float32, which scikit-learn's trees use.
+#: Numbers given to the fitted models stay within float32, which the trees use.
 _FLOAT32_LIMIT = 3.0e38
 
 
@@ -302,9 +303,8 @@ def _threshold_text(kind: str, centre: float, finite: np.ndarray):
     return number_text
 
 
-def _rule_text(tree, feature_names, categorical, categories, shown, leaf) -> str:
+def _rule_text(t: Tree, feature_names, categorical, categories, shown, leaf) -> str:
     """The path to ``leaf`` as a readable rule."""
-    t = tree.tree_
     parent = {}
     for node in range(t.node_count):
         for child, side in ((t.children_left[node], "le"), (t.children_right[node], "gt")):
@@ -338,8 +338,6 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list[Cohort],
     held-out error is significantly above that of the other held-out rows (a
     two-sample interval, Bonferroni over the leaves) are kept.
     """
-    from sklearn.tree import DecisionTreeClassifier
-
     if preds.meta is None:
         return [], 0
     held = np.flatnonzero(np.isin(preds.split, [SPLITS.index("val"), SPLITS.index("test")]))
@@ -356,8 +354,7 @@ def error_cohorts(preds: Predictions, settings: Settings) -> tuple[list[Cohort],
     fit = rng.random(rows.size) < 0.5
     X = np.nan_to_num(X, nan=-1e12)
     min_leaf = max(settings.cohort_min_rows, int(0.02 * fit.sum()))
-    tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=min_leaf, random_state=0)
-    tree.fit(X[fit], wrong[fit])
+    tree = fit_tree(X[fit], wrong[fit], max_depth=3, min_samples_leaf=min_leaf)
     leaves_fit = tree.apply(X[fit])
     leaves_hold = tree.apply(X[~fit])
     overall = wrong[~fit].mean()
