@@ -21,10 +21,14 @@ from .result import SEVERITIES
 
 if TYPE_CHECKING:
     from .output import Result
+    from .renderer import Renderer
 
 T = TypeVar("T")
 
 EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+#: Whether reports may be written by a forked renderer: set by :func:`main`, the console
+#: command, and left off when ``cli`` runs inside another program (a test runner, a notebook).
+_FORK_RENDERER = False
 
 REPORT_HELP = """Diagnose a model from its predictions and say what to do next.
 
@@ -163,8 +167,17 @@ def report(**flags: Any) -> None:
     warnings.simplefilter("ignore", DataWarning)
     given = ReportFlags(**flags)
     outputs = _guarded(check_flags, given)
-    result = _guarded(run_analysis, given)
-    written = _write_reports(result, outputs, given)
+    renderer = _renderer(given, outputs)
+    try:
+        result = _guarded(run_analysis, given)
+        options = _report_options(given)
+        if renderer is not None and renderer.write(result, outputs, options):
+            written = outputs
+        else:
+            written = _write_reports(result, outputs, options)
+    finally:
+        if renderer is not None:
+            renderer.close()
     _write_json(result, given)
     _print_summary(result, given, written)
     code = _gate(result, given)
@@ -380,10 +393,24 @@ def flag_wording(exc: ErranalysisError) -> str:
 # ---------------------------------------------------------------------------- outputs
 
 
-def _write_reports(result: Result, outputs: list[Path], given: ReportFlags) -> list[Path]:
+def _renderer(given: ReportFlags, outputs: list[Path]) -> Renderer | None:
+    """A forked renderer that loads the rendering libraries during the analysis (see
+    :mod:`.renderer`): for the console command (not for ``cli`` called in a host process)
+    writing reports from predictions read on this machine."""
+    if not _FORK_RENDERER or not outputs or given.predictions is None or given.engine.lower() != "local":
+        return None
+    from .renderer import Renderer
+
+    return Renderer.start()
+
+
+def _report_options(given: ReportFlags) -> dict[str, Any]:
+    return {"title": given.title, "model_name": given.model_name, "template_dir": given.template_dir,
+            "page_size": "letter" if given.page_size.lower() == "letter" else "A4"}
+
+
+def _write_reports(result: Result, outputs: list[Path], options: dict[str, Any]) -> list[Path]:
     """Write each report file; the ones written."""
-    options = {"title": given.title, "model_name": given.model_name, "template_dir": given.template_dir,
-               "page_size": "letter" if given.page_size.lower() == "letter" else "A4"}
     written = []
     # One page context (and one drawing of each figure) for every report file.
     reports = result.reports(**options)
@@ -558,6 +585,8 @@ def main() -> None:
     pandas, pyarrow, matplotlib and WeasyPrint takes about half a second). A Spark
     session is the exception: its shutdown hooks stop the JVM.
     """
+    global _FORK_RENDERER
+    _FORK_RENDERER = True
     try:
         cli(prog_name="erranalysis")
         code = EXIT_OK

@@ -1,0 +1,138 @@
+"""Report files written by a forked process whose libraries were loaded during the analysis.
+
+Drawing the figures and laying out the PDF need matplotlib and WeasyPrint: about a
+second of imports and font loading before the first figure, and all of it Python that
+holds the interpreter lock. The command line forks a renderer before it reads the
+predictions; the child loads those libraries on the second core while the parent reads
+and analyses. The parent then hands over the result (a small pickle) and the child
+writes the report files.
+
+The child is only an accelerator. Where fork is not safe (not Linux, or other threads
+running), it is not started; when it fails in any way, the parent writes the reports
+itself, so every error reads exactly as it does without the child.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+#: The child's reply when every report file is written.
+_DONE = b"done"
+#: A page that makes WeasyPrint load the report's fonts.
+_WARM_PAGE = ('<p style="font-family: \'DejaVu Sans\'">a <b>b</b> <i>c</i> '
+              '<code style="font-family: \'DejaVu Sans Mono\'">d</code></p>')
+
+
+class Renderer:
+    """The parent's handle on a forked renderer: :meth:`write` hands it a result,
+    :meth:`close` ends it (killing it when it was never used)."""
+
+    def __init__(self, pid: int, requests: int, replies: int) -> None:
+        self.pid = pid
+        self._requests: int | None = requests
+        self._replies: int | None = replies
+
+    @classmethod
+    def start(cls) -> Renderer | None:
+        """Fork the renderer, or None where forking is not safe or fails."""
+        if not sys.platform.startswith("linux") or threading.active_count() > 1:
+            return None
+        requests_in, requests_out = os.pipe()
+        replies_in, replies_out = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (requests_in, requests_out, replies_in, replies_out):
+                os.close(fd)
+            return None
+        if pid == 0:  # the child: never returns
+            os.close(requests_out)
+            os.close(replies_in)
+            _serve(requests_in, replies_out)
+        os.close(requests_in)
+        os.close(replies_out)
+        return cls(pid, requests_out, replies_in)
+
+    def write(self, result: Any, paths: list[Path], options: dict[str, Any]) -> bool:
+        """Have the child write ``result``'s reports to ``paths`` (in that order) under
+        ``options``; whether it wrote them all. On False the caller writes them itself."""
+        if self._requests is None or self._replies is None:
+            return False
+        payload = pickle.dumps((result, paths, options), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            _send(self._requests, payload)
+        except OSError:  # the child is gone
+            return False
+        finally:
+            os.close(self._requests)
+            self._requests = None
+        reply = _receive(self._replies)
+        self.close()
+        return reply == _DONE
+
+    def close(self) -> None:
+        """End the child (at once, if it was never given a result) and reap it."""
+        if self._requests is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for fd in (self._requests, self._replies):
+            if fd is not None:
+                os.close(fd)
+        self._requests = self._replies = None
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _serve(requests: int, replies: int) -> None:
+    """The child: load the libraries, wait for a result, write its reports, reply, exit."""
+    try:
+        # Nothing of the child's goes to standard output, which may be the caller's pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        _warm()
+        payload = _receive(requests)
+        if payload:
+            result, paths, options = pickle.loads(payload)
+            reports = result.reports(**options)
+            for path in paths:
+                reports.write(path)
+            _send(replies, _DONE)
+    except BaseException:  # noqa: BLE001 - the parent sees no reply and does the work itself
+        pass
+    finally:
+        os._exit(0)
+
+
+def _warm() -> None:
+    """Import what rendering needs and lay out a small page (WeasyPrint loads its fonts)."""
+    from . import figures, report
+
+    figures._plt()
+    report._layout(_WARM_PAGE, None)
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd: int) -> bytes:
+    """Everything up to the end of the pipe."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
