@@ -34,7 +34,7 @@ LAYERS = [
     ("findings", "rules that turn statistics into findings; comparison with a previous run",
      ["findings.*", "compare"]),
     ("plan", "the ordered next steps and the verdict", ["advice", "verdict"]),
-    ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "terminal",
+    ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "renderer", "terminal",
                                                                                   "output"]),
     ("api", "analyze() and the command line", ["analysis", "arguments", "cli", "__init__",
                                                "__main__"]),
