@@ -383,7 +383,7 @@ def _warm_imports() -> None:
     """Import the libraries of the analyses that follow the pass (their import is slow)."""
     import importlib
 
-    for name in ("cleanlab.filter", "scipy.special", "sklearn.ensemble", "sklearn.model_selection", "sklearn.tree"):
+    for name in ("cleanlab.filter", "scipy.special", "sklearn.tree"):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the analyses import them again and report any failure
