@@ -11,7 +11,7 @@ splits, labels (including the mislabelled batch) and ids. This writes
   ``erranalysis.analyze(new, goal=0.01, compare=examples/digits/predictions.parquet)``,
   whose "What changed" section compares the two models on paired rows (matched by id).
 
-Run from anywhere (no network needed)::
+Run from anywhere (no network needed; scikit-learn comes with ``pip install ".[bench]"``)::
 
     python examples/make_digits_compare_example.py
     erranalysis report examples/digits_compare/predictions.parquet --goal 0.01 \\

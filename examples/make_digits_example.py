@@ -16,7 +16,7 @@ slice that fails only after the shift, and shifted pixel statistics), a second
 labelling batch got 4% of the held-out labels wrong (likely label errors), and six
 test rows reuse the ids of training images (leakage).
 
-Run from anywhere (no network needed)::
+Run from anywhere (no network needed; scikit-learn comes with ``pip install ".[bench]"``)::
 
     python examples/make_digits_example.py
     erranalysis report examples/digits/predictions.parquet --goal 0.01

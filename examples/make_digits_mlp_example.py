@@ -10,7 +10,7 @@ and val cross-entropy after every epoch as a Keras ``CSVLogger`` file would. It 
 * ``examples/digits_mlp/report.json``, ``report.html`` and ``report.pdf``: the diagnosis of
   both together.
 
-No network is needed::
+No network is needed (scikit-learn comes with ``pip install ".[bench]"``)::
 
     python examples/make_digits_mlp_example.py
     erranalysis report examples/digits_mlp/predictions.parquet --goal 0.01 --history examples/digits_mlp/history.csv

@@ -46,19 +46,6 @@ def _run_in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _one_openmp_thread():
-    """scikit-learn's OpenMP loops (the histogram gradient boosting of the domain
-    classifier) run on one thread. The analysis gives the same results on any number of
-    threads; with a thread per core, OpenMP's busy waiting makes each fit many times
-    slower whenever another process holds a core."""
-    import sklearn.utils._openmp_helpers  # noqa: F401 - loads the OpenMP runtime the limit applies to
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
-
-
 @pytest.fixture(scope="session")
 def example_report(tmp_path_factory):
     """``example_report(name)``: the bundled example's result rendered as HTML and as an A4

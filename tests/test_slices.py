@@ -315,22 +315,3 @@ def test_a_repeated_index_label_keeps_the_position_beside_it():
     r = erranalysis.analyze(frame, goal=0.01)
     for row in r.slices.top_losses["test"]:
         assert row["locator"] == f"test index {row['row'] // 2} (row {row['row']})" and row["index"] == row["row"] // 2
-
-
-def test_domain_classifier_runs_on_one_openmp_thread(monkeypatch):
-    # With an OpenMP thread per core, a busy machine (another process holding a core)
-    # makes the small domain-classifier fit tens of times slower: it runs on one thread.
-    import sklearn.model_selection
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    seen = []
-    real = sklearn.model_selection.cross_val_predict
-
-    def spy(*args, **kwargs):
-        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sklearn.model_selection, "cross_val_predict", spy)
-    with threadpool_limits(limits=2, user_api="openmp"):
-        erranalysis.analyze(table(shift=True)[0], goal=0.01)
-    assert seen and seen[0] and all(n == 1 for n in seen[0])

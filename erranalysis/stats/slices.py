@@ -423,9 +423,9 @@ def feature_shift(tables: dict, sample: Predictions,
     Per feature, on every row: Kolmogorov–Smirnov (numeric, on the fine bins) or
     chi-square (categorical) and the population stability index; a feature moved when
     its test is significant after a Bonferroni correction and its PSI reaches
-    ``shift_min_psi``. Overall, on the sample: a HistGradientBoosting domain classifier
-    telling train from val/test, with its cross-validated ROC AUC and a Hanley–McNeil
-    interval (0.5 means no shift).
+    ``shift_min_psi``. Overall, on the sample: a gradient-boosted domain classifier
+    telling train from val/test (:func:`~erranalysis.stats.boosting.domain_auc`), with
+    its two-fold cross-fitted ROC AUC and a Hanley–McNeil interval (0.5 means no shift).
     """
     train, later = SPLITS.index("train"), [SPLITS.index("val"), SPLITS.index("test")]
     measured = []
@@ -473,24 +473,9 @@ def feature_shift(tables: dict, sample: Predictions,
     if X.shape[1] == 0:
         return out, None, None, 0
     domain = np.r_[np.zeros(a_rows.size), np.ones(b_rows.size)]
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import cross_val_predict
+    from .boosting import domain_auc  # imports scipy.special
 
-    cat_mask = np.array(categorical)
-    model = HistGradientBoostingClassifier(max_iter=60, max_depth=4, categorical_features=cat_mask if cat_mask.any() else None,
-                                           random_state=0)
-    X_fit = X.copy()
-    for j in np.flatnonzero(cat_mask):
-        X_fit[:, j] = np.clip(X_fit[:, j], 0, 254)
-    # One OpenMP thread: on a busy machine, OpenMP threads waiting for a core held by
-    # another process make this small fit tens of times slower, and the sample is
-    # small enough that a second thread saves little on a quiet one.
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
-        score = cross_val_predict(model, X_fit, domain, cv=2, method="predict_proba")[:, 1]
-    auc = float(roc_auc_score(domain, score))
+    auc = domain_auc(X, domain, np.array(categorical, dtype=bool))
     n1, n2 = a_rows.size, b_rows.size
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
     se = math.sqrt(max((auc * (1 - auc) + (n2 - 1) * (q1 - auc * auc) + (n1 - 1) * (q2 - auc * auc)) / (n1 * n2), 0.0))
