@@ -6,8 +6,8 @@ between the two groups, or none. Per scenario and over ``--seeds`` tables: the t
 cross-fitted ROC AUC of erranalysis's classifier (``erranalysis.stats.boosting``) and of
 scikit-learn's ``HistGradientBoostingClassifier(max_iter=60, max_depth=4)`` with
 ``cross_val_predict(cv=2)``, as the analysis used it (early stopping "auto": on when a
-fold has more than 10,000 rows) and without early stopping (the same trees as
-erranalysis's); the mean and 95th percentile of each AUC, how often its 95%
+fold has more than 10,000 rows, as erranalysis's) and without early stopping (the same
+trees as erranalysis's on folds up to 10,000 rows); the mean and 95th percentile of each AUC, how often its 95%
 Hanley–McNeil interval excludes 0.5, the mean and largest |AUC difference|, and the
 median time of one cross-fitted pair of fits (imports excluded; the fits alternate, so
 a busy machine slows each about as much).

@@ -7,8 +7,10 @@ import scikit-learn. It grows the same trees as scikit-learn's
 ``HistGradientBoostingClassifier`` with the settings that check used: binary log loss,
 learning rate 0.1, 60 trees of depth at most 4, 20 rows per leaf, no l2 penalty, up to
 255 bins per numeric feature (quantiles of the fitting rows) and one for missing
-values, categories ordered by gradient over hessian before a split is sought; it has
-no early stopping.
+values, categories ordered by gradient over hessian before a split is sought. As there,
+a model fitted on more than 10,000 rows stops early: 10% of its rows (of each class)
+are kept out of the fit, and it stops adding trees once ten trees in a row have not
+lowered their log loss. Without a shift that is after a dozen or so trees.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from scipy.special import expit
 from .metrics import roc_auc_exact
 
 MAX_BINS = 255  # bins of non-missing values per feature
+#: A model fitted on more rows than this stops early, on this share of them kept out,
+#: when this many trees in a row have not lowered their loss by ``_TOLERANCE``.
+EARLY_STOPPING_ROWS = 10_000
+_VALIDATION_SHARE = 0.1
+_PATIENCE = 10
+_TOLERANCE = 1e-7
+_SEED = 20_261_201
 _MIN_HESSIAN = 1e-3  # no child with less hessian than this
 _CAT_SMOOTH = 10.0  # shrinks a category's gradient/hessian ratio; less hessian: never sent left
 
@@ -62,9 +71,12 @@ class _Binned:
     """Both folds' rows binned for both models (model ``m`` is fitted on the rows of
     fold ``1 - m`` and scores those of fold ``m``), with what split search needs."""
 
-    def __init__(self, X: np.ndarray, fold: np.ndarray, categorical: np.ndarray):
+    def __init__(self, X: np.ndarray, fold: np.ndarray, categorical: np.ndarray, fitting: np.ndarray):
         n, p = X.shape
-        edges = [[_edges(X[fold == 1 - m, j], bool(categorical[j])) for j in range(p)] for m in (0, 1)]
+        # ``fitting``: the rows that fit their model (the others only check its loss).
+        self.fitting = fitting
+        fits = [(fold == 1 - m) & fitting for m in (0, 1)]
+        edges = [[_edges(X[fits[m], j], bool(categorical[j])) for j in range(p)] for m in (0, 1)]
         # Bins of non-missing values per model and feature; one more for numbers,
         # whose thresholds separate bins.
         self.end = np.array([[e.size + (not categorical[j]) for j, e in enumerate(row)] for row in edges])
@@ -84,9 +96,9 @@ class _Binned:
         # Each row's place in the histograms of the roots (model × width + bin), and
         # the rows per (model, feature, bin) there, the same for every tree.
         self.root_index = (1 - fold) * self.width + self.fit.astype(np.int64)
-        self.root_counts = np.stack([np.stack([np.bincount(self.fit[j, fold == 1 - m], minlength=self.width)
+        self.root_counts = np.stack([np.stack([np.bincount(self.fit[j, fits[m]], minlength=self.width)
                                                for j in range(p)]) for m in (0, 1)]).astype(np.float64)
-        self.has_missing = np.array([(self.fit[:, fold == 1 - m] == self.missing).any(axis=1) for m in (0, 1)])
+        self.has_missing = np.array([(self.fit[:, fits[m]] == self.missing).any(axis=1) for m in (0, 1)])
         self.categorical = categorical
         self.numeric = np.flatnonzero(~categorical)
         self.cats = np.flatnonzero(categorical)
@@ -248,7 +260,7 @@ def _grow_trees(data: _Binned, fold: np.ndarray, grad: np.ndarray, hess: np.ndar
         slot_of = np.full(2 * chosen.size + 1, -1)
         slot_of[small] = np.arange(chosen.size)
         slot = slot_of.take(node["fit"])
-        member = np.flatnonzero(slot >= 0)
+        member = np.flatnonzero((slot >= 0) & data.fitting)
         counted = _histograms(data.fit[:, member], slot[member], chosen.size, width, grad[member], hess[member])
         children = np.empty((3, 2 * chosen.size) + hist.shape[2:])
         children[:, small] = counted
@@ -259,7 +271,7 @@ def _grow_trees(data: _Binned, fold: np.ndarray, grad: np.ndarray, hess: np.ndar
 
 def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, fold: np.ndarray, *,
                         iterations: int = 60, learning_rate: float = 0.1, max_depth: int = 4,
-                        min_leaf: int = 20) -> np.ndarray:
+                        min_leaf: int = 20, early_stopping: bool = False) -> np.ndarray:
     """Log-odds that each row is of class 1, from boosted trees fitted on the rows of
     the other fold.
 
@@ -271,6 +283,8 @@ def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, f
     y : array of 0/1, one per row
     categorical : array of bool, one per feature
     fold : array of 0/1, one per row; each fold must hold rows of both classes
+    early_stopping : keep 10% of each model's rows (of each class) out of its fit and
+        stop adding trees once ten in a row have not lowered the loss on them
 
     Examples
     --------
@@ -283,19 +297,65 @@ def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, f
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     fold = np.asarray(fold, dtype=np.int64)
-    data = _Binned(X, fold, np.asarray(categorical, dtype=bool))
+    # Model m fits the rows of fold 1 - m; with many, some of them check its loss instead.
+    model_of = 1 - fold
+    checking = _checking_rows(y, model_of) if early_stopping else np.zeros(y.size, dtype=bool)
+    fitting = ~checking
+    data = _Binned(X, fold, np.asarray(categorical, dtype=bool), fitting)
     # Start from each model's log-odds of class 1 among its fitting rows.
-    share = np.clip(np.bincount(fold, weights=y, minlength=2) / np.bincount(fold, minlength=2),
+    share = np.clip(np.bincount(model_of[fitting], weights=y[fitting], minlength=2)
+                    / np.bincount(model_of[fitting], minlength=2),
                     np.finfo(np.float64).eps, 1 - np.finfo(np.float64).eps)
-    raw = np.log(share / (1 - share))[fold]  # the model a row fits is fitted on its fold
-    raw_held = np.log(share / (1 - share))[1 - fold]
+    raw = np.log(share / (1 - share))[model_of]  # as the model that fits (or checks) the row sees it
+    raw_held = np.log(share / (1 - share))[fold]  # as the model that scores it sees it
+    active = np.array([True, True])
+    losses: list[list[float]] = [[], []]
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(iterations):
+            if early_stopping:
+                for m in np.flatnonzero(active):
+                    losses[m].append(_log_loss(y, raw, checking & (model_of == m)))
+                    active[m] = not _no_progress(losses[m])
+                if not active.any():
+                    break
             prob = expit(raw)
-            step, step_held = _grow_trees(data, fold, prob - y, prob * (1 - prob), max_depth, min_leaf)
+            # Rows outside the fit, and every row of a model that stopped, weigh nothing.
+            weight = fitting & active[model_of]
+            step, step_held = _grow_trees(data, fold, (prob - y) * weight, prob * (1 - prob) * weight,
+                                          max_depth, min_leaf)
             raw += learning_rate * step
             raw_held += learning_rate * step_held
     return raw_held
+
+
+def _checking_rows(y: np.ndarray, model_of: np.ndarray) -> np.ndarray:
+    """The rows kept out of each model's fit to check its loss: a fixed random tenth of
+    the rows of each class of each model (at least one of each when there are two)."""
+    rng = np.random.default_rng(_SEED)
+    order = rng.permutation(y.size)
+    group = (model_of * 2 + (y > 0.5))[order]
+    by_group = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=4)
+    rank = np.arange(y.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    kept = np.where(sizes >= 2, np.maximum(np.round(sizes * _VALIDATION_SHARE), 1), 0)
+    out = np.zeros(y.size, dtype=bool)
+    out[order[by_group]] = rank < kept[group[by_group]]
+    return out
+
+
+def _log_loss(y: np.ndarray, raw: np.ndarray, rows: np.ndarray) -> float:
+    """Mean binary log loss of log-odds ``raw`` on ``rows``."""
+    r, t = raw[rows], y[rows]
+    return float(np.mean(np.logaddexp(0.0, r) - t * r))
+
+
+def _no_progress(losses: list[float]) -> bool:
+    """Whether none of the last ``_PATIENCE`` losses is below the one before them by
+    ``_TOLERANCE``."""
+    if len(losses) <= _PATIENCE:
+        return False
+    reference = losses[-_PATIENCE - 1] - _TOLERANCE
+    return not any(loss < reference for loss in losses[-_PATIENCE:])
 
 
 def two_folds(y: np.ndarray) -> np.ndarray:
@@ -316,5 +376,7 @@ def domain_auc(X: np.ndarray, domain: np.ndarray, categorical: np.ndarray) -> fl
     """ROC AUC of telling ``domain`` 1 from 0 by boosted trees, each row scored by the
     trees fitted on the other of two stratified folds (0.5: the groups look alike)."""
     domain = np.asarray(domain)
-    score = cross_fitted_scores(X, domain == 1, categorical, two_folds(domain))
+    fold = two_folds(domain)
+    many = min(int((fold == 0).sum()), int((fold == 1).sum())) > EARLY_STOPPING_ROWS
+    score = cross_fitted_scores(X, domain == 1, categorical, fold, early_stopping=many)
     return roc_auc_exact(expit(score), domain == 1)  # probabilities, whose ties count
