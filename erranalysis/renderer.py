@@ -66,7 +66,10 @@ class Renderer:
         ``options``; whether it wrote them all. On False the caller writes them itself."""
         if self._requests is None or self._replies is None:
             return False
-        payload = pickle.dumps((result, paths, options), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            payload = pickle.dumps((result, paths, options), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - something in the result does not pickle: render here
+            return False
         try:
             _send(self._requests, payload)
         except OSError:  # the child is gone
