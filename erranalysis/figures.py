@@ -9,6 +9,7 @@ the same result gives the same bytes.
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 
@@ -94,8 +95,77 @@ def _svg(fig) -> str:
         # trims margins: the SVG is never larger than the figure size it was drawn at.
         fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.02, metadata={"Date": None, "Creator": "erranalysis"})
     plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and doctype
+    return _lean(buf.getvalue())
+
+
+_SVG = "{http://www.w3.org/2000/svg}"
+#: Style properties matplotlib writes that SVG also takes as attributes of the same
+#: name and meaning.
+_PRESENTATION = frozenset({
+    "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
+    "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "opacity",
+    "font-size", "font-family", "font-style", "font-weight", "text-anchor",
+})
+
+
+def _declarations(css: str) -> list[tuple[str, str]] | None:
+    """``"fill: #fff; stroke: none"`` as (property, value) pairs; None if a property
+    is not a presentation attribute."""
+    pairs = [tuple(part.strip() for part in decl.split(":", 1)) for decl in css.split(";") if decl.strip()]
+    if any(len(p) != 2 or p[0] not in _PRESENTATION for p in pairs):
+        return None
+    return pairs  # type: ignore[return-value]
+
+
+def _lean(svg: str) -> str:
+    """``svg`` as matplotlib writes it, with the same drawing in fewer, simpler nodes.
+
+    A renderer works per node and parses every style attribute as CSS (WeasyPrint's
+    painting of the figures takes about twice as long without this), so: no metadata;
+    the stylesheet's one rule for every element (``*{stroke-linejoin: round; ...}``)
+    becomes attributes of the root, which every element inherits unless it sets its
+    own; style declarations become presentation attributes; and the groups that only
+    name an artist (``<g id="patch_3">``) give their children to their parent. Without
+    a stylesheet, attributes and inheritance give every element the values it had.
+    Also drops the XML prolog and doctype.
+    """
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", _SVG[1:-1])
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ET.fromstring(svg)
+    referenced = set(re.findall(r"#([^\s\"')]+)", svg))
+    for metadata in root.findall(_SVG + "metadata"):
+        root.remove(metadata)
+    for defs in root.findall(_SVG + "defs"):
+        for style in defs.findall(_SVG + "style"):
+            rule = re.fullmatch(r"\s*\*\s*\{([^{}]*)\}\s*", style.text or "")
+            pairs = _declarations(rule.group(1)) if rule else None
+            if pairs is None:
+                return ET.tostring(root, encoding="unicode")  # a stylesheet it does not know: as it is
+            for name, value in pairs:
+                root.set(name, value)
+            defs.remove(style)
+        if not len(defs):
+            root.remove(defs)
+
+    def flatten(node) -> None:
+        children = []
+        for child in node:
+            flatten(child)
+            if child.tag == _SVG + "g" and child.keys() == ["id"] and child.get("id") not in referenced:
+                children.extend(child)
+            else:
+                children.append(child)
+        node[:] = children
+        pairs = _declarations(node.get("style", ""))
+        if pairs is not None:
+            node.attrib.pop("style", None)
+            for name, value in pairs:
+                node.set(name, value)
+
+    flatten(root)
+    return ET.tostring(root, encoding="unicode")
 
 
 def _figure(width: float, height: float):

@@ -260,7 +260,7 @@ def test_53_class_heatmap_shows_20_classes_and_colours_errors_only():
     # the same classes label the rows and the columns (truncated alike)
     assert all(texts.count(t) == 2 for t in texts if t.startswith("species"))
     # the diagonal is hatched grey, outside the colour scale, which ends near the largest error share
-    assert len(re.findall(r"fill: url\(#h", svg)) >= len(shown)
+    assert len(re.findall(r'fill="url\(#h', svg)) >= len(shown)
     m = np.asarray(conf.matrix, float)
     rates = m / m.sum(axis=1, keepdims=True)
     np.fill_diagonal(rates, 0)
