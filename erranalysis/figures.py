@@ -350,13 +350,13 @@ def confusion_heatmap(result: ResultData) -> tuple[str | None, list[str], bool]:
     ax.set_ylabel("actual")
     ax.spines[:].set_visible(False)
     ax.tick_params(length=2)
-    if numbers:
+    if numbers:  # the counts lie inside their cells: the layout need not measure them
         for i in range(n):
             for j in range(n):
                 if m[i, j] > 0:
                     dark = i != j and rates[i, j] > 0.6 * top
                     ax.text(j, i, _count_text(m[i, j]), ha="center", va="center", fontsize=SMALL_FONT,
-                            color="white" if dark else "black")
+                            color="white" if dark else "black", in_layout=False)
     cbar = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03)
     cbar.set_label("share of the actual class", fontsize=SMALL_FONT)
     cbar.ax.tick_params(labelsize=SMALL_FONT)
