@@ -71,6 +71,8 @@ PAGE_ONE = ("headline", "decomposition", "plan")
 MIN_SECTIONS_FOR_CONTENTS = 10
 #: At most this many steps are named in the plan on page 1; the rest are counted.
 MAX_PLAN_STEPS = 8
+#: Columns of the printed contents box (``nav.toc ol`` in print.css).
+CONTENTS_COLUMNS = 3
 
 #: How strongly each hyperparameter tends to move the result (appendix table).
 SENSITIVITY = [
@@ -273,6 +275,7 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
     # Without the tuning table (no training history) the appendix is the glossary alone.
     titles = dict(SECTIONS, appendix="Appendix" if parts["history"] else "Glossary")
     sections = [{"id": i, "title": titles[i], "template": i.replace("-", "_")} for i, _ in SECTIONS if has[i]]
+    _mark_column_ends(sections)
     level = level_text(result.provenance)
     return {
         **_page_context(result, title, model_name, created),
@@ -314,6 +317,18 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         "appendix_title": titles["appendix"],
         "provenance": _provenance_context(result.provenance, created),
     }
+
+
+def _mark_column_ends(sections: list[Context]) -> None:
+    """Mark the entries that end a column of the printed contents (``column_end``).
+
+    Balanced columns of one-line entries hold ceil(n / columns) entries each, the last
+    column the rest. Print breaks the columns after the marked entries, so WeasyPrint
+    fills them in one pass instead of trying column heights (same columns, less work).
+    """
+    rows = -(-len(sections) // CONTENTS_COLUMNS)
+    for i, section in enumerate(sections, 1):
+        section["column_end"] = i % rows == 0 and i < len(sections)
 
 
 def _created(prov: Provenance) -> str:
