@@ -133,7 +133,10 @@ def _lean(svg: str) -> str:
 
     ET.register_namespace("", _SVG[1:-1])
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    root = ET.fromstring(svg)
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:  # e.g. a control character from a class name: left as matplotlib wrote it
+        return svg[svg.index("<svg"):]
     referenced = set(re.findall(r"#([^\s\"')]+)", svg))
     for metadata in root.findall(_SVG + "metadata"):
         root.remove(metadata)

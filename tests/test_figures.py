@@ -226,6 +226,9 @@ def test_lean_svg_keeps_what_it_cannot_turn_into_attributes():
     # a stylesheet other than matplotlib's one rule stays, and so do the style attributes
     other = svg.replace("*{stroke-linecap: butt}", "path{fill: red}")
     assert "path{fill: red}" in figures._lean(other) and 'style="fill: #fff' in figures._lean(other)
+    # not XML (a control character in a label): as matplotlib wrote it, without the prolog
+    broken = svg.replace(">x<", ">x\x01<")
+    assert figures._lean('<?xml version="1.0"?>\n' + broken) == broken
 
 
 def test_figure_text_is_at_least_8pt_in_print(drawn):
