@@ -190,7 +190,7 @@ def test_contents_follow_the_first_page_and_are_compact(digits):
 
 
 def test_printed_contents_break_their_columns_where_balancing_would(digits):
-    # print.css fills the columns in order and breaks them after the marked entries
+    # pdf.css fills the columns in order and breaks them after the marked entries
     toc = re.search(r'<nav class="toc".*?</nav>', digits.to_html(), re.S).group(0)
     assert '<ol class="marked-columns">' in toc
     marks = re.findall(r"<li( class=\"column-end\")?>", toc)
