@@ -111,10 +111,13 @@ _PRESENTATION = frozenset({
 def _declarations(css: str) -> list[tuple[str, str]] | None:
     """``"fill: #fff; stroke: none"`` as (property, value) pairs; None if a property
     is not a presentation attribute."""
-    pairs = [tuple(part.strip() for part in decl.split(":", 1)) for decl in css.split(";") if decl.strip()]
-    if any(len(p) != 2 or p[0] not in _PRESENTATION for p in pairs):
-        return None
-    return pairs  # type: ignore[return-value]
+    pairs = []
+    for declaration in filter(str.strip, css.split(";")):
+        name, colon, value = declaration.partition(":")
+        if not colon or name.strip() not in _PRESENTATION:
+            return None
+        pairs.append((name.strip(), value.strip()))
+    return pairs
 
 
 def _lean(svg: str) -> str:
