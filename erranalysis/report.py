@@ -71,6 +71,8 @@ PAGE_ONE = ("headline", "decomposition", "plan")
 MIN_SECTIONS_FOR_CONTENTS = 10
 #: At most this many steps are named in the plan on page 1; the rest are counted.
 MAX_PLAN_STEPS = 8
+#: Columns of the printed contents box (``nav.toc ol`` in print.css).
+CONTENTS_COLUMNS = 3
 
 #: How strongly each hyperparameter tends to move the result (appendix table).
 SENSITIVITY = [
@@ -273,6 +275,7 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
     # Without the tuning table (no training history) the appendix is the glossary alone.
     titles = dict(SECTIONS, appendix="Appendix" if parts["history"] else "Glossary")
     sections = [{"id": i, "title": titles[i], "template": i.replace("-", "_")} for i, _ in SECTIONS if has[i]]
+    _mark_column_ends(sections)
     level = level_text(result.provenance)
     return {
         **_page_context(result, title, model_name, created),
@@ -314,6 +317,19 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         "appendix_title": titles["appendix"],
         "provenance": _provenance_context(result.provenance, created),
     }
+
+
+def _mark_column_ends(sections: list[Context]) -> None:
+    """Mark the entries that end a column of the printed contents (``column_end``).
+
+    Balanced columns of one-line entries hold ceil(n / columns) entries each, the last
+    column the rest. The PDF's columns break after the marked entries (pdf.css), so
+    WeasyPrint fills them in one pass instead of trying column heights (same columns,
+    less work).
+    """
+    rows = -(-len(sections) // CONTENTS_COLUMNS)
+    for i, section in enumerate(sections, 1):
+        section["column_end"] = i % rows == 0 and i < len(sections)
 
 
 def _created(prov: Provenance) -> str:
@@ -1145,11 +1161,8 @@ class Rendering:
         # The stylesheets are the template folder's own files, not data: mark them safe so
         # autoescaping leaves their quotes alone. Everything from the result stays escaped.
         sheets = ("report.css", "screen.css", "print.css") if screen else ("report.css", "print.css")
-        loader = env.loader
-        if loader is None:  # _environment always gives it one
-            raise TypeError("the report's template environment has no loader")
         try:
-            css = Markup("\n".join(loader.get_source(env, name)[0] for name in sheets))
+            css = Markup(_stylesheets(env, sheets))
             page_css = Markup(f"@page {{ size: {self.page_size}; }}")
             return env.get_template("report.html.j2").render(**context, css=css, page_css=page_css)
         except (jinja2.TemplateNotFound, SecurityError) as exc:
@@ -1159,7 +1172,7 @@ class Rendering:
             raise error from None
 
     def pdf(self) -> bytes:
-        """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
+        """The report as PDF bytes (WeasyPrint, print stylesheet and pdf.css, no network)."""
         return _layout(self.html(screen=False), self.template_dir)
 
     def json(self) -> str:
@@ -1181,15 +1194,29 @@ class Rendering:
         return path
 
 
+def _stylesheets(env, names: tuple[str, ...]) -> str:
+    """The stylesheets ``names`` of the template folders, one after the other."""
+    loader = env.loader
+    if loader is None:  # _environment always gives it one
+        raise TypeError("the report's template environment has no loader")
+    return "\n".join(loader.get_source(env, name)[0] for name in names)
+
+
 def _layout(html: str, template_dir: str | Path | None) -> bytes:
-    """``html`` laid out as PDF pages by WeasyPrint, fetching nothing from outside the templates."""
+    """``html`` laid out as PDF pages by WeasyPrint, fetching nothing from outside the templates.
+
+    WeasyPrint also gets pdf.css: rules for it alone, which a browser printing the HTML
+    must not follow.
+    """
     import logging
 
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     folder = templates_dir(template_dir)
+    base, fetcher = str(folder) + "/", _fetcher(folder)
+    rules = CSS(string=_stylesheets(_environment(template_dir), ("pdf.css",)), base_url=base, url_fetcher=fetcher)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    pdf: bytes = HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder)).write_pdf()
+    pdf: bytes = HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf(stylesheets=[rules])
     return pdf
 
 

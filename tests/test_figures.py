@@ -200,6 +200,37 @@ def test_every_figure_is_drawn(drawn):
         assert any(k.startswith("threshold_sweep") for k in figs)
 
 
+def test_figures_are_lean_svg(drawn):
+    # what a renderer would parse or walk for nothing: metadata, CSS, groups that only name an artist
+    name, figs = drawn
+    for fig, svg in figs.items():
+        root = ET.fromstring(svg)
+        assert root.get("stroke-linejoin") == "round" and root.get("stroke-linecap") == "butt", fig
+        for node in root.iter():
+            tag = node.tag.rpartition("}")[2]
+            assert tag not in ("metadata", "style") and "style" not in node.attrib, (fig, tag)
+            assert not (tag == "g" and set(node.keys()) <= {"id"}), (fig, node.get("id"))
+
+
+def test_lean_svg_keeps_what_it_cannot_turn_into_attributes():
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10pt">'
+           '<metadata>m</metadata><defs><style type="text/css">*{stroke-linecap: butt}</style></defs>'
+           '<g id="a"><path d="M 0 0" style="fill: #fff; stroke-width: 2"/></g>'
+           '<g id="b"><text style="font-size: 8px; mix-blend-mode: multiply">x</text></g>'
+           '<use xlink:href="#b"/></svg>')
+    lean = figures._lean(svg)
+    assert lean.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and 'width="10pt"' in lean
+    assert "metadata" not in lean and "<style" not in lean and 'stroke-linecap="butt"' in lean
+    assert '<path d="M 0 0" fill="#fff" stroke-width="2" />' in lean and 'id="a"' not in lean
+    assert '<g id="b"><text style="font-size: 8px; mix-blend-mode: multiply">x</text></g>' in lean
+    # a stylesheet other than matplotlib's one rule stays, and so do the style attributes
+    other = svg.replace("*{stroke-linecap: butt}", "path{fill: red}")
+    assert "path{fill: red}" in figures._lean(other) and 'style="fill: #fff' in figures._lean(other)
+    # not XML (a control character in a label): as matplotlib wrote it, without the prolog
+    broken = svg.replace(">x<", ">x\x01<")
+    assert figures._lean('<?xml version="1.0"?>\n' + broken) == broken
+
+
 def test_figure_text_is_at_least_8pt_in_print(drawn):
     name, figs = drawn
     small = {}
@@ -260,7 +291,7 @@ def test_53_class_heatmap_shows_20_classes_and_colours_errors_only():
     # the same classes label the rows and the columns (truncated alike)
     assert all(texts.count(t) == 2 for t in texts if t.startswith("species"))
     # the diagonal is hatched grey, outside the colour scale, which ends near the largest error share
-    assert len(re.findall(r"fill: url\(#h", svg)) >= len(shown)
+    assert len(re.findall(r'fill="url\(#h', svg)) >= len(shown)
     m = np.asarray(conf.matrix, float)
     rates = m / m.sum(axis=1, keepdims=True)
     np.fill_diagonal(rates, 0)

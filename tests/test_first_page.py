@@ -189,6 +189,15 @@ def test_contents_follow_the_first_page_and_are_compact(digits):
     assert re.search(r"nav\.toc ol \{[^}]*columns: 3", css)
 
 
+def test_printed_contents_break_their_columns_where_balancing_would(digits):
+    # pdf.css fills the columns in order and breaks them after the marked entries
+    toc = re.search(r'<nav class="toc".*?</nav>', digits.to_html(), re.S).group(0)
+    assert '<ol class="marked-columns">' in toc
+    marks = re.findall(r"<li( class=\"column-end\")?>", toc)
+    rows = -(-len(marks) // report.CONTENTS_COLUMNS)
+    assert [i for i, mark in enumerate(marks, 1) if mark] == [rows, 2 * rows]
+
+
 def test_the_plan_links_every_step(digits):
     html = digits.to_html()
     for i, step in enumerate(digits.next_steps, 1):

@@ -176,6 +176,16 @@ def test_templates_get_no_undefined_value(result, tmp_path):
         result.to_html(template_dir=tmp_path)
 
 
+def test_pdf_css_reaches_the_pdf_alone(result, tmp_path):
+    from pypdf import PdfReader
+
+    (tmp_path / "pdf.css").write_text("main { display: none; }  /* for the PDF alone */", encoding="utf-8")
+    rendering = report.Rendering(result, template_dir=tmp_path)
+    assert "for the PDF alone" not in rendering.html() + rendering.html(screen=False)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendering.pdf())).pages)
+    assert rendering.context()["title"] in text and "Error per split" not in text
+
+
 def test_fetcher_refuses_the_network_and_foreign_files(tmp_path):
     fetch = report._fetcher(templates_dir())
     with pytest.raises(ValueError, match="refused to fetch http://example.com/x.png"):
