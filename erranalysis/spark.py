@@ -51,7 +51,9 @@ def session(master: str | None = None):
         builder = builder.master(master)
     if _workers_on_this_machine(master or conf.get("spark.master")) and not _worker_python_set(conf):
         # Local workers run this interpreter, which has erranalysis, pandas and pyarrow;
-        # Spark's default, the first "python3" on PATH, may have none of them.
+        # Spark's default, the first "python3" on PATH, may have none of them. PySpark
+        # takes the workers' interpreter from PYSPARK_PYTHON when it starts the context.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
         builder = builder.config("spark.pyspark.python", sys.executable)
     return builder.getOrCreate()
 

@@ -231,12 +231,10 @@ def spark():
 def test_local_spark_workers_run_this_interpreter(spark):
     # Spark's default worker Python is the first python3 on PATH, which may lack pandas
     # and erranalysis; unless the user chose one, local workers run this interpreter.
-    import os
-    import sys
+    import subprocess
 
-    chosen = os.environ.get("PYSPARK_PYTHON")
-    worker = spark.sparkContext.getConf().get("spark.pyspark.python")
-    assert worker == (None if chosen else sys.executable)
+    worker = spark.sparkContext.pythonExec
+    assert subprocess.run([worker, "-c", "import erranalysis, pandas, pyarrow"]).returncode == 0
 
 
 def test_spark_matches_the_in_memory_engine(spark, tmp_path):
