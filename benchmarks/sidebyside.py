@@ -4,6 +4,7 @@
     python benchmarks/sidebyside.py --sizes 100k --rounds 5
     python benchmarks/sidebyside.py --sizes 100k,1m,10m --binary-sizes 1m --write-results
     python benchmarks/sidebyside.py --peer evidently=/opt/ev/bin/python --peer deepchecks=/opt/dc/bin/python
+    git worktree add /tmp/before <commit> && python benchmarks/sidebyside.py --no-peers --baseline /tmp/before
 
 Per file, every command runs once per round, in the same order, in a fresh process, so
 a slow spell of the machine touches all of them alike; the table shows the median wall
@@ -19,6 +20,11 @@ time of the rounds (and the peak RSS of each command's own process):
 * each peer that is installed: its classification-quality and train-vs-test drift
   report written as HTML (``benchmarks/peers/run_<name>.py``, run by the peer's own
   interpreter, because the peers pin library versions of their own).
+
+With ``--baseline DIR`` (a checkout of an earlier commit), the analysis (JSON) and the
+default run of that checkout's package run in the same rounds, beside this checkout's,
+both as ``python -m erranalysis`` with ``PYTHONPATH`` set to their checkout: a before and
+after measured interleaved on one machine.
 
 Peers are found as ``--peer NAME=PYTHON`` or, without that flag, at
 ``benchmarks/.peers/<name>/bin/python`` (``benchmarks/peers/setup.sh`` creates those
@@ -100,7 +106,13 @@ def data_file(rows: int, binary: bool) -> Path:
     return path
 
 
-def commands(path: Path, peers: dict[str, Path], tmp: Path) -> list[tuple[str, list[str]]]:
+def _module_run(checkout: Path) -> list[str]:
+    """``python -m erranalysis`` importing the package of ``checkout``."""
+    return ["env", f"PYTHONPATH={checkout}", sys.executable, "-m", "erranalysis"]
+
+
+def commands(path: Path, peers: dict[str, Path], tmp: Path,
+             baseline: Path | None = None) -> list[tuple[str, list[str]]]:
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
@@ -115,18 +127,23 @@ def commands(path: Path, peers: dict[str, Path], tmp: Path) -> list[tuple[str, l
         # No -o: the default outputs, report HTML and PDF named after the input, in tmp.
         ("pdf", report + ["--json", out_json]),
     ]
+    if baseline is not None:
+        for key, checkout in (("before", baseline), ("after", HERE.parent)):
+            run = _module_run(checkout) + ["report", str(path), "--goal", str(GOAL), "--quiet"]
+            out.append((f"json {key}", run + ["--json", str(tmp / f"{key}.json"), "--format", "none"]))
+            out.append((f"pdf {key}", run + ["--json", str(tmp / f"{key}.json")]))  # HTML + PDF, in tmp
     for name, python in peers.items():
         out.append((name, [str(python), str(HERE / "peers" / f"run_{name}.py"), str(path), str(tmp / f"{name}.html")]))
     return out
 
 
-def bench(path: Path, peers: dict[str, Path], rounds: int, timeout: float) -> dict:
+def bench(path: Path, peers: dict[str, Path], rounds: int, timeout: float, baseline: Path | None = None) -> dict:
     """Every command on one file, interleaved over ``rounds`` rounds; medians per command."""
     import pyarrow.parquet as pq
 
     tmp = Path(tempfile.mkdtemp(prefix="erranalysis-sidebyside-"))
     try:
-        cmds = commands(path, peers, tmp)
+        cmds = commands(path, peers, tmp, baseline)
         with open(path, "rb") as handle:  # the page cache, warm for everyone
             while handle.read(1 << 24):
                 pass
@@ -180,6 +197,21 @@ def table(entries: list[dict], versions: dict[str, str | None]) -> str:
     return "\n".join(lines)
 
 
+def before_after(entries: list[dict], baseline: Path) -> str:
+    """The baseline checkout's runs beside this one's: median (every run) and peak memory."""
+    lines = [f"Before (`{baseline}`) and after (this checkout), `python -m erranalysis`, interleaved:", "",
+             "| data | run | before | after | peak MB before | peak MB after |", "|---|---|---|---|---|---|"]
+    for entry in entries:
+        for key, name in (("json", "analysis (JSON)"), ("pdf", "default (HTML + PDF)")):
+            b, a = entry["figures"].get(f"{key} before"), entry["figures"].get(f"{key} after")
+            if b is None or a is None:
+                continue
+            runs = [", ".join(f"{w:.2f}" for w in fig["runs"]) for fig in (b, a)]
+            lines.append(f"| {_label(entry)} | {name} | {b['wall_s']:.2f} s ({runs[0]}) | {a['wall_s']:.2f} s "
+                         f"({runs[1]}) | {b['peak_mb']:.0f} | {a['peak_mb']:.0f} |")
+    return "\n".join(lines)
+
+
 def write_results(text: str) -> None:
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     block = f"{START}\n{text}\n{END}"
@@ -202,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a command is killed")
     parser.add_argument("--write-results", action="store_true", help="replace the side-by-side part of RESULTS.md")
     parser.add_argument("--save", type=Path, help="also write every run's figures to this JSON file")
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit to run beside this one")
     args = parser.parse_args(argv)
 
     peers = {} if args.no_peers else peer_pythons(args.peer)
@@ -211,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     entries = []
     for path in files:
         print(f"{path.name}: {args.rounds} interleaved round(s)", file=sys.stderr)
-        entries.append(bench(path, peers, args.rounds, args.timeout))
+        entries.append(bench(path, peers, args.rounds, args.timeout, args.baseline))
     info = machine()
     command = "python benchmarks/sidebyside.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join([
@@ -225,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         f"- Load average (1, 5, 15 min) before the run: {info['load']}",
         "",
         table(entries, versions),
+        *([] if args.baseline is None else ["", before_after(entries, args.baseline)]),
     ])
     print(text)
     if args.save:
