@@ -138,17 +138,28 @@ _FIGURES: dict[int, dict[tuple[object, ...], Any]] = {}
 
 def _figure(result: ResultData, draw: Callable[..., _T], *args: object) -> _T:
     """``draw(*args)`` (``draw(result)`` without ``args``), drawn once per result."""
+    drawn = _drawn(result)
+    key = (draw.__name__, *(id(a) for a in args))
+    if key not in drawn:
+        drawn[key] = draw(*(args or (result,)))
+    figure: _T = drawn[key]
+    return figure
+
+
+def _seed_figure(result: ResultData, draw: Callable[..., object], figure: object) -> None:
+    """Put ``figure``, what ``draw(result)`` returns when drawn elsewhere, in the cache."""
+    _drawn(result)[(draw.__name__,)] = figure
+
+
+def _drawn(result: ResultData) -> dict:
+    """The figures drawn for ``result`` so far, forgotten with it."""
     import weakref
 
     drawn = _FIGURES.get(id(result))
     if drawn is None:
         drawn = _FIGURES[id(result)] = {}
         weakref.finalize(result, _FIGURES.pop, id(result), None)
-    key = (draw.__name__, *(id(a) for a in args))
-    if key not in drawn:
-        drawn[key] = draw(*(args or (result,)))
-    figure: _T = drawn[key]
-    return figure
+    return drawn
 
 
 #: Height of a printed page's content in mm: US letter, the shorter page (279.4 mm less
