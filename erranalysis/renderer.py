@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,13 @@ _WARM_PAGE = ('<p style="font-family: \'DejaVu Sans\'">a <b>b</b> <i>c</i> '
 
 class Renderer:
     """The parent's handle on a forked renderer: :meth:`write` hands it a result,
-    :meth:`close` ends it (killing it when it was never used)."""
+    :meth:`close` ends it (stopping it first unless it has finished)."""
 
     def __init__(self, pid: int, requests: int, replies: int) -> None:
-        self.pid = pid
+        self.pid: int | None = pid
         self._requests: int | None = requests
         self._replies: int | None = replies
+        self._finished = False
 
     @classmethod
     def start(cls) -> Renderer | None:
@@ -47,6 +49,7 @@ class Renderer:
         replies_in, replies_out = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -56,7 +59,7 @@ class Renderer:
         if pid == 0:  # the child: never returns
             os.close(requests_out)
             os.close(replies_in)
-            _serve(requests_in, replies_out)
+            _serve(requests_in, replies_out, parent)
         os.close(requests_in)
         os.close(replies_out)
         return cls(pid, requests_out, replies_in)
@@ -68,24 +71,28 @@ class Renderer:
             return False
         try:
             payload = pickle.dumps((result, paths, options), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - something in the result does not pickle: render here
-            return False
-        try:
             _send(self._requests, payload)
-        except OSError:  # the child is gone
-            return False
-        finally:
             os.close(self._requests)
             self._requests = None
-        reply = _receive(self._replies)
-        self.close()
-        return reply == _DONE
+            reply = _receive(self._replies)
+        except Exception:  # noqa: BLE001 - does not pickle, or the child is gone: render here
+            return False
+        self._finished = True
+        if not reply.startswith(_DONE):
+            return False
+        # What the child printed to standard error (warnings), as rendering here would.
+        sys.stderr.buffer.write(reply[len(_DONE):])
+        sys.stderr.flush()
+        return True
 
     def close(self) -> None:
-        """End the child (at once, if it was never given a result) and reap it."""
-        if self._requests is not None:
+        """Stop the child unless it finished (it ends its current step cleanly, leaving
+        no half-written file), then reap it; calling it again does nothing."""
+        if self.pid is None:
+            return
+        if not self._finished:
             try:
-                os.kill(self.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGTERM)
             except OSError:
                 pass
         for fd in (self._requests, self._replies):
@@ -96,31 +103,59 @@ class Renderer:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
+        self.pid = None
 
 
-def _serve(requests: int, replies: int) -> None:
-    """The child: load the libraries, wait for a result, write its reports, reply, exit."""
+def _serve(requests: int, replies: int, parent: int) -> None:
+    """The child: load the libraries, wait for a result, write its reports, reply with
+    what it printed to standard error, exit. It stops when its parent does."""
     try:
-        # Nothing of the child's goes to standard output, which may be the caller's pipe.
+        # SIGTERM (from close(), or from the kernel when the parent dies) unwinds the
+        # child's Python frames: locks and temporary files are released on the way.
+        signal.signal(signal.SIGTERM, _stop)
+        _die_with(parent)
+        # Nothing of the child's goes to standard output, which may be the caller's pipe;
+        # standard error goes back to the parent with the reply.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.close(devnull)
+        errors = tempfile.TemporaryFile()
+        os.dup2(errors.fileno(), 2)
         _warm()
         payload = _receive(requests)
         if payload:
             result, paths, options = pickle.loads(payload)
             try:
-                _draw_figures(result)
+                _draw_figures(result, replies)
             except Exception:  # noqa: BLE001 - the report draws what is missing as it goes
                 pass
             reports = result.reports(**options)
             for path in paths:
                 reports.write(path)
-            _send(replies, _DONE)
+            sys.stderr.flush()
+            errors.seek(0)
+            _send(replies, _DONE + errors.read())
     except BaseException:  # noqa: BLE001 - the parent sees no reply and does the work itself
         pass
     finally:
         os._exit(0)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(1)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send SIGTERM to this process when its parent ends (Linux)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it ended before the request took effect
+        raise SystemExit(1)
 
 
 #: The figures a second process draws while the renderer draws the others: about half
@@ -129,7 +164,7 @@ _SHARED_OUT = ("confusion_heatmap", "reliability", "slice_errors")
 _KEPT = ("decomposition", "class_balance", "loss_curves")
 
 
-def _draw_figures(result: Any) -> None:
+def _draw_figures(result: Any, replies: int) -> None:
     """Draw the report's figures on both cores: a forked helper draws ``_SHARED_OUT``
     while this process draws ``_KEPT``; both land in the report's figure cache. Should
     the helper fail, the report draws its figures itself as it goes."""
@@ -147,6 +182,7 @@ def _draw_figures(result: Any) -> None:
     if pid == 0:  # the helper: draw, send, exit
         try:
             os.close(read)
+            os.close(replies)  # the renderer's reply pipe: only the renderer may hold it open
             drawn = {name: getattr(figures, name)(result) for name in _SHARED_OUT}
             _send(write, pickle.dumps(drawn, protocol=pickle.HIGHEST_PROTOCOL))
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,11 @@ def test_an_unused_child_is_ended_and_reaped(tmp_path):
         from erranalysis.renderer import Renderer
 
         renderer = Renderer.start()
+        pid = renderer.pid
         renderer.close()
+        renderer.close()  # a second call does nothing
         try:
-            os.kill(renderer.pid, 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
             print("gone")
     """, tmp_path)
@@ -81,3 +84,36 @@ def test_bad_input_is_exit_2_with_no_report(tmp_path):
                           cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("Error: p.csv"), proc.stderr
     assert not list(tmp_path.glob("p.report.*"))
+
+
+def test_an_interrupted_parent_stops_the_child_before_it_writes(tmp_path):
+    # The parent is interrupted while the child renders: close() stops the child, and
+    # no report appears afterwards.
+    multiclass_frame(n_per_split=100, seed=2).to_parquet(tmp_path / "p.parquet")
+    proc = _python("""
+        import os, signal, threading, time
+        import erranalysis
+        from erranalysis import renderer as module
+        from erranalysis.output import Reports
+
+        slow = Reports.write
+        def write(self, path):
+            time.sleep(5)
+            return slow(self, path)
+        Reports.write = write  # the child inherits the slow writer
+
+        r = module.Renderer.start()
+        result = erranalysis.analyze("p.parquet")
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        started = time.perf_counter()
+        try:
+            r.write(result, ["p.html"], {"title": None, "model_name": None, "template_dir": None, "page_size": "A4"})
+        except KeyboardInterrupt:
+            pass
+        r.close()
+        print(round(time.perf_counter() - started, 1))
+    """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    time.sleep(5)
+    assert not (tmp_path / "p.html").exists()
+    assert float(proc.stdout.strip()) < 4

@@ -47,7 +47,7 @@ def _edges(column: np.ndarray, categorical: bool) -> np.ndarray:
     if distinct.size <= 1:
         return np.empty(0)
     if distinct.size <= MAX_BINS:
-        return (distinct[:-1] + distinct[1:]) / 2
+        return np.minimum((distinct[:-1] + distinct[1:]) / 2, np.finfo(np.float64).max)
     cuts = np.percentile(values, np.linspace(0, 100, MAX_BINS + 1)[1:-1], method="averaged_inverted_cdf")
     return np.minimum(np.unique(cuts), np.finfo(np.float64).max)
 
@@ -271,7 +271,7 @@ def _grow_trees(data: _Binned, fold: np.ndarray, grad: np.ndarray, hess: np.ndar
 
 def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, fold: np.ndarray, *,
                         iterations: int = 60, learning_rate: float = 0.1, max_depth: int = 4,
-                        min_leaf: int = 20, early_stopping: bool = False) -> np.ndarray:
+                        min_leaf: int = 20, early_stopping_rows: int | None = None) -> np.ndarray:
     """Log-odds that each row is of class 1, from boosted trees fitted on the rows of
     the other fold.
 
@@ -283,8 +283,9 @@ def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, f
     y : array of 0/1, one per row
     categorical : array of bool, one per feature
     fold : array of 0/1, one per row; each fold must hold rows of both classes
-    early_stopping : keep 10% of each model's rows (of each class) out of its fit and
-        stop adding trees once ten in a row have not lowered the loss on them
+    early_stopping_rows : a model with more fitting rows than this keeps 10% of them
+        (of each class) out of its fit and stops adding trees once ten in a row have
+        not lowered the loss on them; None: no model stops early
 
     Examples
     --------
@@ -299,7 +300,9 @@ def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, f
     fold = np.asarray(fold, dtype=np.int64)
     # Model m fits the rows of fold 1 - m; with many, some of them check its loss instead.
     model_of = 1 - fold
-    checking = _checking_rows(y, model_of) if early_stopping else np.zeros(y.size, dtype=bool)
+    rows = np.bincount(model_of, minlength=2)
+    early = (rows > early_stopping_rows) if early_stopping_rows is not None else np.zeros(2, dtype=bool)
+    checking = _checking_rows(y, model_of) & early[model_of]
     fitting = ~checking
     data = _Binned(X, fold, np.asarray(categorical, dtype=bool), fitting)
     # Start from each model's log-odds of class 1 among its fitting rows.
@@ -312,8 +315,8 @@ def cross_fitted_scores(X: np.ndarray, y: np.ndarray, categorical: np.ndarray, f
     losses: list[list[float]] = [[], []]
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(iterations):
-            if early_stopping:
-                for m in np.flatnonzero(active):
+            if early.any():
+                for m in np.flatnonzero(active & early):
                     losses[m].append(_log_loss(y, raw, checking & (model_of == m)))
                     active[m] = not _no_progress(losses[m])
                 if not active.any():
@@ -377,6 +380,5 @@ def domain_auc(X: np.ndarray, domain: np.ndarray, categorical: np.ndarray) -> fl
     trees fitted on the other of two stratified folds (0.5: the groups look alike)."""
     domain = np.asarray(domain)
     fold = two_folds(domain)
-    many = min(int((fold == 0).sum()), int((fold == 1).sum())) > EARLY_STOPPING_ROWS
-    score = cross_fitted_scores(X, domain == 1, categorical, fold, early_stopping=many)
+    score = cross_fitted_scores(X, domain == 1, categorical, fold, early_stopping_rows=EARLY_STOPPING_ROWS)
     return roc_auc_exact(expit(score), domain == 1)  # probabilities, whose ties count
