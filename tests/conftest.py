@@ -1,5 +1,4 @@
-"""Shared fixtures: small literal prediction tables, the examples' rendered reports, and
-one OpenMP thread for the whole session."""
+"""Shared fixtures: small literal prediction tables and the examples' rendered reports."""
 
 from __future__ import annotations
 
