@@ -1184,7 +1184,7 @@ class Rendering:
 
     def pdf(self) -> bytes:
         """The report as PDF bytes (WeasyPrint, print stylesheet and pdf.css, no network)."""
-        return _layout(self.html(screen=False), self.template_dir)
+        return _layout(self.html(screen=False), self.template_dir, _stylesheets(self.environment(), ("pdf.css",)))
 
     def json(self) -> str:
         """The JSON document, as its file holds it."""
@@ -1213,11 +1213,11 @@ def _stylesheets(env, names: tuple[str, ...]) -> str:
     return "\n".join(loader.get_source(env, name)[0] for name in names)
 
 
-def _layout(html: str, template_dir: str | Path | None) -> bytes:
+def _layout(html: str, template_dir: str | Path | None, pdf_css: str = "") -> bytes:
     """``html`` laid out as PDF pages by WeasyPrint, fetching nothing from outside the templates.
 
-    WeasyPrint also gets pdf.css: rules for it alone, which a browser printing the HTML
-    must not follow.
+    ``pdf_css``, the template folder's pdf.css: rules for WeasyPrint alone, which a
+    browser printing the HTML must not follow.
     """
     import logging
 
@@ -1225,7 +1225,7 @@ def _layout(html: str, template_dir: str | Path | None) -> bytes:
 
     folder = templates_dir(template_dir)
     base, fetcher = str(folder) + "/", _fetcher(folder)
-    rules = CSS(string=_stylesheets(_environment(template_dir), ("pdf.css",)), base_url=base, url_fetcher=fetcher)
+    rules = CSS(string=pdf_css, base_url=base, url_fetcher=fetcher)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     pdf: bytes = HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf(stylesheets=[rules])
     return pdf

@@ -144,3 +144,14 @@ def test_many_rows_stop_early_as_scikit_learn_does():
     theirs = roc_auc_score(domain, cross_val_predict(model, X, domain, cv=2, method="predict_proba")[:, 1])
     assert ours == pytest.approx(theirs, abs=0.01)
     assert ours > 0.52
+
+
+def test_null_data_on_many_rows_stops_well_before_sixty_trees(monkeypatch):
+    from erranalysis.stats import boosting
+
+    grown = []
+    real = boosting._grow_trees
+    monkeypatch.setattr(boosting, "_grow_trees", lambda *args: grown.append(1) or real(*args))
+    X, domain, categorical = planted(5, 11000)  # 11,000 fitting rows per model: above the limit
+    boosting.domain_auc(X, domain, categorical)
+    assert len(grown) < 40  # one call grows the trees of both models

@@ -325,7 +325,8 @@ def test_html_and_pdf_come_from_one_context_with_each_figure_drawn_once(result, 
     fresh = dataclasses.replace(result)  # a new object: no figure of it drawn yet
     expected_print = report.render_html(result, screen=False)
     laid_out = []
-    monkeypatch.setattr(report, "_layout", lambda text, template_dir: laid_out.append(text) or b"%PDF-1.7\n")
+    monkeypatch.setattr(report, "_layout",
+                        lambda text, template_dir, pdf_css="": laid_out.append(text) or b"%PDF-1.7\n")
     build = Counted(report.build_context)
     svg = Counted(figures._svg)
     monkeypatch.setattr(report, "build_context", build)
@@ -343,7 +344,7 @@ def test_html_and_pdf_come_from_one_context_with_each_figure_drawn_once(result, 
 
 def test_the_command_line_builds_one_context_for_html_and_pdf(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(report, "_layout", lambda text, template_dir: b"%PDF-1.7\n")
+    monkeypatch.setattr(report, "_layout", lambda text, template_dir, pdf_css="": b"%PDF-1.7\n")
     build = Counted(report.build_context)
     monkeypatch.setattr(report, "build_context", build)
     run = CliRunner().invoke(cli, ["report", "--train", "0.05", "--val", "0.1", "--n-train", "900", "--n-val", "400",

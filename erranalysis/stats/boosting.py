@@ -79,8 +79,8 @@ class _Binned:
         edges = [[_edges(X[fits[m], j], bool(categorical[j])) for j in range(p)] for m in (0, 1)]
         # Bins of non-missing values per model and feature; one more for numbers,
         # whose thresholds separate bins.
-        self.end = np.array([[e.size + (not categorical[j]) for j, e in enumerate(row)] for row in edges])
-        self.width = int(self.end.max()) + 1
+        end = np.array([[e.size + (not categorical[j]) for j, e in enumerate(row)] for row in edges])
+        self.width = int(end.max()) + 1
         self.missing = self.width - 1
         self.fit = np.empty((p, n), dtype=np.uint8)  # each row under the model it fits
         self.held = np.empty((p, n), dtype=np.uint8)  # and under the model that scores it
@@ -99,12 +99,11 @@ class _Binned:
         self.root_counts = np.stack([np.stack([np.bincount(self.fit[j, fits[m]], minlength=self.width)
                                                for j in range(p)]) for m in (0, 1)]).astype(np.float64)
         self.has_missing = np.array([(self.fit[:, fits[m]] == self.missing).any(axis=1) for m in (0, 1)])
-        self.categorical = categorical
         self.numeric = np.flatnonzero(~categorical)
         self.cats = np.flatnonzero(categorical)
         # Categories are bins 0 .. categories - 1; split search on them packs the
         # missing bin right after those of the feature with most categories.
-        self.categories = int(self.end[:, self.cats].max()) if self.cats.size else 0
+        self.categories = int(end[:, self.cats].max()) if self.cats.size else 0
 
 
 def _gain(gl, hl, cl, sums: np.ndarray, min_leaf: int):

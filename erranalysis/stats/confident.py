@@ -68,9 +68,8 @@ def confident_joint(labels: np.ndarray, probs: np.ndarray, counts: np.ndarray) -
     """C[given, true]: the calibrated counts of rows labelled ``given`` that the model
     confidently puts in ``true`` (integers; each row sums to the rows with that label)."""
     k = probs.shape[1]
-    sums = np.bincount(labels, weights=np.ones(labels.size), minlength=k)
     own = np.array([probs[labels == c, c].sum() for c in range(k)])
-    thresholds = np.where(counts > 0, own / np.maximum(sums, 1), 2.0)
+    thresholds = np.where(counts > 0, own / np.maximum(counts, 1), 2.0)
     thresholds = np.maximum(thresholds, _MIN_THRESHOLD)
     confident = probs >= thresholds - _TOLERANCE
     n_confident = confident.sum(axis=1)
