@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import advice
 from ._version import __version__
-from .arguments import Arguments, Arrays, HistoryInput, SplitFigure, check_arguments, is_spark_frame
+from .arguments import Arguments, Arrays, HistoryInput, SplitFigure, check_arguments, is_spark_frame, table_kind
 from .compare import WithOutcomes, check_schema, compare_docs, previous_name, read_previous_json
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect, evaluation_pool
@@ -99,10 +99,12 @@ def analyze(
 
     Parameters
     ----------
-    data : str, Path, pandas.DataFrame or None
-        A predictions file (Parquet, CSV, TSV, JSON Lines, Feather), or a DataFrame
-        with the columns of the input contract. Leave it out to pass arrays
-        (``y_true`` ...) or summary numbers (``errors``).
+    data : str, Path, DataFrame, table or None
+        A predictions file (Parquet, CSV, TSV, JSON Lines, Feather), or a table with
+        the columns of the input contract: a pandas, Polars or Spark DataFrame, a Polars
+        LazyFrame, or a pyarrow Table, RecordBatch or Dataset (Arrow and Polars tables are
+        read in record batches, without a pandas copy of the whole table). Leave it out to
+        pass arrays (``y_true`` ...) or summary numbers (``errors``).
     goal : float, optional
         The error you aim for (human-level or business requirement), in [0, 1].
     y_true, y_pred, proba, split, weight, classes : array-like, optional
@@ -268,7 +270,7 @@ def _input_and_name(args: Arguments) -> tuple[Any, str]:
         return data, "DataFrame"
     if isinstance(data, (str, Path)):
         return data, str(data)
-    return data, "Spark DataFrame"
+    return data, table_kind(data) or "Spark DataFrame"
 
 
 def _open(data: Any, name: str, args: Arguments) -> Any:

@@ -213,11 +213,32 @@ def check_inputs(data: Any, arrays: Arrays, errors: Any, history: HistoryInput |
         raise UsageError("analyze() needs data (a path or DataFrame), y_true, errors, or history.", parameter="data")
     if data is not None and arrays.y_true is not None:
         raise UsageError("Give either data or arrays (y_true, ...), not both.", parameter="y_true")
-    if data is not None and not isinstance(data, (Mapping, pd.DataFrame, str, Path)) and not is_spark_frame(data):
+    if (data is not None and not isinstance(data, (Mapping, pd.DataFrame, str, Path)) and not is_spark_frame(data)
+            and table_kind(data) is None):
         raise UsageError(
-            f"data must be a path, a pandas DataFrame, a Spark DataFrame or a mapping of columns. "
+            f"data must be a path, a DataFrame (pandas, Polars or Spark), a Polars LazyFrame, a pyarrow Table or "
+            f"Dataset, or a mapping of columns. "
             f"Got {type(data).__name__} instead.", parameter="data"
         )
+
+
+def table_kind(data: Any) -> str | None:
+    """What an Arrow or Polars table is called in messages and the provenance ("pyarrow
+    Table", "polars LazyFrame", ...), or None for anything else; told without importing
+    Polars, which stays optional."""
+    kind = type(data)
+    package = (kind.__module__ or "").partition(".")[0]
+    if package == "polars" and kind.__name__ in ("DataFrame", "LazyFrame"):
+        return f"polars {kind.__name__}"
+    if package == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        if isinstance(data, (pa.Table, pa.RecordBatch)):
+            return f"pyarrow {kind.__name__}"
+        if isinstance(data, ds.Dataset):
+            return "pyarrow Dataset"
+    return None
 
 
 def is_spark_frame(data: Any) -> bool:
@@ -227,12 +248,12 @@ def is_spark_frame(data: Any) -> bool:
 
 
 def check_compare(compare: Any) -> None:
-    """The previous run: a path, a DataFrame, a previous Result or its JSON dict, or None."""
-    if compare is None or isinstance(compare, (ResultData, str, Path, pd.DataFrame)):
+    """The previous run: a path, a table, a previous Result or its JSON dict, or None."""
+    if compare is None or isinstance(compare, (ResultData, str, Path, pd.DataFrame)) or table_kind(compare):
         return
     if isinstance(compare, Mapping) and "schema_version" in compare:
         return
-    raise UsageError(f"compare must be a path, a DataFrame, a previous Result or its JSON dict. "
+    raise UsageError(f"compare must be a path, a table (pandas, Polars or Arrow), a previous Result or its JSON dict. "
                      f"Got {type(compare).__name__} instead.", parameter="compare")
 
 

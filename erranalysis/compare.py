@@ -525,4 +525,6 @@ def previous_name(compare: Any) -> str:
         return str(compare)
     if isinstance(compare, pd.DataFrame):
         return "DataFrame"
-    return type(compare).__name__
+    from .arguments import table_kind
+
+    return table_kind(compare) or type(compare).__name__

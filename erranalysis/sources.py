@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from .arguments import table_kind
 from .errors import InputError, UsageError, first_line
 from .files import is_pattern
 from .io.read import FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table, text_columns
@@ -451,6 +452,82 @@ class DatasetSource:
         return merged
 
 
+class ArrowSource(DatasetSource):
+    """A pyarrow Table, RecordBatch or Dataset, or a Polars DataFrame or LazyFrame, read
+    in record batches as a Parquet dataset is: no pandas copy of the whole table, and a
+    LazyFrame's query runs in streaming batches on each pass over the rows."""
+
+    def __init__(self, data: Any, kind: str, batch_rows: int | None = None):
+        import pyarrow as pa
+
+        self.name = kind
+        self.files, self.root, self.path = [], None, None  # nothing to hash
+        self.batch_rows = batch_rows or BATCH_ROWS
+        self._head_parts = []
+        if kind == "polars DataFrame":
+            data = data.to_arrow()
+        elif kind == "pyarrow RecordBatch":
+            data = pa.Table.from_batches([data])
+        self._data = data
+        if kind == "polars LazyFrame":
+            import polars as pl
+
+            schema = data.head(0).collect().to_arrow().schema
+            rows = int(data.select(pl.len()).collect().item())
+        elif kind == "pyarrow Dataset":
+            schema, rows = data.schema, data.count_rows()
+        else:
+            schema, rows = data.schema, data.num_rows
+        self.parts = [_File(kind, rows, 0, {}, {field.name: field.type for field in schema})]
+        self.total_rows = rows
+        if rows == 0:
+            raise InputError(f"{kind}: has no rows.")
+
+    def _batches(self, columns: list[str] | None = None, rows: int | None = None):
+        """``(part, batch)`` pairs in row order; with ``rows`` (the head), batches of that
+        many rows, of which a LazyFrame computes only the first."""
+        import pyarrow as pa
+
+        f, data, size = self.parts[0], self._data, rows or self.batch_rows
+        if self.name == "polars LazyFrame":
+            query = data if columns is None else data.select(columns)
+            if rows:
+                frames = [query.head(rows).collect()]
+            elif hasattr(query, "collect_batches"):  # Polars 1.33 and later
+                frames = query.collect_batches(chunk_size=size)
+            else:
+                frames = [query.collect(engine="streaming")]
+            for frame in frames:
+                yield from ((f, batch) for batch in frame.to_arrow().to_batches() if batch.num_rows)
+        elif self.name == "pyarrow Dataset":
+            try:
+                for batch in data.to_batches(columns=columns, batch_size=size):
+                    yield f, batch
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(f"{self.name}: cannot be read: {first_line(exc)}") from None
+        else:
+            table = data if columns is None else data.select(columns)
+            for start in range(0, table.num_rows, size):
+                # A slice is a view; only a slice that spans several chunks is copied, into one.
+                yield from ((f, batch) for batch in table.slice(start, size).combine_chunks().to_batches())
+
+    def file_starts(self) -> list | None:
+        return None
+
+    def column_max(self, name: str) -> float | None:
+        """The largest value of a numeric column, read in batches (that column alone); None
+        when it is not numeric or holds no value."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kind = self.parts[0].types.get(name)
+        if kind is None or not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            return None
+        tops = [pc.max(batch.column(0)).as_py() for _, batch in self._batches([name])]
+        tops = [t for t in tops if t is not None]
+        return float(max(tops)) if tops else None
+
+
 def _in_file(exc: InputError, name: str, f: _File, offset: int) -> InputError:
     """An error of a batch whose first row is ``offset`` rows into file ``f``, naming
     that file (in place of the dataset's ``name``) and the row within it."""
@@ -499,7 +576,8 @@ def arrow_frame(batch, latin1: set | None = None) -> pd.DataFrame:
 
 
 def open_source(data: Any, input_format: str | None, name: str | None = None):
-    """The source for a path (streamed when it is Parquet) or an in-memory DataFrame."""
+    """The source for a path (streamed when it is Parquet), an in-memory DataFrame, or an
+    Arrow or Polars table (streamed)."""
     if isinstance(data, (str, Path)):
         path = Path(data)
         if is_stream(path):
@@ -515,7 +593,10 @@ def open_source(data: Any, input_format: str | None, name: str | None = None):
         return FrameSource(read_table(path, input_format), str(data), path)
     if isinstance(data, pd.DataFrame):
         return FrameSource(data.copy(deep=False), name or "DataFrame")
-    raise UsageError(f"data must be a path or a DataFrame. Got {type(data).__name__} instead.")
+    kind = table_kind(data)
+    if kind is not None:
+        return ArrowSource(data, kind)
+    raise UsageError(f"data must be a path or a table. Got {type(data).__name__} instead.")
 
 
 def held_out_rows(aggs: dict) -> int:

@@ -35,8 +35,8 @@ FRAME = pd.DataFrame({"label": [0, 1] * 20, "score": [0.2, 0.9] * 20})
     ({"label_column": "y"}, "label_column", r"^analyze\(\) got an unknown argument .label_column.\. "),
     ({"progress": 3}, "progress", r"^progress must be callable as progress\(stage, rows_done, rows_total\)\. "),
     ({"command": 3}, "command", r"^command must be a string\. Got int instead\.$"),
-    ({"compare": [1, 2]}, "compare", r"^compare must be a path, a DataFrame, a previous Result or its JSON dict\. "),
-    ({"compare": {"errors": {}}}, "compare", r"^compare must be a path, a DataFrame, a previous Result"),
+    ({"compare": [1, 2]}, "compare", r"^compare must be a path, a table \(pandas, Polars or Arrow\), a previous Result or its JSON dict\. "),
+    ({"compare": {"errors": {}}}, "compare", r"^compare must be a path, a table \(pandas, Polars or Arrow\), a previous Result"),
     ({"y_true": [0, 1]}, "y_true", r"^Give either data or arrays \(y_true, \.\.\.\), not both\.$"),
     ({"history": FRAME, "history_x": 0}, "history_x", r"^history_x must be a column name \(a string\)\. "),
 ])
@@ -69,7 +69,7 @@ def test_summary_and_missing_inputs_are_checked_with_their_names(kwargs, paramet
 
 
 def test_data_of_another_kind_names_data():
-    with pytest.raises(UsageError, match=r"^data must be a path, a pandas DataFrame, .* Got int instead\.$") as info:
+    with pytest.raises(UsageError, match=r"^data must be a path, a DataFrame \(pandas, Polars or Spark\), .* Got int instead\.$") as info:
         erranalysis.analyze(3)
     assert info.value.parameter == "data"
 
