@@ -20,6 +20,8 @@ _HOME = {
     "DataWarning": ".errors",
     "Decomposition": ".result",
     "ErranalysisError": ".errors",
+    "from_estimator": ".estimator",
+    "from_predictions": ".estimator",
     "Finding": ".result",
     "InputError": ".errors",
     "NextStep": ".result",
@@ -32,12 +34,13 @@ _HOME = {
 
 __all__ = [
     "__version__", "analyze", "Columns", "Component", "DataWarning", "Decomposition", "ErranalysisError",
-    "Finding", "InputError", "NextStep", "Result", "Settings", "SplitError", "SplitErrorRate", "UsageError",
+    "from_estimator", "from_predictions", "Finding", "InputError", "NextStep", "Result", "Settings", "SplitError", "SplitErrorRate", "UsageError",
 ]
 
 if TYPE_CHECKING:
     from .analysis import analyze
     from .errors import DataWarning, ErranalysisError, InputError, UsageError
+    from .estimator import from_estimator, from_predictions
     from .io import Columns
     from .output import Result
     from .result import Component, Decomposition, Finding, NextStep, SplitError, SplitErrorRate

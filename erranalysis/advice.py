@@ -42,7 +42,7 @@ from dataclasses import replace
 
 from .fmt import pct as _pct
 from .fmt import pts as _pts
-from .kinds import KINDS
+from .kinds import FAMILY_ACTIONS, KINDS
 from .result import SEVERITIES, Finding, NextStep
 from .stats.intervals import difference_interval, z_value
 
@@ -302,8 +302,9 @@ def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
     return JOINS.get(f.kind)
 
 
-def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
-    """One next step per problem kind, in the order documented in this module."""
+def plan(findings: list[Finding], confidence: float = 0.95, family: str | None = None) -> list[NextStep]:
+    """One next step per problem kind, in the order documented in this module; with the
+    model's ``family`` (``kinds.MODEL_FAMILIES``), actions fitted to it where it has its own."""
     kinds = {f.kind for f in findings}
     weak = {(f.evidence.get("column"), f.evidence.get("value")) for f in findings if f.kind == "weak_slice"}
     # A finding joins a step only if that step stands: when every finding of the target
@@ -337,7 +338,7 @@ def plan(findings: list[Finding], confidence: float = 0.95) -> list[NextStep]:
     steps: list[NextStep] = []
     for kind, group in by_kind.items():
         top = group[0]
-        actions = list(ACTIONS.get(kind, []))
+        actions = list(FAMILY_ACTIONS.get(family or "", {}).get(kind) or ACTIONS.get(kind, []))
         if kind == "threshold" and "recommended_threshold" in top.evidence:
             t = top.evidence
             rule = (f"predict {t['class']!r} whenever P({t['class']}) >= {t['recommended_threshold']:.3g}, "

@@ -93,6 +93,7 @@ def analyze(
     engine: str | None = None,
     progress: Progress | None = None,
     compare: Any = None,
+    model_family: str | None = None,
     **column_names: str,
 ) -> Result:
     """Diagnose a model from its predictions and say what to do next.
@@ -145,6 +146,10 @@ def analyze(
         its Result). Adds ``result.comparison``: per-split error changes with intervals
         (paired when rows match by ``id`` or position), terms that moved, findings new
         and resolved, classes and slices that got better or worse.
+    model_family : {"tree", "linear", "neural", "other"}, optional
+        The kind of model: the next steps then name what applies to it (depth, leaves
+        and early stopping for trees; regularisation strength and features for a linear
+        model; layers, dropout and augmentation for a network) instead of a generic list.
 
     Returns
     -------
@@ -165,7 +170,7 @@ def analyze(
         metric=metric, threshold=threshold, positive_label=positive_label, columns=columns,
         column_names=column_names, input_format=input_format, settings=settings, command=command,
         history=None if history is None else HistoryInput(history, history_x, history_train, history_val),
-        num_classes=num_classes, engine=engine, progress=progress, compare=compare,
+        num_classes=num_classes, engine=engine, progress=progress, compare=compare, model_family=model_family,
     )
     return analyze_arguments(args)
 
@@ -175,10 +180,21 @@ def analyze_arguments(args: Arguments) -> Result:
     alone, or of predictions (each compared with a previous run when one is given)."""
     curves = _read_history(args.history)
     if args.figures is not None:
-        return _summary_analysis(args, args.figures, curves)
-    if args.data is None and args.arrays.y_true is None:
-        return _from_error_rates({}, args, curves)
-    return _predictions_analysis(args, curves)
+        result = _summary_analysis(args, args.figures, curves)
+    elif args.data is None and args.arrays.y_true is None:
+        result = _from_error_rates({}, args, curves)
+    else:
+        result = _predictions_analysis(args, curves)
+    return for_family(result, args.model_family, args.settings.confidence)
+
+
+def for_family(result: Result, family: str | None, confidence: float) -> Result:
+    """``result`` with its next steps' actions fitted to the model's family (the steps,
+    their order and the headline do not depend on it: only what each step suggests)."""
+    if family is None:
+        return result
+    steps = advice.plan(result.findings, confidence, family)
+    return replace(result, next_steps=steps, provenance=replace(result.provenance, model_family=family))
 
 
 def _read_history(history: HistoryInput | None) -> History | None:

@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import UsageError
 from .io import SPLITS, Columns
 from .io.read import FORMATS
+from .kinds import MODEL_FAMILIES
 from .result import ResultData
 from .settings import Settings
 from .stats.metrics import METRICS
@@ -87,12 +88,14 @@ class Arguments:
     engine: str | None
     progress: Progress | None
     compare: Any
+    model_family: str | None = None
 
 
 def check_arguments(
     data: Any, *, arrays: Arrays, errors: Any, n: Any, goal: Any, metric: Any, threshold: Any,
     positive_label: Any, columns: Any, column_names: Mapping[str, Any], input_format: Any, settings: Any,
     command: Any, history: HistoryInput | None, num_classes: Any, engine: Any, progress: Any, compare: Any,
+    model_family: Any = None,
 ) -> Arguments:
     """Every argument of ``analyze`` checked, in the order a reader meets them."""
     checked_metric = check_metric(metric)
@@ -102,6 +105,7 @@ def check_arguments(
     checked_threshold = check_threshold(threshold)
     check_choice("engine", engine, ENGINES)
     check_choice("input_format", input_format, INPUT_FORMATS)
+    check_choice("model_family", model_family, MODEL_FAMILIES)
     check_instance("settings", settings, Settings, "a Settings")
     check_instance("command", command, str, "a string")
     check_progress(progress)
@@ -114,6 +118,7 @@ def check_arguments(
         goal=checked_goal, metric=checked_metric, threshold=checked_threshold, positive_label=positive_label,
         columns=checked_columns, input_format=input_format, settings=settings or Settings(), command=command,
         history=history, num_classes=num_classes, engine=engine, progress=progress, compare=compare,
+        model_family=model_family,
     )
 
 

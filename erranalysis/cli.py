@@ -17,6 +17,7 @@ from .compare import Comparison
 from .errors import ErranalysisError, UsageError
 from .files import folder_problem, input_overlap, input_paths, is_pattern, same_file, write_atomic
 from .io import SPLITS
+from .kinds import MODEL_FAMILIES
 from .result import SEVERITIES
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ def cli() -> None:
               help="Reports to write, named after the input (none: only the summary and --json).")
 @click.option("--title", help="Report title (default: 'Error analysis: <model name>').")
 @click.option("--model-name", help="Model name shown in the report (default: the input's name).")
+@click.option("--model-family", type=click.Choice(MODEL_FAMILIES, case_sensitive=False),
+              help="The kind of model (tree: decision trees, forests, boosting): next steps name its own knobs.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Render with templates from this folder (a copy of the installed templates/).")
 @click.option("--page-size", type=click.Choice(["A4", "letter"], case_sensitive=False), default="A4",
@@ -226,6 +229,7 @@ class ReportFlags:
     fmt: str
     title: str | None
     model_name: str | None
+    model_family: str | None
     template_dir: Path | None
     page_size: str
     quiet: bool
@@ -333,6 +337,7 @@ def keyword_arguments(given: ReportFlags) -> dict[str, Any]:
         "goal": given.goal, "metric": given.metric.lower(), "command": command, "history": given.history_path,
         "history_x": given.history_x, "history_train": given.history_train, "history_val": given.history_val,
         "num_classes": given.num_classes,
+        "model_family": given.model_family.lower() if given.model_family else None,
     }
     if given.summary_given:
         rows = {k: v for k, v in given.rows.items() if v is not None}
@@ -370,7 +375,7 @@ def _guarded(step: Callable[[ReportFlags], T], given: ReportFlags) -> T:
 
 def _parameter_flags() -> dict[str, str]:
     """analyze()'s parameter names (as usage errors name them) → the flags that set them."""
-    names = ["goal", "metric", "threshold", "positive_label", "input_format", "engine", "num_classes",
+    names = ["goal", "metric", "threshold", "positive_label", "input_format", "engine", "num_classes", "model_family",
              "history_x", "history_train", "history_val", "compare", *COLUMN_KEYWORDS]
     flags = {name: "--" + name.replace("_", "-") for name in names}
     for split in SPLITS:

@@ -219,3 +219,108 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
              'Check that the train and val splits come from the same distribution.',
          )),
 )}
+
+#: The model families advice can be fitted to (``analyze(model_family=...)``,
+#: ``--model-family``; :func:`erranalysis.from_estimator` tells it from the estimator).
+MODEL_FAMILIES = ("tree", "linear", "neural", "other")
+
+#: What to try for a kind when the model's family is known, most promising first: the
+#: knobs that family has, in place of the generic list (which names those of several
+#: families). Kinds absent here keep their generic actions for every family.
+FAMILY_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "tree": {
+        "underfitting": (
+            'Let the trees fit more: deeper trees (max_depth), more leaves (max_leaf_nodes, num_leaves), fewer '
+            'rows per leaf (min_samples_leaf, min_child_samples).',
+            'Boosting: more trees (n_estimators, max_iter) at a learning rate that still improves the train '
+            'error. A random forest gains no fit from more trees: grow them deeper instead.',
+            'Loosen the regularisation: lower l2_regularization / reg_lambda and min_split_gain, and let each '
+            'split see more features (max_features, colsample_bytree towards 1).',
+            'Do error analysis on the training errors: which classes and inputs the model cannot fit.',
+            'Add features that carry the missing signal: ratios, differences and aggregates that splits on one '
+            'feature at a time cannot build.',
+            'A single decision tree or a random forest: try gradient-boosted trees.',
+        ),
+        "overfitting": (
+            'Add more training data; it is the most reliable regularizer.',
+            'Constrain the trees: shallower (max_depth), fewer leaves, more rows per leaf (min_samples_leaf, '
+            'min_child_samples).',
+            'Boosting: stop early on a held-out part of the training data (early_stopping, '
+            'early_stopping_rounds), or use a smaller learning rate; subsample rows and features (subsample, '
+            'colsample_bytree, max_features).',
+            'Regularise the leaves: l2_regularization / reg_lambda, min_split_gain / gamma.',
+            'Do error analysis on the held-out errors the training set does not show.',
+            'Remove features that let trees memorise rows: identifiers, fine timestamps, high-cardinality codes.',
+            'A random forest: more trees lower the variance; a single decision tree: move to a forest or '
+            'boosting.',
+        ),
+        "loss_overfitting": (
+            'Keep the best iteration: early stopping at the lowest val loss (early_stopping_rounds, '
+            'n_iter_no_change).',
+            'Use a smaller learning rate with more trees, and subsample rows and features.',
+            'Constrain the trees: shallower, fewer leaves, more rows per leaf.',
+            'Check that the train and val splits come from the same distribution.',
+        ),
+    },
+    "linear": {
+        "underfitting": (
+            'Give the model features it can combine linearly: interactions, splines or polynomial terms of the '
+            'numeric inputs, one-hot or binned encodings.',
+            'Weaken the regularisation: raise C (LogisticRegression, LinearSVC) or lower alpha '
+            '(SGDClassifier, RidgeClassifier).',
+            'Scale the inputs (StandardScaler) and check that the solver converged (raise max_iter if it '
+            'warned).',
+            'Do error analysis on the training errors: which classes and inputs the model cannot fit.',
+            'If the classes are not separable by a linear boundary in these features, move to a non-linear '
+            'family: gradient-boosted trees for tabular data, a network for images, text or audio.',
+        ),
+        "overfitting": (
+            'Add more training data; it is the most reliable regularizer.',
+            'Regularise more: lower C (LogisticRegression, LinearSVC) or raise alpha (SGDClassifier, '
+            'RidgeClassifier); an L1 penalty drops the features that do not help.',
+            'Remove features that may carry spurious signal, and one-hot columns of rare categories.',
+            'Scale the inputs, so that one regularisation strength suits every feature.',
+            'Do error analysis on the held-out errors the training set does not show.',
+        ),
+    },
+    "neural": {
+        "underfitting": (
+            'Make the network bigger: more or wider layers, a larger backbone.',
+            'Reduce regularization: lower weight decay and dropout, weaken the augmentation.',
+            'Train longer, and tune the learning rate and its schedule first, then layer sizes.',
+            'Do error analysis on the training errors: which classes and inputs the model cannot fit.',
+            'Move to a stronger, more modern architecture for this kind of input (mind the new problems it '
+            'brings).',
+            'Add inputs that carry the signal the model is missing.',
+        ),
+        "overfitting": (
+            'Add more training data; it is the most reliable regularizer.',
+            'Augment the training data.',
+            'Regularize: weight decay, dropout, label smoothing.',
+            'Normalize the inputs, and use batch or layer normalization.',
+            'Stop training early, at the best held-out epoch.',
+            'Do error analysis on the held-out errors the training set does not show.',
+            'Choose an architecture that suits the data better, or a pretrained one.',
+            'As a last resort, make the network smaller.',
+        ),
+    },
+    "other": {
+        "underfitting": (
+            'Make the model more flexible with its own capacity setting: fewer neighbours (k-nearest '
+            'neighbours), a larger C or gamma (kernel SVM), less smoothing (naive Bayes var_smoothing, alpha).',
+            'Do error analysis on the training errors: which classes and inputs the model cannot fit.',
+            'Add features that carry the signal the model is missing, and scale them where distances matter.',
+            'Try a stronger family for this kind of data: gradient-boosted trees for tabular data, a network '
+            'for images, text or audio.',
+        ),
+        "overfitting": (
+            'Add more training data; it is the most reliable regularizer.',
+            'Make the model smoother with its own capacity setting: more neighbours (k-nearest neighbours), a '
+            'smaller C or gamma (kernel SVM).',
+            'Remove features that may carry spurious signal; with distance-based models, scale the rest.',
+            'Do error analysis on the held-out errors the training set does not show.',
+            'Try a family that regularises well on this data: gradient-boosted trees with early stopping for '
+            'tabular data.',
+        ),
+    },
+}

@@ -351,6 +351,12 @@ def _created(prov: Provenance) -> str:
         return prov.created
 
 
+#: The inputs held in memory, as the provenance names them, and as the page header does.
+_IN_MEMORY = {name: f"a {name}" for name in (
+    "DataFrame", "mapping", "Spark DataFrame", "pyarrow Table", "pyarrow RecordBatch", "pyarrow Dataset",
+    "polars DataFrame", "polars LazyFrame")} | {"estimator": "the estimator's predictions"}
+
+
 def _page_context(result: ResultData, title: str | None, model_name: str | None, created: str) -> Context:
     """The page header: the title, the model's name, what the report was made from and when.
 
@@ -365,9 +371,10 @@ def _page_context(result: ResultData, title: str | None, model_name: str | None,
         if model_name is None:
             model = Path(prov.history).parent.name or Path(prov.history).stem
     if prov.sha256 is None:  # not read from a file
-        source = {"DataFrame": "a DataFrame", "arrays": "arrays", "mapping": "a mapping"}.get(prov.input or "",
-                                                                                              source)
-    elif model_name is None and prov.input:
+        source = {"arrays": "arrays"}.get(prov.input or "") or _IN_MEMORY.get(prov.input or "", source)
+    if model_name is None and prov.model:
+        model = prov.model
+    elif prov.sha256 is not None and model_name is None and prov.input:
         path = Path(prov.input)
         model = path.name.split(".")[0]
         if model.lower() in _GENERIC_STEMS and path.parent.name:
@@ -679,6 +686,8 @@ def _provenance_context(prov: Provenance, created: str) -> list[Context]:
             f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in prov.columns.items() if v
         ) or None),
         ("Training history", shown_path(prov.history)),
+        ("Model", prov.model),
+        ("Model family", None if prov.model_family is None else f"{prov.model_family} (next steps fitted to it)"),
         ("Metric", prov.metric),
         ("Goal", pct(prov.goal) if prov.goal is not None else "not given"),
         ("Command", shown_command(prov.command)),

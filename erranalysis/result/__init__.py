@@ -186,6 +186,10 @@ class Provenance:
     goal: float | None
     settings: Record
     history: str | None = None  # the training-history file, when one was given
+    #: The model, when the predictions were made here from it (``from_estimator``).
+    model: str | None = None
+    #: The family the next steps' actions are fitted to (``kinds.MODEL_FAMILIES``), when known.
+    model_family: str | None = None
 
 
 @dataclass(frozen=True)

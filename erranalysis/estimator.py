@@ -1,0 +1,507 @@
+"""The diagnosis straight from a fitted classifier and its data splits, or from
+prediction arrays with the features beside them.
+
+:func:`from_estimator` asks the estimator for its predictions on each split, in the
+style of scikit-learn's ``Display.from_estimator``; :func:`from_predictions` takes them
+as arrays. Both keep the features as metadata, so slices, error cohorts and feature
+shift run on the model's own inputs, then call :func:`erranalysis.analyze` on one
+table of every split: the result is the one a predictions file of the same rows gives.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .analysis import analyze
+from .errors import DataWarning, UsageError
+from .io import Columns
+from .io.validate import class_text
+from .kinds import MODEL_FAMILIES
+from .output import Result
+from .result import InputWarning
+
+#: Features kept as metadata when the caller does not list them: beyond this many, a
+#: seeded sample of columns (each metadata column costs a pass of counting per row).
+MAX_FEATURES = 40
+#: How the predictions are asked for: ``auto`` is ``predict_proba`` where the estimator
+#: has it, else ``predict``.
+RESPONSE_METHODS = ("auto", "predict_proba", "predict")
+#: Arguments the two functions set themselves, which callers cannot pass on to analyze.
+_OWN = ("data", "y_true", "y_pred", "proba", "split", "weight", "classes", "columns", "label_col", "pred_col",
+        "split_col", "score_col", "weight_col", "loss_col", "id_col", "proba_prefix", "input_format", "engine")
+
+
+def from_estimator(
+    estimator: Any,
+    splits: Mapping[str, Sequence[Any]] | Sequence[Any],
+    *,
+    goal: float | None = None,
+    features: Sequence[str] | bool | None = None,
+    model_family: str | None = None,
+    response_method: str = "auto",
+    **options: Any,
+) -> Result:
+    """Diagnose a fitted classifier on its data splits and say what to do next.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Anything with ``predict_proba`` and ``classes_`` (scikit-learn estimators and
+        pipelines, LightGBM's and XGBoost's scikit-learn wrappers), or with ``predict``.
+    splits : mapping or (X, y)
+        Split name (``train``, ``train_val``, ``val``, ``test``, or an alias of one) to
+        ``(X, y)`` or ``(X, y, sample_weight)``; a single ``(X, y)`` is the test split.
+        ``X`` is what the estimator takes: a pandas or Polars DataFrame, a pyarrow
+        Table, an array.
+    goal : float, optional
+        The error you aim for, in [0, 1].
+    features : list of str, bool or None
+        The columns of ``X`` kept as metadata for slices, cohorts and feature shift.
+        None: every column of a DataFrame ``X`` (a seeded sample of ``MAX_FEATURES``
+        when there are more, with a warning), none of an array. A list limits a
+        DataFrame's columns, or names an array's columns in order. False: none.
+    model_family : {"tree", "linear", "neural", "other"}, optional
+        Told from the estimator when left out (its last step for a pipeline); the next
+        steps' actions are fitted to it.
+    response_method : {"auto", "predict_proba", "predict"}
+        ``auto`` asks for probabilities where the estimator gives them. Without them
+        (``predict`` alone, e.g. ``LinearSVC``) the checks that need probabilities
+        (thresholds, calibration, loss, likely label errors) are left out: a
+        ``decision_function`` margin is not a probability, and treating it as one would
+        report miscalibration that is not there. Wrap such a model in
+        ``CalibratedClassifierCV`` to have them.
+    **options
+        Any other argument of :func:`erranalysis.analyze` (``metric``, ``settings``,
+        ``history``, ``compare``, ``threshold``, ``positive_label``, ...).
+
+    Rows are named as in ``X``: by a DataFrame's index, else by their position in that
+    split's ``X``.
+
+    Examples
+    --------
+    >>> r = erranalysis.from_estimator(model, {"train": (X_train, y_train), "test": (X_test, y_test)},
+    ...                                goal=0.02)  # doctest: +SKIP
+    >>> r.save("review.pdf")  # doctest: +SKIP
+    """
+    _check_options(options, model_family)
+    if response_method not in RESPONSE_METHODS:
+        raise UsageError(f"response_method must be one of {', '.join(RESPONSE_METHODS)}. "
+                         f"Got {response_method!r} instead.", parameter="response_method")
+    parts = _split_parts(splits)
+    method = _method(estimator, response_method)
+    classes = _classes(estimator) if method == "predict_proba" else []
+    family = model_family if model_family is not None else family_of(estimator)
+    y_true, y_pred, proba, split, weight, index, metadata = [], [], [], [], [], [], []
+    names = _feature_names(parts, features)
+    sampled = features is None and names is not None and len(names) < len(_columns_of(parts[0][1]) or [])
+    for name, X, y, w in parts:
+        n = _rows(X, name)
+        y = _column(y, f"y of split {name!r}", n)
+        if method == "predict_proba":
+            p = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+            if p.ndim != 2 or p.shape != (n, len(classes)):
+                raise UsageError(f"estimator.predict_proba gave shape {p.shape} on split {name!r}; expected "
+                                 f"({n}, {len(classes)}), a column per class of estimator.classes_.")
+            proba.append(p)
+        else:
+            y_pred.append(_column(estimator.predict(X), f"estimator.predict on split {name!r}", n))
+        y_true.append(y)
+        split.append(np.full(n, name, dtype=object))
+        weight.append(None if w is None else _column(w, f"sample_weight of split {name!r}", n))
+        index.append(_index(X, n))
+        metadata.append(_features(X, names, name))
+    result = _analyse(
+        y_true=y_true, y_pred=y_pred or None, proba=proba or None, classes=classes or None, split=split,
+        weight=weight,
+        index=index, metadata=metadata, goal=goal, family=family, options=options,
+    )
+    if method != "predict_proba":
+        result = _with_warning(result, "no_probabilities", (
+            f"{type(estimator).__name__} was asked for predict only, so the checks that need probabilities "
+            "(thresholds, calibration, loss, likely label errors) are left out; wrap it in "
+            "CalibratedClassifierCV for probabilities."))
+    return _named(result, describe(estimator), sampled)
+
+
+def from_predictions(
+    y_true: Any,
+    y_pred: Any = None,
+    *,
+    proba: Any = None,
+    classes: Any = None,
+    split: Any = None,
+    sample_weight: Any = None,
+    features: Any = None,
+    goal: float | None = None,
+    model_family: str | None = None,
+    **options: Any,
+) -> Result:
+    """Diagnose predictions given as arrays, with the features that produced them.
+
+    As :func:`erranalysis.analyze`'s array form (``y_true``, ``y_pred``, ``proba`` with
+    its ``classes``, ``split``), plus ``features``: a table with one row per
+    prediction (a pandas or Polars DataFrame, a pyarrow Table), whose columns are kept
+    as metadata for slices, cohorts and feature shift; its index names the rows.
+    ``model_family`` fits the next steps' actions to the kind of model
+    (``"tree"``, ``"linear"``, ``"neural"``, ``"other"``).
+    """
+    _check_options(options, model_family)
+    labels = _column(y_true, "y_true", None)
+    n = len(labels)
+    meta = None if features is None else _as_pandas(features, "features")
+    if meta is not None and len(meta) != n:
+        raise UsageError(f"features must have one row per entry of y_true ({n}). Got {len(meta)} instead.",
+                         parameter="features")
+    result = _analyse(
+        y_true=[labels], y_pred=None if y_pred is None else [_column(y_pred, "y_pred", n)],
+        proba=None if proba is None else [proba], classes=classes,
+        split=None if split is None else [_column(split, "split", n)],
+        weight=[None if sample_weight is None else _column(sample_weight, "sample_weight", n)],
+        index=[_index(meta, n) if meta is not None else pd.RangeIndex(n)],
+        metadata=[None if meta is None else meta.reset_index(drop=True)], goal=goal, family=model_family,
+        options=options,
+    )
+    return result
+
+
+# ------------------------------------------------------------------------ the estimator
+
+
+def family_of(estimator: Any) -> str | None:
+    """The family of a classifier (``kinds.MODEL_FAMILIES``), told from its class: the last
+    step of a pipeline, the model inside a search, calibration or threshold wrapper. None
+    when unknown, or for an ensemble of several families."""
+    model = _innermost(estimator)
+    kind = type(model)
+    module, name = (kind.__module__ or ""), kind.__name__
+    package = module.partition(".")[0]
+    if package in ("lightgbm", "xgboost", "catboost") or module.startswith("sklearn.tree"):
+        return "tree"
+    if package in ("skorch", "scikeras", "keras", "tensorflow", "torch") or module.startswith("sklearn.neural_network"):
+        return "neural"
+    if module.startswith("sklearn.ensemble"):
+        if name in ("VotingClassifier", "StackingClassifier"):
+            families = {family_of(e) for _, e in getattr(model, "estimators", [])}
+            return families.pop() if len(families) == 1 else None
+        inner = getattr(model, "estimator", None)  # bagging and AdaBoost: trees unless told otherwise
+        return "tree" if inner is None else family_of(inner)
+    if module.startswith(("sklearn.linear_model", "sklearn.discriminant_analysis")) and name != \
+            "QuadraticDiscriminantAnalysis":
+        return "linear"
+    if module.startswith("sklearn.svm"):
+        return "linear" if name == "LinearSVC" or getattr(model, "kernel", None) == "linear" else "other"
+    if module.startswith(("sklearn.neighbors", "sklearn.naive_bayes", "sklearn.gaussian_process",
+                          "sklearn.discriminant_analysis", "sklearn.semi_supervised")):
+        return "other"
+    return None
+
+
+def _innermost(estimator: Any, depth: int = 0) -> Any:
+    """The model that makes the decisions: through pipelines and wrapping estimators."""
+    if depth > 10:
+        return estimator
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        return _innermost(steps[-1][1], depth + 1)
+    name = type(estimator).__name__
+    if name in ("GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV"):
+        inner = getattr(estimator, "best_estimator_", None) or getattr(estimator, "estimator", None)
+        return estimator if inner is None else _innermost(inner, depth + 1)
+    if name in ("CalibratedClassifierCV", "TunedThresholdClassifierCV", "FixedThresholdClassifier",
+                "OneVsRestClassifier", "OneVsOneClassifier", "OutputCodeClassifier", "SelfTrainingClassifier",
+                "FrozenEstimator"):
+        inner = getattr(estimator, "estimator", None)
+        return estimator if inner is None else _innermost(inner, depth + 1)
+    return estimator
+
+
+def describe(estimator: Any) -> str:
+    """A short name: the class, and for a pipeline its steps' classes."""
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        return f"{type(estimator).__name__}({', '.join(describe(step) for _, step in steps)})"
+    return type(estimator).__name__
+
+
+def _method(estimator: Any, response_method: str) -> str:
+    """The method that gives the predictions."""
+    has_proba = hasattr(estimator, "predict_proba")  # False where scikit-learn disables it
+    if response_method == "predict_proba" and not has_proba:
+        raise UsageError(f"{type(estimator).__name__} has no predict_proba.", parameter="response_method",
+                         hint="Pass response_method='predict', or wrap the model in CalibratedClassifierCV.")
+    if response_method in ("auto", "predict_proba") and has_proba:
+        return "predict_proba"
+    if not hasattr(estimator, "predict"):
+        raise UsageError(f"estimator must be a fitted classifier with predict_proba or predict. Got "
+                         f"{type(estimator).__name__} instead.", parameter="estimator")
+    return "predict"
+
+
+def _classes(estimator: Any) -> list:
+    """The estimator's classes, in the order of its probability columns."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        raise UsageError(f"estimator must be a fitted classifier: {type(estimator).__name__} has no classes_.",
+                         parameter="estimator", hint="Fit it first; a regressor cannot be diagnosed here.")
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise UsageError("estimator.classes_ must list one set of classes; multi-output models are not "
+                         "supported.", parameter="estimator")
+    return classes.tolist()
+
+
+# --------------------------------------------------------------------------- the splits
+
+
+def _check_options(options: Mapping[str, Any], family: str | None) -> None:
+    """Before any prediction is made: no argument these functions set, a known family."""
+    taken = [k for k in options if k in _OWN]
+    if taken:
+        raise UsageError(f"{taken[0]} is set from the estimator and its splits, and cannot be given here.",
+                         parameter=taken[0])
+    if family is not None and family not in MODEL_FAMILIES:
+        raise UsageError(f"model_family must be one of {', '.join(MODEL_FAMILIES)}. Got {family!r} instead.",
+                         parameter="model_family")
+
+
+def _split_parts(splits: Any) -> list[tuple[str, Any, Any, Any]]:
+    """``(name, X, y, sample_weight)`` of each split, in the order given."""
+    if isinstance(splits, Mapping):
+        items = list(splits.items())
+    elif isinstance(splits, (tuple, list)) and len(splits) in (2, 3):
+        items = [("test", splits)]
+    else:
+        raise UsageError(f"splits must map split names to (X, y) pairs. Got {type(splits).__name__} instead.",
+                         parameter="splits")
+    if not items:
+        raise UsageError("splits must hold at least one split.", parameter="splits")
+    parts = []
+    for name, value in items:
+        if not isinstance(name, str):
+            raise UsageError(f"splits must be keyed by split names (strings). Got {name!r} instead.",
+                             parameter="splits")
+        if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
+            raise UsageError(f"splits[{name!r}] must be (X, y) or (X, y, sample_weight). Got "
+                             f"{type(value).__name__} instead.", parameter="splits")
+        X, y, *w = value
+        parts.append((name, X, y, w[0] if w else None))
+    return parts
+
+
+def _rows(X: Any, name: str) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    try:
+        return len(X)
+    except TypeError:
+        raise UsageError(f"X of split {name!r} must be a table or an array. Got {type(X).__name__} instead.",
+                         parameter="splits") from None
+
+
+def _column(values: Any, what: str, n: int | None) -> np.ndarray:
+    """A one-dimensional column of ``n`` values (labels keep their type)."""
+    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+        values = values.to_numpy()  # pandas and Polars series: categories and nullable types as values
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise UsageError(f"{what} must be one-dimensional. Got shape {array.shape} instead.")
+    if n is not None and len(array) != n:
+        raise UsageError(f"{what} must have one entry per row of X ({n}). Got {len(array)} instead.")
+    return array
+
+
+def _index(X: Any, n: int) -> pd.Index:
+    """What the rows are called: a pandas DataFrame's index, else their positions."""
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.index
+    return pd.RangeIndex(n)
+
+
+def _as_pandas(table: Any, what: str) -> pd.DataFrame:
+    """A table of features as pandas (Polars and Arrow through Arrow)."""
+    if isinstance(table, pd.DataFrame):
+        return table
+    if hasattr(table, "to_arrow"):  # Polars
+        table = table.to_arrow()
+    if hasattr(table, "to_pandas") and hasattr(table, "schema"):  # pyarrow Table or RecordBatch
+        return table.to_pandas()
+    raise UsageError(f"{what} must be a table (pandas, Polars or Arrow). Got {type(table).__name__} instead.",
+                     parameter=what)
+
+
+def _columns_of(X: Any) -> list[str] | None:
+    """The column names of a table ``X`` (pandas, Polars or Arrow), None for an array."""
+    if isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns]
+    package = (type(X).__module__ or "").partition(".")[0]
+    if package == "polars" and hasattr(X, "columns"):
+        return list(X.columns)
+    if package == "pyarrow" and hasattr(X, "schema"):
+        return list(X.schema.names)
+    return None
+
+
+def _feature_names(parts: list, features: Any) -> list[str] | None:
+    """The feature columns every split keeps (None: none)."""
+    first = parts[0][1]
+    columns = _columns_of(first)
+    if isinstance(features, (list, tuple)):
+        names = [str(f) for f in features]
+        if columns is None:
+            width = np.shape(first)[1] if np.ndim(first) == 2 else None
+            if width != len(names):
+                raise UsageError(f"features must name every column of an array X ({width}). Got {len(names)} "
+                                 "names instead.", parameter="features")
+        else:
+            missing = [f for f in names if f not in columns]
+            if missing:
+                raise UsageError(f"features names a column X does not have: {missing[0]!r}.",
+                                 parameter="features")
+        return names
+    if features is False:
+        return None
+    if features is True:  # every column; an array's named as scikit-learn names them
+        if columns is None and np.ndim(first) == 2:
+            return [f"x{i}" for i in range(np.shape(first)[1])]
+        return columns
+    if features is not None:
+        raise UsageError(f"features must be a list of column names, True, False or None. Got "
+                         f"{type(features).__name__} instead.", parameter="features")
+    if columns is None or len(columns) <= MAX_FEATURES:
+        return columns
+    keep = np.sort(np.random.default_rng(0).choice(len(columns), MAX_FEATURES, replace=False))
+    return [columns[i] for i in keep]
+
+
+def _features(X: Any, names: list[str] | None, split: str) -> pd.DataFrame | None:
+    """The metadata columns of one split's ``X``, numbered from 0."""
+    if names is None:
+        return None
+    columns = _columns_of(X)
+    if columns is None:
+        array = np.asarray(X)
+        if array.ndim != 2 or array.shape[1] != len(names):
+            raise UsageError(f"X of split {split!r} has shape {array.shape}; features names {len(names)} columns.",
+                             parameter="features")
+        return pd.DataFrame(array, columns=names)
+    missing = [f for f in names if f not in columns]
+    if missing:
+        raise UsageError(f"X of split {split!r} has no column {missing[0]!r}, which the first split has.",
+                         parameter="splits")
+    if isinstance(X, pd.DataFrame):
+        return X.loc[:, names].reset_index(drop=True).set_axis(names, axis=1)
+    return _as_pandas(X.select(names), "X")
+
+
+# ------------------------------------------------------------------------ one analysis
+
+
+def _renamed(metadata: list) -> tuple[list, dict[str, str]]:
+    """The features with the names of the input contract's columns (``label``, ``split``,
+    ``score``, ``proba_*``, ...) renamed to ``feature: <name>``, so that none is read as
+    anything but metadata; and what was renamed."""
+    defaults = Columns()
+    roles = {defaults.label, defaults.pred, defaults.split, defaults.score, defaults.weight, defaults.loss,
+             defaults.id}
+    taken = dict.fromkeys(c for m in metadata if m is not None for c in m.columns)
+    renames = {c: f"feature: {c}" for c in taken if c in roles or c.startswith(defaults.proba_prefix)}
+    if not renames:
+        return metadata, renames
+    return [None if m is None else m.rename(columns=renames) for m in metadata], renames
+
+
+def _analyse(*, y_true: list, y_pred: list | None, proba: list | None, classes: Any, split: list | None,
+             weight: list, index: list, metadata: list, goal: float | None, family: str | None,
+             options: dict) -> Result:
+    """One table of every split's rows and features, analysed."""
+    metadata, renames = _renamed(metadata)
+    columns = Columns()
+    frame = pd.DataFrame({columns.label: np.concatenate(y_true)})
+    labels = frame[columns.label]
+    if y_pred is not None:
+        frame[columns.pred] = np.concatenate(y_pred)
+    if proba is not None:
+        p, classes = _probabilities(np.concatenate([_numbers(a) for a in proba]), classes, labels)
+        if p.ndim == 1:
+            frame[columns.score] = p
+        else:
+            frame = pd.concat([frame, pd.DataFrame(p, columns=[columns.proba_prefix + class_text(c)
+                                                               for c in classes])], axis=1)
+    if split is not None:
+        frame[columns.split] = np.concatenate(split)
+    if any(w is not None for w in weight):
+        if any(w is None for w in weight):
+            raise UsageError("sample_weight must be given for every split or for none.", parameter="splits")
+        frame[columns.weight] = np.concatenate(weight)
+    if any(m is not None for m in metadata):
+        frame = pd.concat([frame, pd.concat(metadata, ignore_index=True)], axis=1)
+    frame.index = index[0].append(index[1:]) if len(index) > 1 else index[0]
+    result = analyze(frame, goal=goal, model_family=family, **options)
+    if renames:
+        result = _with_warning(result, "features_renamed", (
+            "features named as columns of a predictions table are kept as metadata under new names: "
+            + ", ".join(f"{old!r} as {new!r}" for old, new in renames.items()) + "."))
+    return result
+
+
+def _numbers(values: Any) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UsageError("proba must hold numbers (probabilities).", parameter="proba") from None
+    if array.ndim not in (1, 2):
+        raise UsageError(f"proba must be 1-D (binary score) or 2-D (rows × classes). Got shape {array.shape} "
+                         "instead.", parameter="proba")
+    return array
+
+
+def _probabilities(p: np.ndarray, classes: Any, labels: pd.Series) -> tuple[np.ndarray, list | None]:
+    """The probability columns with a zero column for each label the model never saw
+    (it gives them no probability), and the classes they stand for (without ``classes``:
+    the labels in sorted order, one per column)."""
+    if len(p) != len(labels):
+        raise UsageError(f"proba must have one row per entry of y_true ({len(labels)}). Got {len(p)} instead.",
+                         parameter="proba")
+    if p.ndim == 1:
+        return p, None
+    if classes is None:
+        found = sorted(pd.unique(labels).tolist())
+        if len(found) != p.shape[1]:
+            raise UsageError(f"proba has {p.shape[1]} columns but y_true holds {len(found)} classes; pass "
+                             "classes= to say which class each column is.", parameter="classes")
+        return p, found
+    classes = list(classes)
+    if len(classes) != p.shape[1]:
+        raise UsageError(f"classes must name one class per proba column ({p.shape[1]}). Got {len(classes)} "
+                         "instead.", parameter="classes")
+    known = {class_text(c) for c in classes}
+    unseen = [c for c in pd.unique(labels) if class_text(c) not in known]
+    if not unseen:
+        return p, classes
+    warnings.warn(f"the labels {', '.join(repr(c) for c in unseen)} are not among the estimator's classes; "
+                  "they count with probability 0.", DataWarning, stacklevel=4)
+    return np.hstack([p, np.zeros((len(p), len(unseen)))]), classes + unseen
+
+
+def _with_warning(result: Result, code: str, text: str) -> Result:
+    warnings.warn(text, DataWarning, stacklevel=3)
+    return replace(result, warnings=[*result.warnings, InputWarning(code, text)])
+
+
+def _named(result: Result, model: str, sampled: bool) -> Result:
+    """The result with the model in its provenance, and a word on sampled features."""
+    result = replace(result, provenance=replace(result.provenance, input="estimator", model=model))
+    if sampled:
+        result = _with_warning(result, "features_sampled", (
+            f"X has more than {MAX_FEATURES} columns: slices, cohorts and feature shift use a seeded sample of "
+            f"{MAX_FEATURES} of them; pass features=[...] to choose them."))
+    return result

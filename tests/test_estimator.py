@@ -1,0 +1,325 @@
+"""from_estimator and from_predictions: the predictions made (or given) with the model's
+features beside them, and the same result as the predictions file of those rows."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.metrics as skm
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from test_engines import compare, doc
+
+import erranalysis
+from erranalysis.errors import UsageError
+from erranalysis.estimator import MAX_FEATURES, family_of
+from erranalysis.kinds import FAMILY_ACTIONS, KINDS
+
+#: Provenance keys that say how the rows arrived, not what they say.
+ARRIVAL = {"model", "model_family", "columns"}
+
+
+def _tabular(n=3000, seed=0, weak="north", noise=0.45):
+    """Three numeric features and a region; in the ``weak`` region a share ``noise`` of
+    the labels is flipped, so the errors concentrate there whatever the model."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "income": rng.gamma(2.0, 20.0, n),
+        "age": rng.integers(18, 80, n).astype(float),
+        "engagement": rng.normal(size=n),
+        "region": rng.choice(["north", "south", "east", "west"], n),
+    })
+    logit = 0.05 * (X["income"] - 40) + 1.5 * X["engagement"] - 0.02 * (X["age"] - 50)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    flip = (X["region"] == weak).to_numpy() & (rng.random(n) < noise)
+    y = np.where(flip, 1 - y, y)
+    return X, pd.Series(np.where(y == 1, "yes", "no"), name="bought")
+
+
+def _splits(X, y, seed=0):
+    order = np.random.default_rng(seed).permutation(len(X))
+    cut = np.split(order, [int(0.6 * len(X)), int(0.8 * len(X))])
+    return {name: (X.iloc[rows], y.iloc[rows]) for name, rows in zip(("train", "val", "test"), cut)}
+
+
+def _model(X, y):
+    """A pipeline on the numeric columns of ``X`` (the region is not among its inputs)."""
+    numeric = X.select_dtypes("number").columns.tolist()
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(X[numeric], y), numeric
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def test_from_estimator_equals_the_predictions_file_of_the_same_rows(tmp_path):
+    X, y = _tabular()
+    splits = _splits(X, y)
+    model, numeric = _model(*splits["train"])
+    numeric_splits = {s: (x[numeric], t) for s, (x, t) in splits.items()}
+    got = _quiet(erranalysis.from_estimator, model, numeric_splits, goal=0.05)
+    # The predictions file an evaluation script would write for the same rows.
+    rows = []
+    for name, (x, t) in numeric_splits.items():
+        p = model.predict_proba(x)
+        part = x.reset_index(drop=True).assign(label=t.to_numpy(), split=name)
+        for j, c in enumerate(model.classes_):
+            part[f"proba_{c}"] = p[:, j]
+        rows.append(part)
+    path = tmp_path / "preds.parquet"
+    pd.concat(rows, ignore_index=True).to_parquet(path)
+    expected = _quiet(erranalysis.analyze, path, goal=0.05, model_family="linear")
+    skip = {"locator", "index", "row"} | ARRIVAL
+    assert compare(doc(expected), doc(got), skip=skip) == []
+    assert got.provenance.input == "estimator"
+    assert got.provenance.model == "Pipeline(StandardScaler, LogisticRegression)"
+    assert got.provenance.model_family == "linear"
+    assert got.provenance.columns["metadata"] == numeric
+    # Example rows are named by X's own index, and carry X's values.
+    x_test = splits["test"][0]
+    for row in got.to_dict()["slices"]["top_losses"]["test"]:
+        assert row["locator"] == f"test index {row['index']}"
+        assert row["income"] == pytest.approx(x_test.loc[row["index"], "income"])
+
+
+def test_the_estimators_class_order_is_kept():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=900), "b": rng.normal(size=900)})
+    y = pd.Series(np.select([X["a"] > 0.5, X["b"] > 0], ["zebra", "cat"], "moose"))
+    model = RandomForestClassifier(n_estimators=20, max_depth=3, random_state=0).fit(X[:600], y[:600])
+    assert list(model.classes_) == ["cat", "moose", "zebra"]
+    r = _quiet(erranalysis.from_estimator, model, {"train": (X[:600], y[:600]), "test": (X[600:], y[600:])})
+    pred = model.predict(X[600:])
+    labels = r.confusion.labels
+    expected = skm.confusion_matrix(y[600:], pred, labels=labels)
+    assert np.array_equal(np.asarray(r.confusion.by_split["test"]), expected)
+    assert r.errors["test"].error == pytest.approx(1 - skm.accuracy_score(y[600:], pred))
+
+
+def test_predict_alone_gives_errors_without_the_probability_checks():
+    X, y = _tabular(n=1500)
+    splits = _splits(X[["income", "age", "engagement"]], y)
+    model = make_pipeline(StandardScaler(), LinearSVC()).fit(*splits["train"])
+    with pytest.warns(erranalysis.DataWarning, match="predict only"):
+        r = erranalysis.from_estimator(model, splits)
+    assert "no_probabilities" in [w.code for w in r.warnings]
+    assert r.calibration is None
+    x, t = splits["test"]
+    assert r.errors["test"].error == pytest.approx(1 - skm.accuracy_score(t, model.predict(x)))
+    with pytest.raises(UsageError, match="has no predict_proba"):
+        erranalysis.from_estimator(model, splits, response_method="predict_proba")
+
+
+def test_any_object_with_predict_proba_and_classes_will_do():
+    class Fixed:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, X):
+            p = 1 / (1 + np.exp(-np.asarray(X)[:, 0]))
+            return np.column_stack([1 - p, p])
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(800, 2))
+    y = (X[:, 0] + rng.normal(size=800) > 0).astype(int)
+    r = _quiet(erranalysis.from_estimator, Fixed(), (X, y), goal=0.0)
+    assert r.errors["test"].error == pytest.approx(np.mean((X[:, 0] >= 0).astype(int) != y))
+    assert r.provenance.model == "Fixed" and r.provenance.model_family is None
+    assert "metadata" not in r.provenance.columns or not r.provenance.columns["metadata"]
+
+
+@pytest.mark.parametrize("estimator, family", [
+    (RandomForestClassifier(), "tree"),
+    (HistGradientBoostingClassifier(), "tree"),
+    (make_pipeline(StandardScaler(), DecisionTreeClassifier()), "tree"),
+    (GridSearchCV(DecisionTreeClassifier(), {"max_depth": [2, 3]}), "tree"),
+    (make_pipeline(StandardScaler(), LogisticRegression()), "linear"),
+    (CalibratedClassifierCV(LinearSVC()), "linear"),
+    (SVC(kernel="linear"), "linear"),
+    (SVC(), "other"),
+    (KNeighborsClassifier(), "other"),
+    (MLPClassifier(), "neural"),
+    (object(), None),
+])
+def test_the_family_is_told_from_the_model_that_decides(estimator, family):
+    assert family_of(estimator) == family
+
+
+def test_gradient_boosting_libraries_are_trees():
+    lightgbm = pytest.importorskip("lightgbm")
+    xgboost = pytest.importorskip("xgboost")
+    X, y = _tabular(n=1500)
+    X = X[["income", "age", "engagement"]]
+    yi = (y == "yes").astype(int)
+    splits = _splits(X, yi)
+    for model in (lightgbm.LGBMClassifier(n_estimators=30, verbose=-1), xgboost.XGBClassifier(n_estimators=30)):
+        model.fit(*splits["train"])
+        r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05)
+        x, t = splits["test"]
+        assert r.provenance.model_family == "tree"
+        assert r.errors["test"].error == pytest.approx(1 - skm.accuracy_score(t, model.predict(x)))
+
+
+def test_next_steps_name_the_knobs_of_the_models_family():
+    # Train error far above the goal and val far above train: both terms are steps.
+    summary = {"train": 0.20, "val": 0.30}
+    n = {"train": 5000, "val": 5000}
+    generic = erranalysis.analyze(errors=summary, n=n, goal=0.01)
+    steps = {s.problem: s.actions for s in generic.next_steps}
+    assert steps["underfitting"] == list(KINDS["underfitting"].actions)
+    for family in ("tree", "linear", "neural", "other"):
+        fitted = erranalysis.analyze(errors=summary, n=n, goal=0.01, model_family=family)
+        assert [s.problem for s in fitted.next_steps] == [s.problem for s in generic.next_steps]
+        assert fitted.headline.split(".")[0] == generic.headline.split(".")[0]
+        for s in fitted.next_steps:
+            if s.problem in FAMILY_ACTIONS[family]:
+                assert s.actions == list(FAMILY_ACTIONS[family][s.problem])
+        assert fitted.provenance.model_family == family
+        assert fitted.to_dict()["provenance"]["model_family"] == family
+    tree = " ".join(a for s in erranalysis.analyze(errors=summary, n=n, goal=0.01, model_family="tree").next_steps
+                    for a in s.actions)
+    assert "max_depth" in tree and "dropout" not in tree and "augment" not in tree.lower()
+    with pytest.raises(UsageError, match="^model_family must be one of tree, linear, neural, other"):
+        erranalysis.analyze(errors=summary, model_family="forest")
+
+
+def test_the_command_line_takes_the_model_family(tmp_path):
+    from click.testing import CliRunner
+
+    from erranalysis.cli import cli
+
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(cli, ["report", "--train", "0.2", "--val", "0.3", "--n-train", "5000", "--n-val",
+                                    "5000", "--goal", "0.01", "--model-family", "linear", "--json", str(out),
+                                    "--format", "none", "-q"])
+    assert run.exit_code == 0, run.output
+    import json
+
+    steps = json.loads(out.read_text())["next_steps"]
+    assert steps[0]["actions"] == list(FAMILY_ACTIONS["linear"][steps[0]["problem"]])
+
+
+def test_a_weak_feature_slice_shows_only_with_the_features():
+    from sklearn.compose import make_column_transformer
+
+    X, y = _tabular(n=6000)
+    splits = _splits(X, y)
+    numeric = ["income", "age", "engagement"]
+    model = make_pipeline(make_column_transformer((StandardScaler(), numeric)), LogisticRegression())
+    model.fit(*splits["train"])
+    r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05)
+    weak = [f for f in r.findings if f.kind == "weak_slice"]
+    assert weak and weak[0].evidence["column"] == "region" and weak[0].evidence["value"] == "north"
+    assert "weak_slice" in [s.problem for s in r.next_steps]
+    # The predictions alone (labels and probabilities, no features) cannot show it.
+    alone = _quiet(erranalysis.from_estimator, model, splits, goal=0.05, features=False)
+    assert not [f for f in alone.findings if f.kind == "weak_slice"]
+    assert not alone.provenance.columns.get("metadata") and not alone.slices.columns
+
+
+def test_feature_names_never_clash_with_the_input_columns():
+    rng = np.random.default_rng(4)
+    n = 1200
+    X = pd.DataFrame({"label": rng.normal(size=n), "split": rng.choice(["a", "b"], n), "proba_1": rng.random(n),
+                      "loss": rng.random(n), "id": np.arange(n), "weight": rng.random(n) * 10})
+    y = (X["label"] + rng.normal(size=n) > 0).astype(int)
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X[["label", "proba_1"]].iloc[:800], y[:800])
+
+    class Picky:  # takes the whole frame, uses two columns
+        classes_ = model.classes_
+
+        def predict_proba(self, frame):
+            return model.predict_proba(frame[["label", "proba_1"]])
+
+    with pytest.warns(erranalysis.DataWarning, match="under new names: 'label' as 'feature: label'"):
+        r = erranalysis.from_estimator(Picky(), {"train": (X.iloc[:800], y[:800]), "test": (X.iloc[800:], y[800:])})
+    assert r.provenance.columns["metadata"] == [f"feature: {c}" for c in X.columns]
+    assert r.provenance.rows_by_split == {"train": 800, "test": 400}
+    pred = model.predict(X[["label", "proba_1"]].iloc[800:])
+    assert r.errors["test"].error == pytest.approx(np.mean(pred != y[800:]))
+    assert r.errors["test"].n == 400  # no weight column was taken from the features
+
+
+def test_wide_inputs_are_sampled_and_arrays_can_be_named():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(600, MAX_FEATURES + 10)), columns=[f"f{i}" for i in range(MAX_FEATURES + 10)])
+    y = (X["f0"] > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    with pytest.warns(erranalysis.DataWarning, match=f"a seeded sample of {MAX_FEATURES}"):
+        r = erranalysis.from_estimator(model, (X, y))
+    kept = r.provenance.columns["metadata"]
+    assert len(kept) == MAX_FEATURES and set(kept) < set(X.columns) and kept == sorted(kept, key=list(X).index)
+    assert kept == erranalysis.from_estimator(model, (X, y)).provenance.columns["metadata"]  # seeded
+    chosen = _quiet(erranalysis.from_estimator, model, (X, y), features=["f3", "f1"])
+    assert chosen.provenance.columns["metadata"] == ["f3", "f1"]
+    assert "features_sampled" not in [w.code for w in chosen.warnings]
+    array = _quiet(erranalysis.from_estimator, model, (X.to_numpy(), y), features=[f"c{i}" for i in range(50)])
+    assert array.provenance.columns["metadata"] == [f"c{i}" for i in range(50)]
+    narrow = LogisticRegression().fit(X.to_numpy()[:, :3], y)
+    named = _quiet(erranalysis.from_estimator, narrow, (X.to_numpy()[:, :3], y), features=True)
+    assert named.provenance.columns["metadata"] == ["x0", "x1", "x2"]
+    with pytest.raises(UsageError, match="features must name every column of an array X"):
+        erranalysis.from_estimator(model, (X.to_numpy(), y), features=["a", "b"])
+    with pytest.raises(UsageError, match="features names a column X does not have: 'nope'"):
+        erranalysis.from_estimator(model, (X, y), features=["nope"])
+
+
+def test_labels_the_model_never_saw_count_with_probability_zero():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(900, 2))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    model = LogisticRegression().fit(X[:600], y[:600])
+    y_test = y[600:].copy()
+    y_test[:30] = "c"
+    with pytest.warns(erranalysis.DataWarning, match="'c' are not among the estimator's classes"):
+        r = erranalysis.from_estimator(model, {"train": (X[:600], y[:600]), "test": (X[600:], y_test)})
+    assert "c" in r.confusion.labels
+    assert r.errors["test"].error == pytest.approx(np.mean(model.predict(X[600:]) != y_test))
+
+
+def test_bad_arguments_are_named_before_any_prediction():
+    model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+    for splits, message in [
+        ({"train": np.eye(4)}, r"^splits\['train'\] must be \(X, y\) or \(X, y, sample_weight\)"),
+        ("train", "^splits must map split names to"),
+        ({}, "^splits must hold at least one split"),
+        ({"train": (np.eye(4), [0, 1])}, r"^y of split 'train' must have one entry per row of X \(4\)"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            erranalysis.from_estimator(model, splits)
+    with pytest.raises(UsageError, match="has no classes_"):
+        erranalysis.from_estimator(type("Unfitted", (), {"predict_proba": lambda self, X: None})(), (np.eye(2), [0, 1]))
+    with pytest.raises(UsageError, match="^label_col is set from the estimator"):
+        erranalysis.from_estimator(model, (np.eye(4), [0, 1, 0, 1]), label_col="y")
+    with pytest.raises(UsageError, match="^model_family must be one of"):
+        erranalysis.from_estimator(model, (np.eye(4), [0, 1, 0, 1]), model_family="boosted")
+
+
+def test_from_predictions_equals_analyze_with_the_features_as_columns():
+    X, y = _tabular(n=2000)
+    rng = np.random.default_rng(7)
+    p = rng.dirichlet([2, 2], len(X))
+    split = rng.choice(["train", "val", "test"], len(X))
+    frame = X.assign(label=y.to_numpy(), split=split, proba_no=p[:, 0], proba_yes=p[:, 1])
+    expected = _quiet(erranalysis.analyze, frame, goal=0.05, model_family="tree")
+    got = _quiet(erranalysis.from_predictions, y, proba=p, classes=["no", "yes"], split=split, features=X,
+                 goal=0.05, model_family="tree")
+    assert compare(doc(expected), doc(got), skip={"columns"}) == []
+    pl = pytest.importorskip("polars")
+    polars = _quiet(erranalysis.from_predictions, y, proba=p, classes=["no", "yes"], split=split,
+                    features=pl.from_pandas(X), goal=0.05, model_family="tree")
+    assert compare(doc(expected), doc(polars), skip={"columns"}) == []
+    with pytest.raises(UsageError, match=r"^features must have one row per entry of y_true \(2000\)"):
+        erranalysis.from_predictions(y, proba=p, classes=["no", "yes"], features=X.iloc[:10])
