@@ -18,7 +18,8 @@ import pandas as pd
 
 from . import advice
 from ._version import __version__
-from .arguments import Arguments, Arrays, HistoryInput, SplitFigure, check_arguments, is_spark_frame, table_kind
+from .arguments import Arguments, Arrays, HistoryInput, SplitFigure, check_arguments, is_spark_frame
+from .io.read import table_kind
 from .compare import WithOutcomes, check_schema, compare_docs, previous_name, read_previous_json
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect, evaluation_pool

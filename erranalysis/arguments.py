@@ -17,7 +17,7 @@ import pandas as pd
 
 from .errors import UsageError
 from .io import SPLITS, Columns
-from .io.read import FORMATS
+from .io.read import FORMATS, table_kind
 from .kinds import MODEL_FAMILIES
 from .result import ResultData
 from .settings import Settings
@@ -225,25 +225,6 @@ def check_inputs(data: Any, arrays: Arrays, errors: Any, history: HistoryInput |
             f"Dataset, or a mapping of columns. "
             f"Got {type(data).__name__} instead.", parameter="data"
         )
-
-
-def table_kind(data: Any) -> str | None:
-    """What an Arrow or Polars table is called in messages and the provenance ("pyarrow
-    Table", "polars LazyFrame", ...), or None for anything else; told without importing
-    Polars, which stays optional."""
-    kind = type(data)
-    package = (kind.__module__ or "").partition(".")[0]
-    if package == "polars" and kind.__name__ in ("DataFrame", "LazyFrame"):
-        return f"polars {kind.__name__}"
-    if package == "pyarrow":
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
-        if isinstance(data, (pa.Table, pa.RecordBatch)):
-            return f"pyarrow {kind.__name__}"
-        if isinstance(data, ds.Dataset):
-            return "pyarrow Dataset"
-    return None
 
 
 def is_spark_frame(data: Any) -> bool:

@@ -525,6 +525,6 @@ def previous_name(compare: Any) -> str:
         return str(compare)
     if isinstance(compare, pd.DataFrame):
         return "DataFrame"
-    from .arguments import table_kind
+    from .io.read import table_kind
 
     return table_kind(compare) or type(compare).__name__

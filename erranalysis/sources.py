@@ -22,10 +22,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .arguments import table_kind
 from .errors import InputError, UsageError, first_line
 from .files import is_pattern
-from .io.read import FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table, text_columns
+from .io.read import (FORMATS, READ_WARNINGS, UNREADABLE_HINT, is_binary, is_stream, read_stream, read_table,
+                      table_kind, text_columns)
 from .io.validate import Columns, Predictions, label_classes, validate_frame
 from .settings import Settings
 

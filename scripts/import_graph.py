@@ -36,7 +36,7 @@ LAYERS = [
     ("plan", "the ordered next steps and the verdict", ["advice", "verdict"]),
     ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "renderer", "terminal",
                                                                                   "output"]),
-    ("api", "analyze() and the command line", ["analysis", "arguments", "cli", "__init__",
+    ("api", "analyze(), from_estimator() and the command line", ["analysis", "arguments", "estimator", "cli", "__init__",
                                                "__main__"]),
 ]
 

@@ -17,7 +17,7 @@ from test_engines import _multiclass, compare, doc, prediction_tables
 
 import erranalysis
 import erranalysis.sources as sources
-from erranalysis.arguments import table_kind
+from erranalysis.io.read import table_kind
 from erranalysis.errors import InputError, UsageError
 
 pl = pytest.importorskip("polars", reason="Polars is an optional input format; install polars to test it")

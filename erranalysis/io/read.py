@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import stat
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -277,3 +278,22 @@ def empty_text_as_missing(table):
             if pc.any(empty).as_py():
                 table = table.set_column(i, f.name, pc.if_else(empty, pa.scalar(None, f.type), column))
     return table
+
+
+def table_kind(data: Any) -> str | None:
+    """What an Arrow or Polars table is called in messages and the provenance ("pyarrow
+    Table", "polars LazyFrame", ...), or None for anything else; told without importing
+    Polars, which stays optional."""
+    kind = type(data)
+    package = (kind.__module__ or "").partition(".")[0]
+    if package == "polars" and kind.__name__ in ("DataFrame", "LazyFrame"):
+        return f"polars {kind.__name__}"
+    if package == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        if isinstance(data, (pa.Table, pa.RecordBatch)):
+            return f"pyarrow {kind.__name__}"
+        if isinstance(data, ds.Dataset):
+            return "pyarrow Dataset"
+    return None
