@@ -33,6 +33,7 @@ from .result import (
     CalibrationResult,
     ClassMetrics,
     Confusion,
+    Decomposition,
     Finding,
     HistoryAnalysis,
     NextStep,
@@ -190,12 +191,16 @@ def analyze_arguments(args: Arguments) -> Result:
 
 
 def for_family(result: Result, family: str | None, confidence: float) -> Result:
-    """``result`` with its next steps' actions fitted to the model's family (the steps,
-    their order and the headline do not depend on it: only what each step suggests)."""
+    """``result`` with its next steps' actions fitted to the model's family: the steps and
+    their order do not depend on it, only what each suggests (and so the headline's
+    first action)."""
     if family is None:
         return result
     steps = advice.plan(result.findings, confidence, family)
-    return replace(result, next_steps=steps, provenance=replace(result.provenance, model_family=family))
+    headline = result.headline if not steps else _headline(steps, result.decomposition, result.errors,
+                                                           result.provenance.goal, confidence)
+    return replace(result, next_steps=steps, headline=headline,
+                   provenance=replace(result.provenance, model_family=family))
 
 
 def _read_history(history: HistoryInput | None) -> History | None:
@@ -686,11 +691,15 @@ def _conclude(ev: Evidence) -> tuple[list[Finding], list[NextStep], str]:
     """Findings, the ordered next steps and the headline from the evidence."""
     findings = collect(ev)
     steps = advice.plan(findings, ev.settings.confidence)
-    dec = ev.decomposition
     if not steps and not ev.errors and ev.history is not None:
         return findings, steps, ev.history.summary
-    final = ev.errors.get(dec.final_split) if dec.final_split else None
-    return findings, steps, advice.headline(steps, dec.final_split, dec.final_error, ev.goal,
-                                            measured=any(c is not None for c in dec.components.values()),
-                                            final_ci=None if final is None else final.ci,
-                                            confidence=ev.settings.confidence)
+    return findings, steps, _headline(steps, ev.decomposition, ev.errors, ev.goal, ev.settings.confidence)
+
+
+def _headline(steps: list[NextStep], dec: Decomposition, errors: dict[str, SplitErrorRate], goal: float | None,
+              confidence: float) -> str:
+    """The one thing to do next (the first step and its first action), with its figure."""
+    final = errors.get(dec.final_split) if dec.final_split else None
+    return advice.headline(steps, dec.final_split, dec.final_error, goal,
+                           measured=any(c is not None for c in dec.components.values()),
+                           final_ci=None if final is None else final.ci, confidence=confidence)

@@ -182,7 +182,9 @@ def test_next_steps_name_the_knobs_of_the_models_family():
     for family in ("tree", "linear", "neural", "other"):
         fitted = erranalysis.analyze(errors=summary, n=n, goal=0.01, model_family=family)
         assert [s.problem for s in fitted.next_steps] == [s.problem for s in generic.next_steps]
-        assert fitted.headline.split(".")[0] == generic.headline.split(".")[0]
+        assert fitted.headline.split(" First: ")[0] == generic.headline.split(" First: ")[0]
+        first = fitted.next_steps[0].actions[0]
+        assert fitted.headline.endswith(f"First: {first[0].lower()}{first[1:]}")
         for s in fitted.next_steps:
             if s.problem in FAMILY_ACTIONS[family]:
                 assert s.actions == list(FAMILY_ACTIONS[family][s.problem])
