@@ -7,10 +7,11 @@ the renderer.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from . import report
+from . import report, tracking
 from .errors import UsageError
 from .files import input_overlap, input_paths
 from .result import ResultData
@@ -53,6 +54,67 @@ class Result(ResultData):
         options as for ``to_html``.
         """
         return Reports(self, **options)
+
+    def log_to_mlflow(self, run_id: str | None = None, *, artifacts: bool | Collection[str] = True,
+                      prefix: str = "erranalysis", **report_options: Any) -> str:
+        """Log this result to an MLflow run: its figures as metrics, its conclusions as
+        tags, its report as artifacts; returns the run's id.
+
+        Parameters
+        ----------
+        run_id
+            The run to log to, through ``MlflowClient``: the active run, if any, stays
+            active and gets nothing. Without it, the active run; with no active run, a
+            new run is started and left active, as ``mlflow.log_metric`` does: it works
+            wherever an ``mlflow.log_*`` call would, and the calls after it log to the
+            same run (end it with ``mlflow.end_run()``).
+        artifacts
+            ``True`` logs ``report.html``, ``report.pdf`` and ``report.json`` (as
+            ``to_json`` writes it), ``False`` none; or some of ``"html"``, ``"pdf"``,
+            ``"json"``. They are written from one :meth:`reports` (each figure drawn
+            once) to a temporary folder, removed afterwards, before the run is touched.
+        prefix
+            The start of every metric and tag name, and the artifacts' folder in the
+            run (``""``: no prefix, the run's top folder). Words of letters, digits,
+            ``_``, ``-`` and ``.``, joined by ``/``.
+        report_options
+            As for :meth:`to_html`: ``title``, ``model_name``, ``template_dir``, ``page_size``.
+
+        Notes
+        -----
+        The names are a stable contract (``<p>`` is the prefix). Metrics, in one
+        ``log_batch`` call at step 0; a figure that was not measured (a term of the
+        decomposition that is not measurable, an interval without row counts, no goal)
+        is left out, never logged as NaN:
+
+        - ``<p>.error.<split>`` per split (``train``, ``train_val``, ``val``, ``test``),
+          with ``<p>.error.<split>.ci_low`` and ``.ci_high``, its interval;
+        - ``<p>.eval_error`` (and ``.ci_low``, ``.ci_high``): the evaluation split's
+          error, under one name whichever split that is;
+        - ``<p>.decomposition.goal``, ``<p>.decomposition.gap`` (the last split's error
+          minus the goal, or minus the first split's error without a goal) and
+          ``<p>.decomposition.<term>`` for ``avoidable_bias``, ``variance``,
+          ``distribution_shift``, ``val_overfitting``;
+        - ``<p>.findings.total``, ``<p>.findings.<severity>`` (``high``, ``medium``,
+          ``low``, ``info``) and ``<p>.findings.kind.<kind>`` for every finding kind,
+          zeros included.
+
+        Tags: ``<p>.headline`` (cut to 5000 characters, the smallest limit among
+        MLflow versions), ``<p>.next_step`` (the first next step's problem kind, absent
+        without next steps), ``<p>.version`` (of erranalysis that made the result) and
+        ``<p>.schema_version`` (of the JSON document).
+
+        Raises :class:`UsageError` when mlflow is not installed (``pip install
+        "erranalysis[mlflow]"``) or an argument is invalid; MLflow's own errors (an
+        unknown run, an unreachable server) come through as they are.
+
+        Examples
+        --------
+        >>> import mlflow  # doctest: +SKIP
+        >>> with mlflow.start_run():  # doctest: +SKIP
+        ...     run_id = r.log_to_mlflow(title="Review of M7", artifacts=("html", "json"))
+        """
+        return tracking.log(self, self.reports(**report_options), run_id, artifacts=artifacts, prefix=prefix)
 
     def _target(self, path: str | Path) -> str | Path:
         """``path``, once it is known not to touch the input or the history file this

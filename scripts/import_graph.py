@@ -34,8 +34,8 @@ LAYERS = [
     ("findings", "rules that turn statistics into findings; comparison with a previous run",
      ["findings.*", "compare"]),
     ("plan", "the ordered next steps and the verdict", ["advice", "verdict"]),
-    ("render", "figures, HTML/PDF report, terminal summary, the public Result", ["figures", "report", "renderer", "terminal",
-                                                                                  "output"]),
+    ("render", "figures, HTML/PDF report, terminal summary, the public Result, MLflow logging",
+     ["figures", "report", "renderer", "terminal", "output", "tracking"]),
     ("api", "analyze(), from_estimator() and the command line", ["analysis", "arguments", "estimator", "cli", "__init__",
                                                "__main__"]),
 ]
