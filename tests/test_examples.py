@@ -84,3 +84,40 @@ def test_example_report_renders_without_warnings(folder, example_report):
     assert result.next_steps[0].actions[0][:30] in first
     assert "From the goal to the test error" in first  # the decomposition chart is on page 1
     assert len(pdf.pages) <= 14
+
+
+def test_the_estimator_example_finds_the_planted_clinic_only_with_its_features():
+    """examples/from_estimator.py: its model refitted, its diagnosis as stored; the slice
+    is the first step with the features, and invisible without them."""
+    import importlib.util
+    import warnings
+
+    import erranalysis
+
+    spec = importlib.util.spec_from_file_location("from_estimator_example", ROOT / "examples" / "from_estimator.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    splits, measurements = module.load()
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(make_column_transformer((StandardScaler(), measurements)), LogisticRegression())
+    model.fit(*splits["train"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the example analyses without any warning
+        result = erranalysis.from_estimator(model, splits, goal=module.GOAL)
+    first = result.next_steps[0]
+    assert first.problem == "weak_slice" and first.why.startswith("clinic = Cardiff:")
+    assert result.provenance.model_family == "linear"
+    stored = scrub(json.loads((ROOT / "examples" / "from_estimator" / "report.json").read_text()))
+    got = scrub(json.loads(result.to_json()))
+    assert got["next_steps"] == stored["next_steps"]
+    # A new scikit-learn release may fit the model a little differently: figures to 1e-3.
+    assert_same(got, stored, tolerance=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = erranalysis.from_estimator(model, splits, goal=module.GOAL, features=False)
+    assert alone.next_steps[0].problem == "underfitting"
+    assert not [f for f in alone.findings if f.kind == "weak_slice"]
