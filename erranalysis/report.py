@@ -1275,9 +1275,11 @@ def card_context(result: ResultData) -> Context:
             "line": comparison.text, "change": "regression" if comparison.regression else
             "improvement" if comparison.improvement else "unsettled"},
         "figure_title": titles["decomposition"],
-        # A data URI, not inline SVG: matplotlib's ids (clip paths, markers) are fixed by
-        # svg.hashsalt, so two inline charts in one notebook would share ids and each
-        # could clip by the other's paths; inside an <img> each chart keeps its own.
+        # A data URI, as the report has it, not inline SVG: the ids of matplotlib's SVG
+        # (clip paths, markers, hatches) are hashes under a fixed svg.hashsalt, so two
+        # inline charts would repeat ids in one notebook page and a url(#id) of the
+        # second would resolve to the first card's element. Inside an <img> each chart
+        # is a document of its own, and nothing in it can reach the notebook's page.
         "figure": _svg_uri(_figure(result, figures.decomposition)),
         "plan_title": titles["plan"],
         "steps": [_card_step(st, skip_why=headline["has_step"] and st["number"] == 1) for st in steps[:CARD_STEPS]],
@@ -1293,7 +1295,6 @@ def _card_step(step: Context, skip_why: bool) -> Context:
     ``skip_why``: the headline above already gives this step's reason (the first step).
     """
     return {
-        "number": step["number"],
         "name": step["name"],
         "problem": step["problem"],
         "severity": step["severity"],
