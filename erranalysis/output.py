@@ -135,7 +135,9 @@ class Result(ResultData):
         return path
 
     def _repr_html_(self) -> str:
-        return report.render_html(self)
+        """The compact card a notebook shows: the next step, the verdict, the chart and the
+        plan (the whole report, with its page-wide styles, would restyle the notebook)."""
+        return report.render_card(self)
 
 
 class Reports(report.Rendering):

@@ -1248,3 +1248,105 @@ def render_html(result: ResultData, *, screen: bool = True, **options: Any) -> s
 def render_pdf(result: ResultData, **options: Any) -> bytes:
     """The report as PDF bytes (WeasyPrint, print stylesheet, no network)."""
     return Rendering(result, **options).pdf()
+
+
+# ------------------------------------------------------------------ notebook card
+
+#: At most this many next steps are shown on a notebook's card; the rest are counted.
+CARD_STEPS = 5
+#: At most this many actions of each step are shown on the card.
+CARD_ACTIONS = 3
+#: How to get the whole report (every step's actions, the evidence) from the card's result.
+CARD_SAVE = ('result.save("report.html")', 'result.save("report.pdf")')
+
+
+def card_context(result: ResultData) -> Context:
+    """The plain context of the notebook card: the report's first page, shortened.
+
+    The headline, verdict, chart and plan come from the same context functions as the
+    report's first page, so the card and the report say the same thing in the same words.
+    """
+    from . import figures
+
+    steps = _steps_context(result)
+    headline = _headline_context(result, steps)
+    page = _page_context(result, None, None, _created(result.provenance))
+    comparison = result.comparison
+    titles = dict(SECTIONS)
+    return {
+        "title": page["title"],
+        "source": page["source"],
+        "eval_split": result.eval_split,
+        "headline_title": titles["headline"],
+        "headline": headline,
+        "verdict": _verdict_context(result),
+        "comparison": None if comparison is None else {
+            "line": comparison.text, "change": "regression" if comparison.regression else
+            "improvement" if comparison.improvement else "unsettled"},
+        "figure_title": titles["decomposition"],
+        # A data URI, as the report has it, not inline SVG: the ids of matplotlib's SVG
+        # (clip paths, markers, hatches) are hashes under a fixed svg.hashsalt, so two
+        # inline charts would repeat ids in one notebook page and a url(#id) of the
+        # second would resolve to the first card's element. Inside an <img> each chart
+        # is a document of its own, and nothing in it can reach the notebook's page.
+        "figure": _svg_uri(_figure(result, figures.decomposition)),
+        "plan_title": titles["plan"],
+        "steps": [_card_step(st, skip_why=headline["has_step"] and st["number"] == 1) for st in steps[:CARD_STEPS]],
+        "more": _more_steps(len(steps) - CARD_STEPS),
+        "analysed": _analysed_text(result),
+        "save": list(CARD_SAVE),
+    }
+
+
+def _card_step(step: Context, skip_why: bool) -> Context:
+    """One step of the card's plan with its first actions (the report lists them all).
+
+    ``skip_why``: the headline above already gives this step's reason (the first step).
+    """
+    return {
+        "name": step["name"],
+        "problem": step["problem"],
+        "severity": step["severity"],
+        "impact": step["impact"],
+        "why": "" if skip_why else step["why"],
+        "actions": step["actions"][:CARD_ACTIONS],
+    }
+
+
+def _more_steps(more: int) -> str:
+    """ "And 2 more steps in the full report." for ``more`` > 0, else ""."""
+    if more <= 0:
+        return ""
+    return f"And {more:,} more step{'' if more == 1 else 's'} in the full report."
+
+
+def _analysed_text(result: ResultData) -> str:
+    """What the result was computed from, in one sentence: the rows per split (the error
+    figures when no row counts were given) and the training history."""
+    splits = list(result.errors)
+    counts = {s: e.n for s, e in result.errors.items() if e.n is not None}
+    plural = "" if len(splits) == 1 else "s"
+    parts = []
+    if splits and len(counts) == len(splits):
+        per_split = ", ".join(f"{s} {_count(n)}" for s, n in counts.items())
+        parts.append(f"{_count(sum(counts.values()))} rows in {len(splits)} split{plural} ({per_split})")
+    elif splits:
+        parts.append(f"the error figures of {len(splits)} split{plural} ({', '.join(splits)})")
+    if result.provenance.history:
+        parts.append(f"the training history {Path(result.provenance.history).name}")
+    return f"Analysed {' and '.join(parts)}." if parts else ""
+
+
+def render_card(result: ResultData) -> str:
+    """The compact HTML card a notebook shows for ``result``: the next step, the verdict,
+    the decomposition chart and the plan, with its own scoped styles.
+
+    It is a fragment, not a page: one ``<div class="erranalysis-card">`` whose
+    stylesheet (templates/card.css) only styles the card's own elements, so the
+    notebook's styles stay as they were. No WeasyPrint, no network.
+    """
+    from markupsafe import Markup
+
+    env = _environment(None)
+    css = Markup(_stylesheets(env, ("card.css",)))
+    return env.get_template("card.html.j2").render(**card_context(result), css=css)

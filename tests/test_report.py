@@ -221,7 +221,8 @@ def test_save_by_extension_and_repr(result, tmp_path, pdf_path):
     assert result.save(tmp_path / "a.json").read_text().startswith("{")
     with pytest.raises(erranalysis.UsageError, match=r"must end in \.html, \.pdf or \.json"):
         result.save(tmp_path / "a.txt")
-    assert result._repr_html_().startswith("<!DOCTYPE html>")
+    # A notebook shows the compact card (tests/test_card.py), not the whole page.
+    assert result._repr_html_().startswith('<div class="erranalysis-card">')
 
 
 # ------------------------------------------------------------------------ CLI
