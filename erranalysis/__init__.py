@@ -34,7 +34,8 @@ _HOME = {
 
 __all__ = [
     "__version__", "analyze", "Columns", "Component", "DataWarning", "Decomposition", "ErranalysisError",
-    "from_estimator", "from_predictions", "Finding", "InputError", "NextStep", "Result", "Settings", "SplitError", "SplitErrorRate", "UsageError",
+    "from_estimator", "from_predictions", "Finding", "InputError", "NextStep", "Result", "Settings", "SplitError",
+    "SplitErrorRate", "UsageError",
 ]
 
 if TYPE_CHECKING:

@@ -70,6 +70,12 @@ _VAL_BLOWUP_ACTIONS = [
     "Re-run the evaluation on the val rows alone to find the first row whose loss is not finite.",
 ]
 
+#: The models of each family worth trying when its reference model wins.
+_FAMILY_MODELS = {
+    "tree": "gradient-boosted trees (HistGradientBoostingClassifier, LightGBM, XGBoost)",
+    "linear": "a regularised linear model (LogisticRegression on scaled, one-hot encoded features)",
+}
+
 #: What to try for each problem, most promising first.
 ACTIONS = {name: list(kind.actions) for name, kind in KINDS.items()}
 
@@ -121,6 +127,12 @@ def _why(f: Finding, confidence: float = 0.95) -> str:
         return (f"Class {e['class']!r} has recall {b['recall']:.0%} on {f.split} with ROC AUC {e['roc_auc']:.2f}; "
                 f"a threshold of {e['recommended_threshold']:.3g} (chosen on {e['chosen_on']}) gives recall "
                 f"{a['recall']:.0%} and F1 {a['f1']:.2f} instead of {b['f1']:.2f}.")
+    if k == "reference_model":
+        ci = e["ci"]
+        return (f"A {e['kind_of_model']} reference model ({e['name']}, default settings, "
+                f"{e['train_rows']:,} training rows) has {_pct(e['error'])} error on {f.split} against {_pct(e['model_error'])} for the model, on the "
+                f"same {e['rows']:,} rows: {_pts(-e['change'])} better ({e['confidence'] * 100:g}% interval "
+                f"{_pts(-ci[1])} to {_pts(-ci[0])}).")
     if k == "below_baseline":
         return (f"Error {_pct(e['model_error'])} on {f.split} against {_pct(e['majority_error'])} for always "
                 "predicting the most frequent class; the model is significantly better on no held-out split.")
@@ -278,7 +290,17 @@ def _joined_action(f: Finding) -> str:
                 f"val loss rose after {x} {e['began']} while train loss kept falling.")
     if f.kind == "loss_still_decreasing":
         return f"Train longer: {f.title[0].lower()}{f.title[1:]}."
+    if f.kind == "reference_model":
+        return _reference_action(f)
     return f"First make training work: {f.title[0].lower()}{f.title[1:]}."
+
+
+def _reference_action(f: Finding) -> str:
+    """What to try when a reference model of another family beat the model."""
+    e = f.evidence
+    return (f"Try {_FAMILY_MODELS.get(e['family'], e['name'])}: a reference {e['name']} with default settings "
+            f"beat the model by {_pts(-e['change'])} on {f.split} ({_pct(e['error'])} against "
+            f"{_pct(e['model_error'])}); tune it before comparing again.")
 
 
 def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
@@ -291,6 +313,8 @@ def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
         return e["explained_by"]["kind"]
     if f.kind == "never_predicted":  # a symptom: of a wrong threshold, else of underfitting
         return next((k for k in ("threshold", "underfitting") if k in kinds), None)
+    if f.kind == "reference_model":  # another family is a way to close the gap the terms measure
+        return next((k for k in ("underfitting", "overfitting") if k in kinds), None)
     if "distribution_shift" in kinds and (
             f.kind in ("label_shift", "label_errors")
             or (f.kind == "threshold" and e.get("shift_induced"))):
@@ -345,6 +369,8 @@ def plan(findings: list[Finding], confidence: float = 0.95, family: str | None =
                     "otherwise keep the usual prediction")
             actions[0] = (f"Set the threshold of class {t['class']!r} to {t['recommended_threshold']:.3g} "
                           f"(best F1 on {t['chosen_on']}): {rule}; then re-measure on test.")
+        if kind == "reference_model":
+            actions[0] = _reference_action(top)
         if kind == "loss_exploding" and top.evidence.get("first_suspect") == "learning_rate":
             # A climb over several steps (or after the learning rate rose) is the optimiser
             # diverging: the learning rate first, the inputs after.
@@ -366,7 +392,7 @@ def plan(findings: list[Finding], confidence: float = 0.95, family: str | None =
                           "until then do not act on this term.")
         extra = joined.get(kind, [])
         for g in extra:
-            if g.kind.startswith("loss_"):
+            if g.kind.startswith("loss_") or g.kind == "reference_model":
                 actions.insert(0, _joined_action(g))
         if kind == "weak_slice" and any(g.kind == "label_errors" for g in extra):
             actions.insert(1, "Most rows that look mislabelled are in this slice: check its inputs before "

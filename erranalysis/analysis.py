@@ -196,11 +196,17 @@ def for_family(result: Result, family: str | None, confidence: float) -> Result:
     first action)."""
     if family is None:
         return result
+    return replanned(replace(result, provenance=replace(result.provenance, model_family=family)), confidence)
+
+
+def replanned(result: Result, confidence: float) -> Result:
+    """``result`` with its next steps and headline made again from its findings (after
+    findings were added, or the model's family became known)."""
+    family = result.provenance.model_family
     steps = advice.plan(result.findings, confidence, family)
     headline = result.headline if not steps else _headline(steps, result.decomposition, result.errors,
                                                            result.provenance.goal, confidence)
-    return replace(result, next_steps=steps, headline=headline,
-                   provenance=replace(result.provenance, model_family=family))
+    return replace(result, next_steps=steps, headline=headline)
 
 
 def _read_history(history: HistoryInput | None) -> History | None:

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis import analyze
+from .analysis import analyze, replanned
 from .errors import DataWarning, UsageError
 from .io import Columns
-from .io.validate import class_text
+from .io.validate import SPLIT_ALIASES, class_text
 from .kinds import MODEL_FAMILIES
 from .output import Result
 from .result import InputWarning
@@ -45,6 +45,7 @@ def from_estimator(
     features: Sequence[str] | bool | None = None,
     model_family: str | None = None,
     response_method: str = "auto",
+    reference_models: bool = False,
     **options: Any,
 ) -> Result:
     """Diagnose a fitted classifier on its data splits and say what to do next.
@@ -76,6 +77,13 @@ def from_estimator(
         ``decision_function`` margin is not a probability, and treating it as one would
         report miscalibration that is not there. Wrap such a model in
         ``CalibratedClassifierCV`` to have them.
+    reference_models : bool
+        Also fit quick models of the other families (a regularised linear model,
+        gradient-boosted trees; scikit-learn's defaults) on every column of the train
+        split's ``X`` (at most 20,000 rows) and score them on the same rows of val (else
+        test) as the model (at most 20,000): ``result.references``, and a
+        ``reference_model`` finding when one is better beyond chance (a paired interval,
+        Bonferroni over the references). Needs scikit-learn; takes seconds.
     **options
         Any other argument of :func:`erranalysis.analyze` (``metric``, ``settings``,
         ``history``, ``compare``, ``threshold``, ``positive_label``, ...).
@@ -98,6 +106,7 @@ def from_estimator(
     classes = _classes(estimator) if method == "predict_proba" else []
     family = model_family if model_family is not None else family_of(estimator)
     y_true, y_pred, proba, split, weight, index, metadata = [], [], [], [], [], [], []
+    held: dict[str, tuple[Any, np.ndarray, np.ndarray]] = {}  # split -> X, y, which rows the model got wrong
     names = _feature_names(parts, features)
     sampled = features is None and names is not None and len(names) < len(_columns_of(parts[0][1]) or [])
     for name, X, y, w in parts:
@@ -109,8 +118,12 @@ def from_estimator(
                 raise UsageError(f"estimator.predict_proba gave shape {p.shape} on split {name!r}; expected "
                                  f"({n}, {len(classes)}), a column per class of estimator.classes_.")
             proba.append(p)
+            predicted = np.asarray(classes, dtype=object)[p.argmax(axis=1)]
         else:
-            y_pred.append(_column(estimator.predict(X), f"estimator.predict on split {name!r}", n))
+            predicted = _column(estimator.predict(X), f"estimator.predict on split {name!r}", n)
+            y_pred.append(predicted)
+        if reference_models:
+            held[SPLIT_ALIASES.get(name.strip().lower(), name)] = (X, y, predicted != y)
         y_true.append(y)
         split.append(np.full(n, name, dtype=object))
         weight.append(None if w is None else _column(w, f"sample_weight of split {name!r}", n))
@@ -121,6 +134,8 @@ def from_estimator(
         weight=weight,
         index=index, metadata=metadata, goal=goal, family=family, options=options,
     )
+    if reference_models:
+        result = _with_references(result, held, family)
     if method != "predict_proba":
         result = _with_warning(result, "no_probabilities", (
             f"{type(estimator).__name__} was asked for predict only, so the checks that need probabilities "
@@ -490,6 +505,36 @@ def _probabilities(p: np.ndarray, classes: Any, labels: pd.Series) -> tuple[np.n
     warnings.warn(f"the labels {', '.join(repr(c) for c in unseen)} are not among the estimator's classes; "
                   "they count with probability 0.", DataWarning, stacklevel=4)
     return np.hstack([p, np.zeros((len(p), len(unseen)))]), classes + unseen
+
+
+def _with_references(result: Result, held: dict, family: str | None) -> Result:
+    """``result`` with the reference models of the other families, and their findings in
+    the plan."""
+    from .reference import compare_families
+
+    if "train" not in held:
+        raise UsageError("reference models need a train split to be fitted on.", parameter="reference_models")
+    split = next((s for s in ("val", "test", "train_val") if s in held), None)
+    if split is None:
+        raise UsageError("reference models need a held-out split (val, test or train_val) to be scored on.",
+                         parameter="reference_models")
+    confidence = result.provenance.settings["confidence"]
+    X_train, y_train, _ = held["train"]
+    X_eval, y_eval, wrong = held[split]
+    references, findings = compare_families(family, (_table(X_train), y_train), split, (_table(X_eval), y_eval),
+                                            wrong, confidence)
+    return replanned(replace(result, references=references, findings=[*result.findings, *findings]), confidence)
+
+
+def _table(X: Any) -> pd.DataFrame:
+    """Every column of ``X`` as pandas (an array's named x0, x1, ...)."""
+    if _columns_of(X) is not None:
+        return _as_pandas(X, "X").reset_index(drop=True)
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise UsageError(f"reference models need a two-dimensional X. Got shape {array.shape} instead.",
+                         parameter="reference_models")
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
 def _with_warning(result: Result, code: str, text: str) -> Result:

@@ -210,6 +210,16 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
              'Check the learning-rate schedule: scheduled drops also look like steps.',
              'Look for batches sorted by class or source.',
          )),
+    Kind('reference_model', 'references',
+         'Try another model family',
+         (
+             'Try the family of the better reference model, and tune it before comparing again.',
+             'Keep the features and the splits as they are: the comparison held them fixed, so the family is '
+             'what made the difference.',
+             'If the model must stay in its family, give it what the reference exploits: interactions and '
+             'non-linear effects (when trees win over a linear model), many weak, smooth signals (when a '
+             'linear model wins over trees).',
+         )),
     Kind('loss_overfitting', 'training-history',
          'Stop at the best checkpoint and regularise',
          (

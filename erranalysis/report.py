@@ -52,6 +52,7 @@ SECTIONS = [
     ("findings", "All findings"),
     ("data-quality", "Data quality and warnings"),
     ("baselines", "Baselines"),
+    ("references", "Reference models"),
     ("confusion", "Confusion"),
     ("per-class", "Per-class metrics"),
     ("threshold", "Thresholds"),
@@ -312,6 +313,7 @@ def build_context(result: ResultData, title: str | None = None, model_name: str 
         "quality": quality,
         "warnings": [_without_paths(w.message, result.provenance) for w in result.warnings],
         "baselines": parts["baselines"],
+        "references": _references_context(result),
         "checks": checks,
         "confusion": parts["confusion"],
         "thresholds": parts["thresholds"],
@@ -669,6 +671,17 @@ def _baselines_context(result: ResultData) -> list[Context]:
     ]
 
 
+def _references_context(result: ResultData) -> list[Context]:
+    """Each reference model beside the model, on the same held-out rows."""
+    return [
+        {"family": r.family, "name": r.name, "split": r.split, "train_rows": f"{r.train_rows:,}",
+         "rows": f"{r.rows:,}", "error": pct(r.error), "model_error": pct(r.model_error),
+         "change": pts(r.change, signed=True), "ci": ci_pts(r.ci), "verdict": r.verdict,
+         "better": r.verdict == "better"}
+        for r in result.references
+    ]
+
+
 def _provenance_context(prov: Provenance, created: str) -> list[Context]:
     """What the report was made from and how, as key and value rows.
 
@@ -716,6 +729,7 @@ def _sections_present(result: ResultData, steps: list[Context], parts: Context) 
         "findings": any(f.title not in leads for f in result.findings),
         "data-quality": True,
         "baselines": bool(parts["baselines"]),
+        "references": bool(result.references),
         "confusion": parts["confusion"] is not None,
         "per-class": parts["confusion"] is not None,
         # With probabilities every class was checked for a threshold problem, so "none

@@ -36,8 +36,8 @@ LAYERS = [
     ("plan", "the ordered next steps and the verdict", ["advice", "verdict"]),
     ("render", "figures, HTML/PDF report, terminal summary, the public Result, MLflow logging",
      ["figures", "report", "renderer", "terminal", "output", "tracking"]),
-    ("api", "analyze(), from_estimator() and the command line", ["analysis", "arguments", "estimator", "cli", "__init__",
-                                               "__main__"]),
+    ("api", "analyze(), from_estimator() and the command line",
+     ["analysis", "arguments", "estimator", "reference", "cli", "__init__", "__main__"]),
 ]
 
 

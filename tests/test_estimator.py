@@ -325,3 +325,76 @@ def test_from_predictions_equals_analyze_with_the_features_as_columns():
     assert compare(doc(expected), doc(polars), skip={"columns"}) == []
     with pytest.raises(UsageError, match=r"^features must have one row per entry of y_true \(2000\)"):
         erranalysis.from_predictions(y, proba=p, classes=["no", "yes"], features=X.iloc[:10])
+
+
+# ---------------------------------------------------------------------- reference models
+
+
+def _nonlinear(n=5000, seed=8):
+    """A label that follows sine and square terms: a linear model underfits it."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n)})
+    logit = 3 * np.sin(2 * X["a"]) + 2 * (X["b"] ** 2 - 1)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return _splits(X, pd.Series(y))
+
+
+def test_a_reference_of_another_family_that_closes_the_gap_leads_the_plan():
+    from erranalysis.reference import _inputs, _kinds, _reference
+
+    splits = _nonlinear()
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(*splits["train"])
+    r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05, reference_models=True)
+    assert [ref.family for ref in r.references] == ["tree"]  # the model is linear: only the other family
+    ref = r.references[0]
+    x_val, y_val = splits["val"]
+    # Scored on the same val rows as the model: its error and the reference's, recounted.
+    assert ref.split == "val" and ref.rows == len(y_val) and ref.train_rows == len(splits["train"][1])
+    assert ref.model_error == pytest.approx(1 - skm.accuracy_score(y_val, model.predict(x_val)))
+    numeric, categorical = _kinds(splits["train"][0])
+    refit = _reference("tree", numeric, categorical).fit(_inputs(splits["train"][0], numeric, categorical),
+                                                         splits["train"][1])
+    assert ref.error == pytest.approx(1 - skm.accuracy_score(y_val, refit.predict(_inputs(x_val, numeric, categorical))))
+    assert ref.change == pytest.approx(ref.error - ref.model_error)
+    assert ref.verdict == "better" and ref.ci[1] < 0 and ref.ci[0] <= ref.change <= ref.ci[1]
+    finding = next(f for f in r.findings if f.kind == "reference_model")
+    assert finding.impact == pytest.approx(-ref.change) and finding.evidence["confidence"] == pytest.approx(0.95)
+    # It joins the underfitting step as its first action, and so the headline's.
+    first = r.next_steps[0]
+    assert first.problem == "underfitting" and first.actions[0].startswith("Try gradient-boosted trees")
+    assert "First: try gradient-boosted trees" in r.headline
+    assert r.to_dict()["references"][0]["verdict"] == "better"
+    html = r.to_html()
+    assert "Reference models" in html and "HistGradientBoostingClassifier" in html
+
+
+def test_references_of_a_model_with_nothing_to_gain_are_not_findings():
+    rng = np.random.default_rng(9)
+    n = 4000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "group": rng.choice(list("xyz"), n)})
+    y = pd.Series(rng.integers(0, 2, n))  # labels independent of the features
+    splits = _splits(X, y)
+
+    class Unplaced:  # a model whose family is unknown: both references run
+        def __init__(self):
+            self.model = LogisticRegression().fit(splits["train"][0][["a", "b"]], splits["train"][1])
+            self.classes_ = self.model.classes_
+
+        def predict_proba(self, frame):
+            return self.model.predict_proba(frame[["a", "b"]])
+
+    r = _quiet(erranalysis.from_estimator, Unplaced(), splits, goal=0.05, reference_models=True)
+    assert sorted(ref.family for ref in r.references) == ["linear", "tree"]
+    assert all(ref.verdict != "better" for ref in r.references)
+    assert not [f for f in r.findings if f.kind == "reference_model"]
+    # Two references: each interval is at 97.5% (Bonferroni), wider than at 95%.
+    assert all(ref.ci[0] < ref.change < ref.ci[1] for ref in r.references)
+
+
+def test_reference_models_need_a_train_and_a_held_out_split():
+    splits = _nonlinear(n=600)
+    model = LogisticRegression().fit(*splits["train"])
+    with pytest.raises(UsageError, match="need a train split"):
+        erranalysis.from_estimator(model, {"test": splits["test"]}, reference_models=True)
+    with pytest.raises(UsageError, match="need a held-out split"):
+        erranalysis.from_estimator(model, {"train": splits["train"]}, reference_models=True)

@@ -26,6 +26,7 @@ from .metrics import (
     Interval,
     LabelShiftTest,
     Matrix,
+    ReferenceModel,
     SplitError,
     SplitErrorRate,
     ThresholdAnalysis,
@@ -40,7 +41,8 @@ __all__ = [
     "SCHEMA_VERSION", "SEVERITIES", "Baseline", "BriefFinding", "CalibrationResult", "Change", "ClassBalance",
     "ClassMetrics", "Cohort", "Comparison", "Component", "ConfusedPair", "Confusion", "Decomposition", "Diagnosis",
     "FeatureShift", "Finding", "HistoryAnalysis", "InputWarning", "Interval", "LabelShiftTest", "Matrix",
-    "NextStep", "Provenance", "Record", "ResultData", "SliceAnalysis", "SliceDecomposition", "SliceStat",
+    "NextStep", "Provenance", "Record", "ReferenceModel", "ResultData", "SliceAnalysis", "SliceDecomposition",
+    "SliceStat",
     "SplitError", "SplitErrorRate", "ThresholdAnalysis", "Verdict", "plain",
 ]
 
@@ -218,6 +220,9 @@ class ResultData:
     #: The evaluation error against the goal and where the gap comes from (None without
     #: any error figure, as for a training history alone).
     verdict: Verdict | None = None
+    #: Quick models of other families on the same features and rows, when asked for
+    #: (``from_estimator(..., reference_models=True)``).
+    references: list[ReferenceModel] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document as plain Python values (stable schema, ``schema_version``)."""
@@ -243,6 +248,7 @@ class ResultData:
             "slices": None if self.slices is None else self.slices.to_dict(),
             "provenance": plain(self.provenance),
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "references": plain(self.references),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

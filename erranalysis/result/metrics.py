@@ -95,6 +95,26 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class ReferenceModel:
+    """A quick model of another family, fitted on the model's own features and training
+    rows (a bounded sample) and scored on the same held-out rows as the model: whether
+    a different family closes the gap. ``change`` is the reference's error minus the
+    model's on those rows, with its paired interval; ``verdict`` says which is better
+    beyond chance (``better`` or ``worse`` for the reference, else ``no different``)."""
+
+    family: str
+    name: str
+    split: str
+    train_rows: int
+    rows: int
+    error: float
+    model_error: float
+    change: float
+    ci: Interval
+    verdict: str
+
+
+@dataclass(frozen=True)
 class ClassMetrics:
     """Precision, recall, F1, support and predicted count of one class on one split,
     and its one-vs-rest ROC AUC when the probabilities give one."""
