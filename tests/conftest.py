@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Two test processes share the machine's two cores; scikit-learn's, LightGBM's and
+# XGBoost's OpenMP threads (the oracles, the reference models) would each want both,
+# and spin while they wait. One thread each, set before any of them loads OpenMP.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import numpy as np
 import pandas as pd
 import pytest
