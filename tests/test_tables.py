@@ -46,7 +46,7 @@ def _quiet_doc(data, **kwargs) -> dict:
         return doc(erranalysis.analyze(data, goal=0.01, **kwargs))
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                 HealthCheck.function_scoped_fixture])
 @given(frame=prediction_tables(), batch=st.integers(min_value=50, max_value=400))
 def test_every_table_kind_gives_the_pandas_result(tmp_path, frame, batch):
