@@ -101,8 +101,9 @@ class Result(ResultData):
 
         Tags: ``<p>.headline`` (cut to 5000 characters, the smallest limit among
         MLflow versions), ``<p>.next_step`` (the first next step's problem kind, absent
-        without next steps), ``<p>.version`` (of erranalysis that made the result) and
-        ``<p>.schema_version`` (of the JSON document).
+        without next steps), ``<p>.version`` (of erranalysis that made the result),
+        ``<p>.schema_version`` (of the JSON document), and when known ``<p>.model``
+        (``from_estimator``'s model) and ``<p>.model_family``.
 
         Raises :class:`UsageError` when mlflow is not installed (``pip install
         "erranalysis[mlflow]"``) or an argument is invalid; MLflow's own errors (an

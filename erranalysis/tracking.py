@@ -69,6 +69,10 @@ def tags(result: ResultData, prefix: str = "erranalysis") -> dict[str, str]:
     }
     if result.next_steps:
         out[_key(prefix, "next_step")] = result.next_steps[0].problem
+    for name in ("model", "model_family"):
+        value = getattr(result.provenance, name)
+        if value:
+            out[_key(prefix, name)] = value[:MAX_TAG_LENGTH]
     return out
 
 

@@ -152,6 +152,16 @@ def test_tags(logged, summary):
     }
 
 
+def test_the_model_and_its_family_are_tags_when_known(summary):
+    from erranalysis.tracking import tags
+
+    known = replace(summary, provenance=replace(summary.provenance, model="Pipeline(StandardScaler, SVC)",
+                                                model_family="other"))
+    assert tags(known)["erranalysis.model"] == "Pipeline(StandardScaler, SVC)"
+    assert tags(known)["erranalysis.model_family"] == "other"
+    assert "erranalysis.model" not in tags(summary)
+
+
 def test_artifacts_come_from_one_page_context_and_leave_no_file(logged, summary, tmp_path):
     run, contexts, folders = logged
     run_id = run.info.run_id
