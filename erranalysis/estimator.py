@@ -123,7 +123,7 @@ def from_estimator(
             predicted = _column(estimator.predict(X), f"estimator.predict on split {name!r}", n)
             y_pred.append(predicted)
         if reference_models:
-            held[SPLIT_ALIASES.get(name.strip().lower(), name)] = (X, y, predicted != y)
+            held[SPLIT_ALIASES[name.strip().lower()]] = (X, y, predicted != y)
         y_true.append(y)
         split.append(np.full(n, name, dtype=object))
         weight.append(None if w is None else _column(w, f"sample_weight of split {name!r}", n))
@@ -297,10 +297,19 @@ def _split_parts(splits: Any) -> list[tuple[str, Any, Any, Any]]:
     if not items:
         raise UsageError("splits must hold at least one split.", parameter="splits")
     parts = []
+    seen: dict[str, str] = {}  # split -> the key that named it
     for name, value in items:
         if not isinstance(name, str):
             raise UsageError(f"splits must be keyed by split names (strings). Got {name!r} instead.",
                              parameter="splits")
+        split = SPLIT_ALIASES.get(name.strip().lower())
+        if split is None:
+            raise UsageError(f"splits must be keyed by split names ({', '.join(sorted(SPLIT_ALIASES))}). Got "
+                             f"{name!r} instead.", parameter="splits")
+        if split in seen:  # their rows would be pooled into one split without a word
+            raise UsageError(f"splits must name each split once. Got {seen[split]!r} and {name!r}, both the "
+                             f"{split} split.", parameter="splits")
+        seen[split] = name
         if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
             raise UsageError(f"splits[{name!r}] must be (X, y) or (X, y, sample_weight). Got "
                              f"{type(value).__name__} instead.", parameter="splits")

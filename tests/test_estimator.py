@@ -309,6 +309,29 @@ def test_bad_arguments_are_named_before_any_prediction():
         erranalysis.from_estimator(model, (np.eye(4), [0, 1, 0, 1]), model_family="boosted")
 
 
+def test_split_names_are_checked_before_any_prediction():
+    model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+
+    class Counted:  # counts the predictions asked of it
+        calls = 0
+        classes_ = model.classes_
+
+        def predict_proba(self, X):
+            Counted.calls += 1
+            return model.predict_proba(X)
+
+    pair = (np.eye(4), [0, 1, 0, 1])
+    with pytest.raises(UsageError, match=r"^splits must be keyed by split names \(dev, .*\)\. Got 'calibration'"):
+        erranalysis.from_estimator(Counted(), {"train": pair, "calibration": pair})
+    # Two names of one split would pool their rows into it without a word.
+    with pytest.raises(UsageError, match="^splits must name each split once. Got 'val' and 'Validation', both the "
+                                         "val split"):
+        erranalysis.from_estimator(Counted(), {"train": pair, "val": pair, "Validation": pair})
+    assert Counted.calls == 0
+    r = _quiet(erranalysis.from_estimator, Counted(), {"Training": pair, "validation": pair})
+    assert list(r.errors) == ["train", "val"]
+
+
 def test_from_predictions_equals_analyze_with_the_features_as_columns():
     X, y = _tabular(n=2000)
     rng = np.random.default_rng(7)
