@@ -351,9 +351,10 @@ def _index(X: Any, n: int) -> pd.Index:
 
 
 def _as_pandas(table: Any, what: str) -> pd.DataFrame:
-    """A table of features as pandas (Polars and Arrow through Arrow)."""
+    """A table of features as pandas (Polars and Arrow through Arrow), its columns named
+    by text as :func:`_columns_of` names them (a DataFrame of an array has numbers)."""
     if isinstance(table, pd.DataFrame):
-        return table
+        return table.set_axis([str(c) for c in table.columns], axis=1)
     if hasattr(table, "to_arrow"):  # Polars
         table = table.to_arrow()
     if hasattr(table, "to_pandas") and hasattr(table, "schema"):  # pyarrow Table or RecordBatch
@@ -422,7 +423,7 @@ def _features(X: Any, names: list[str] | None, split: str) -> pd.DataFrame | Non
         raise UsageError(f"X of split {split!r} has no column {missing[0]!r}, which the first split has.",
                          parameter="splits")
     if isinstance(X, pd.DataFrame):
-        return X.loc[:, names].reset_index(drop=True).set_axis(names, axis=1)
+        return _as_pandas(X, "X").loc[:, names].reset_index(drop=True)
     return _as_pandas(X.select(names), "X")
 
 

@@ -278,6 +278,27 @@ def test_wide_inputs_are_sampled_and_arrays_can_be_named():
         erranalysis.from_estimator(model, (X, y), features=["nope"])
 
 
+def test_columns_named_by_numbers_are_features_named_by_their_text():
+    rng = np.random.default_rng(7)
+    n = 1200
+    X = pd.DataFrame({0: rng.choice(["u", "v"], n), 1: rng.normal(size=n), 2: rng.normal(size=n)})  # as of an array
+    y = (X[1] + 0.3 * rng.normal(size=n) > 0).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[[1, 2]].iloc[:800], y[:800])
+
+    class Numeric:  # takes the whole frame, uses its numeric columns
+        classes_ = model.classes_
+
+        def predict_proba(self, frame):
+            return model.predict_proba(frame[[1, 2]])
+
+    splits = {"train": (X.iloc[:800], y[:800]), "test": (X.iloc[800:], y[800:])}
+    r = _quiet(erranalysis.from_estimator, Numeric(), splits, reference_models=True)
+    assert r.provenance.columns["metadata"] == ["0", "1", "2"]
+    assert sorted(ref.family for ref in r.references) == ["linear", "tree"]  # each column read as its kind
+    given = _quiet(erranalysis.from_predictions, y, proba=Numeric().predict_proba(X), features=X)
+    assert given.provenance.columns["metadata"] == ["0", "1", "2"]
+
+
 def test_labels_the_model_never_saw_count_with_probability_zero():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(900, 2))
