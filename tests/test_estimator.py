@@ -435,6 +435,16 @@ def test_references_of_a_model_with_nothing_to_gain_are_not_findings():
     assert all(ref.ci[0] < ref.change < ref.ci[1] for ref in r.references)
 
 
+def test_reference_models_read_infinite_values_as_missing():
+    splits = _nonlinear(n=1200)
+    for X, _ in splits.values():
+        X["ratio"] = X.iloc[:, 0] / X.iloc[:, 1].where(X.index % 50 != 0, 0.0)  # a few divisions by zero
+    assert np.isinf(splits["train"][0]["ratio"]).any()
+    model = _quiet(HistGradientBoostingClassifier(max_iter=20, random_state=0).fit, *splits["train"])  # takes them
+    r = _quiet(erranalysis.from_estimator, model, splits, reference_models=True)
+    assert [ref.family for ref in r.references] == ["linear"]
+
+
 def test_reference_models_need_a_train_and_a_held_out_split():
     splits = _nonlinear(n=600)
     model = LogisticRegression().fit(*splits["train"])
