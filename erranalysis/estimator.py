@@ -331,7 +331,9 @@ def _rows(X: Any, name: str) -> int:
 
 def _column(values: Any, what: str, n: int | None) -> np.ndarray:
     """A one-dimensional column of ``n`` values (labels keep their type)."""
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+    if (type(values).__module__ or "").startswith("pyarrow"):
+        values = values.to_numpy(zero_copy_only=False)  # an Array of text or with nulls has no view
+    elif hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
         values = values.to_numpy()  # pandas and Polars series: categories and nullable types as values
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[1] == 1:

@@ -299,6 +299,19 @@ def test_columns_named_by_numbers_are_features_named_by_their_text():
     assert given.provenance.columns["metadata"] == ["0", "1", "2"]
 
 
+def test_labels_may_be_arrow_arrays():
+    import pyarrow as pa
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(900, 2))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    model = LogisticRegression().fit(X[:600], y[:600])
+    for column in (pa.array, lambda v: pa.chunked_array([v])):
+        r = _quiet(erranalysis.from_estimator, model, {"train": (X[:600], column(y[:600])),
+                                                       "test": (X[600:], column(y[600:]))})
+        assert r.errors["test"].error == pytest.approx(np.mean(model.predict(X[600:]) != y[600:]))
+
+
 def test_labels_the_model_never_saw_count_with_probability_zero():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(900, 2))
