@@ -315,6 +315,10 @@ def _split_parts(splits: Any) -> list[tuple[str, Any, Any, Any]]:
                              f"{type(value).__name__} instead.", parameter="splits")
         X, y, *w = value
         parts.append((name, X, y, w[0] if w else None))
+    weighted = [name for name, _, _, w in parts if w is not None]
+    if weighted and len(weighted) < len(parts):
+        raise UsageError(f"sample_weight must be given for every split or for none. Got it for "
+                         f"{', '.join(map(repr, weighted))} alone.", parameter="splits")
     return parts
 
 
@@ -465,9 +469,7 @@ def _analyse(*, y_true: list, y_pred: list | None, proba: list | None, classes: 
                                                                for c in classes])], axis=1)
     if split is not None:
         frame[columns.split] = np.concatenate(split)
-    if any(w is not None for w in weight):
-        if any(w is None for w in weight):
-            raise UsageError("sample_weight must be given for every split or for none.", parameter="splits")
+    if any(w is not None for w in weight):  # then every split has them (_split_parts)
         frame[columns.weight] = np.concatenate(weight)
     if any(m is not None for m in metadata):
         frame = pd.concat([frame, pd.concat(metadata, ignore_index=True)], axis=1)

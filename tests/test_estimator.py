@@ -343,7 +343,7 @@ def test_bad_arguments_are_named_before_any_prediction():
         erranalysis.from_estimator(model, (np.eye(4), [0, 1, 0, 1]), model_family="boosted")
 
 
-def test_split_names_are_checked_before_any_prediction():
+def test_splits_are_checked_before_any_prediction():
     model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
 
     class Counted:  # counts the predictions asked of it
@@ -361,6 +361,9 @@ def test_split_names_are_checked_before_any_prediction():
     with pytest.raises(UsageError, match="^splits must name each split once. Got 'val' and 'Validation', both the "
                                          "val split"):
         erranalysis.from_estimator(Counted(), {"train": pair, "val": pair, "Validation": pair})
+    with pytest.raises(UsageError, match=r"^sample_weight must be given for every split or for none\. Got it for "
+                                         r"'test' alone\.$"):
+        erranalysis.from_estimator(Counted(), {"train": pair, "test": (*pair, np.ones(4))})
     assert Counted.calls == 0
     r = _quiet(erranalysis.from_estimator, Counted(), {"Training": pair, "validation": pair})
     assert list(r.errors) == ["train", "val"]
