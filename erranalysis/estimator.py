@@ -123,7 +123,7 @@ def from_estimator(
             predicted = _column(estimator.predict(X), f"estimator.predict on split {name!r}", n)
             y_pred.append(predicted)
         if reference_models:
-            held[SPLIT_ALIASES.get(name.strip().lower(), name)] = (X, y, predicted != y)
+            held[SPLIT_ALIASES[name.strip().lower()]] = (X, y, predicted != y)
         y_true.append(y)
         split.append(np.full(n, name, dtype=object))
         weight.append(None if w is None else _column(w, f"sample_weight of split {name!r}", n))
@@ -297,15 +297,28 @@ def _split_parts(splits: Any) -> list[tuple[str, Any, Any, Any]]:
     if not items:
         raise UsageError("splits must hold at least one split.", parameter="splits")
     parts = []
+    seen: dict[str, str] = {}  # split -> the key that named it
     for name, value in items:
         if not isinstance(name, str):
             raise UsageError(f"splits must be keyed by split names (strings). Got {name!r} instead.",
                              parameter="splits")
+        split = SPLIT_ALIASES.get(name.strip().lower())
+        if split is None:
+            raise UsageError(f"splits must be keyed by split names ({', '.join(sorted(SPLIT_ALIASES))}). Got "
+                             f"{name!r} instead.", parameter="splits")
+        if split in seen:  # their rows would be pooled into one split without a word
+            raise UsageError(f"splits must name each split once. Got {seen[split]!r} and {name!r}, both the "
+                             f"{split} split.", parameter="splits")
+        seen[split] = name
         if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
             raise UsageError(f"splits[{name!r}] must be (X, y) or (X, y, sample_weight). Got "
                              f"{type(value).__name__} instead.", parameter="splits")
         X, y, *w = value
         parts.append((name, X, y, w[0] if w else None))
+    weighted = [name for name, _, _, w in parts if w is not None]
+    if weighted and len(weighted) < len(parts):
+        raise UsageError(f"sample_weight must be given for every split or for none. Got it for "
+                         f"{', '.join(map(repr, weighted))} alone.", parameter="splits")
     return parts
 
 
@@ -322,7 +335,9 @@ def _rows(X: Any, name: str) -> int:
 
 def _column(values: Any, what: str, n: int | None) -> np.ndarray:
     """A one-dimensional column of ``n`` values (labels keep their type)."""
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+    if (type(values).__module__ or "").startswith("pyarrow"):
+        values = values.to_numpy(zero_copy_only=False)  # an Array of text or with nulls has no view
+    elif hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
         values = values.to_numpy()  # pandas and Polars series: categories and nullable types as values
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[1] == 1:
@@ -342,9 +357,10 @@ def _index(X: Any, n: int) -> pd.Index:
 
 
 def _as_pandas(table: Any, what: str) -> pd.DataFrame:
-    """A table of features as pandas (Polars and Arrow through Arrow)."""
+    """A table of features as pandas (Polars and Arrow through Arrow), its columns named
+    by text as :func:`_columns_of` names them (a DataFrame of an array has numbers)."""
     if isinstance(table, pd.DataFrame):
-        return table
+        return table.set_axis([str(c) for c in table.columns], axis=1)
     if hasattr(table, "to_arrow"):  # Polars
         table = table.to_arrow()
     if hasattr(table, "to_pandas") and hasattr(table, "schema"):  # pyarrow Table or RecordBatch
@@ -413,7 +429,7 @@ def _features(X: Any, names: list[str] | None, split: str) -> pd.DataFrame | Non
         raise UsageError(f"X of split {split!r} has no column {missing[0]!r}, which the first split has.",
                          parameter="splits")
     if isinstance(X, pd.DataFrame):
-        return X.loc[:, names].reset_index(drop=True).set_axis(names, axis=1)
+        return _as_pandas(X, "X").loc[:, names].reset_index(drop=True)
     return _as_pandas(X.select(names), "X")
 
 
@@ -453,9 +469,7 @@ def _analyse(*, y_true: list, y_pred: list | None, proba: list | None, classes: 
                                                                for c in classes])], axis=1)
     if split is not None:
         frame[columns.split] = np.concatenate(split)
-    if any(w is not None for w in weight):
-        if any(w is None for w in weight):
-            raise UsageError("sample_weight must be given for every split or for none.", parameter="splits")
+    if any(w is not None for w in weight):  # then every split has them (_split_parts)
         frame[columns.weight] = np.concatenate(weight)
     if any(m is not None for m in metadata):
         frame = pd.concat([frame, pd.concat(metadata, ignore_index=True)], axis=1)

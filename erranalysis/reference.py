@@ -112,9 +112,12 @@ def _kinds(X: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 def _inputs(X: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
-    """The columns a reference reads: numbers as floats, categories as text ("(missing)"
-    for none), in a fixed order."""
-    out: dict[str, pd.Series] = {c: pd.to_numeric(X[c], errors="coerce").astype(float) for c in numeric}
+    """The columns a reference reads: numbers as floats (an infinite one missing, as a
+    ratio over zero gives: scikit-learn's imputer and linear models refuse them),
+    categories as text ("(missing)" for none), in a fixed order."""
+    out: dict[str, pd.Series] = {c: pd.to_numeric(X[c], errors="coerce").astype(float).replace([np.inf, -np.inf],
+                                                                                                np.nan)
+                                 for c in numeric}
     out.update({c: X[c].astype(object).where(X[c].notna(), "(missing)").astype(str) for c in categorical})
     return pd.DataFrame(out, index=X.index)
 

@@ -278,6 +278,40 @@ def test_wide_inputs_are_sampled_and_arrays_can_be_named():
         erranalysis.from_estimator(model, (X, y), features=["nope"])
 
 
+def test_columns_named_by_numbers_are_features_named_by_their_text():
+    rng = np.random.default_rng(7)
+    n = 1200
+    X = pd.DataFrame({0: rng.choice(["u", "v"], n), 1: rng.normal(size=n), 2: rng.normal(size=n)})  # as of an array
+    y = (X[1] + 0.3 * rng.normal(size=n) > 0).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[[1, 2]].iloc[:800], y[:800])
+
+    class Numeric:  # takes the whole frame, uses its numeric columns
+        classes_ = model.classes_
+
+        def predict_proba(self, frame):
+            return model.predict_proba(frame[[1, 2]])
+
+    splits = {"train": (X.iloc[:800], y[:800]), "test": (X.iloc[800:], y[800:])}
+    r = _quiet(erranalysis.from_estimator, Numeric(), splits, reference_models=True)
+    assert r.provenance.columns["metadata"] == ["0", "1", "2"]
+    assert sorted(ref.family for ref in r.references) == ["linear", "tree"]  # each column read as its kind
+    given = _quiet(erranalysis.from_predictions, y, proba=Numeric().predict_proba(X), features=X)
+    assert given.provenance.columns["metadata"] == ["0", "1", "2"]
+
+
+def test_labels_may_be_arrow_arrays():
+    import pyarrow as pa
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(900, 2))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    model = LogisticRegression().fit(X[:600], y[:600])
+    for column in (pa.array, lambda v: pa.chunked_array([v])):
+        r = _quiet(erranalysis.from_estimator, model, {"train": (X[:600], column(y[:600])),
+                                                       "test": (X[600:], column(y[600:]))})
+        assert r.errors["test"].error == pytest.approx(np.mean(model.predict(X[600:]) != y[600:]))
+
+
 def test_labels_the_model_never_saw_count_with_probability_zero():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(900, 2))
@@ -307,6 +341,32 @@ def test_bad_arguments_are_named_before_any_prediction():
         erranalysis.from_estimator(model, (np.eye(4), [0, 1, 0, 1]), label_col="y")
     with pytest.raises(UsageError, match="^model_family must be one of"):
         erranalysis.from_estimator(model, (np.eye(4), [0, 1, 0, 1]), model_family="boosted")
+
+
+def test_splits_are_checked_before_any_prediction():
+    model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+
+    class Counted:  # counts the predictions asked of it
+        calls = 0
+        classes_ = model.classes_
+
+        def predict_proba(self, X):
+            Counted.calls += 1
+            return model.predict_proba(X)
+
+    pair = (np.eye(4), [0, 1, 0, 1])
+    with pytest.raises(UsageError, match=r"^splits must be keyed by split names \(dev, .*\)\. Got 'calibration'"):
+        erranalysis.from_estimator(Counted(), {"train": pair, "calibration": pair})
+    # Two names of one split would pool their rows into it without a word.
+    with pytest.raises(UsageError, match="^splits must name each split once. Got 'val' and 'Validation', both the "
+                                         "val split"):
+        erranalysis.from_estimator(Counted(), {"train": pair, "val": pair, "Validation": pair})
+    with pytest.raises(UsageError, match=r"^sample_weight must be given for every split or for none\. Got it for "
+                                         r"'test' alone\.$"):
+        erranalysis.from_estimator(Counted(), {"train": pair, "test": (*pair, np.ones(4))})
+    assert Counted.calls == 0
+    r = _quiet(erranalysis.from_estimator, Counted(), {"Training": pair, "validation": pair})
+    assert list(r.errors) == ["train", "val"]
 
 
 def test_from_predictions_equals_analyze_with_the_features_as_columns():
@@ -389,6 +449,16 @@ def test_references_of_a_model_with_nothing_to_gain_are_not_findings():
     assert not [f for f in r.findings if f.kind == "reference_model"]
     # Two references: each interval is at 97.5% (Bonferroni), wider than at 95%.
     assert all(ref.ci[0] < ref.change < ref.ci[1] for ref in r.references)
+
+
+def test_reference_models_read_infinite_values_as_missing():
+    splits = _nonlinear(n=1200)
+    for X, _ in splits.values():
+        X["ratio"] = X.iloc[:, 0] / X.iloc[:, 1].where(X.index % 50 != 0, 0.0)  # a few divisions by zero
+    assert np.isinf(splits["train"][0]["ratio"]).any()
+    model = _quiet(HistGradientBoostingClassifier(max_iter=20, random_state=0).fit, *splits["train"])  # takes them
+    r = _quiet(erranalysis.from_estimator, model, splits, reference_models=True)
+    assert [ref.family for ref in r.references] == ["linear"]
 
 
 def test_reference_models_need_a_train_and_a_held_out_split():
