@@ -391,7 +391,8 @@ def plan(findings: list[Finding], confidence: float = 0.95, family: str | None =
             actions[0] = (f"Collect labelled rows until the splits hold about {need} rows, then re-run; "
                           "until then do not act on this term.")
         extra = joined.get(kind, [])
-        for g in extra:
+        # Inserted first each: the reference that gains most ends up first.
+        for g in sorted(extra, key=lambda g: g.impact if g.kind == "reference_model" else 0.0):
             if g.kind.startswith("loss_") or g.kind == "reference_model":
                 actions.insert(0, _joined_action(g))
         if kind == "weak_slice" and any(g.kind == "label_errors" for g in extra):

@@ -109,16 +109,18 @@ def from_estimator(
     held: dict[str, tuple[Any, np.ndarray, np.ndarray]] = {}  # split -> X, y, which rows the model got wrong
     names = _feature_names(parts, features)
     sampled = features is None and names is not None and len(names) < len(_columns_of(parts[0][1]) or [])
+    if method == "predict_proba":
+        options = _deployed_threshold(estimator, classes, options)
     for name, X, y, w in parts:
         n = _rows(X, name)
-        y = _column(y, f"y of split {name!r}", n)
+        y = _labels(_column(y, f"y of split {name!r}", n), classes, name)
         if method == "predict_proba":
             p = np.asarray(estimator.predict_proba(X), dtype=np.float64)
             if p.ndim != 2 or p.shape != (n, len(classes)):
                 raise UsageError(f"estimator.predict_proba gave shape {p.shape} on split {name!r}; expected "
                                  f"({n}, {len(classes)}), a column per class of estimator.classes_.")
             proba.append(p)
-            predicted = np.asarray(classes, dtype=object)[p.argmax(axis=1)]
+            predicted = _decisions(p, classes, options)
         else:
             predicted = _column(estimator.predict(X), f"estimator.predict on split {name!r}", n)
             y_pred.append(predicted)
@@ -196,6 +198,8 @@ def family_of(estimator: Any) -> str | None:
     kind = type(model)
     module, name = (kind.__module__ or ""), kind.__name__
     package = module.partition(".")[0]
+    if name == "CalibratedClassifierCV":  # reached without an inner model: its default, LinearSVC
+        return "linear"
     if package in ("lightgbm", "xgboost", "catboost") or module.startswith("sklearn.tree"):
         return "tree"
     if package in ("skorch", "scikeras", "keras", "tensorflow", "torch") or module.startswith("sklearn.neural_network"):
@@ -256,6 +260,78 @@ def _method(estimator: Any, response_method: str) -> str:
         raise UsageError(f"estimator must be a fitted classifier with predict_proba or predict. Got "
                          f"{type(estimator).__name__} instead.", parameter="estimator")
     return "predict"
+
+
+def _deployed_threshold(estimator: Any, classes: list, options: dict) -> dict:
+    """``options`` with the threshold and positive class the estimator decides with, when
+    it is a binary threshold classifier (scikit-learn's ``FixedThresholdClassifier`` and
+    ``TunedThresholdClassifierCV``, alone or as a pipeline's last step) on its
+    probabilities: its errors are then those of its own decisions, not of the argmax. A
+    threshold or positive label the caller gives wins."""
+    model = estimator
+    while isinstance(getattr(model, "steps", None), list) and model.steps:
+        model = model.steps[-1][1]
+    name = type(model).__name__
+    if len(classes) != 2 or name not in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
+        return options
+    threshold = getattr(model, "best_threshold_", getattr(model, "threshold", None))
+    response = getattr(model, "response_method", "auto")
+    inner = getattr(model, "estimator_", None) or getattr(model, "estimator", None)
+    on_probabilities = response == "predict_proba" or (response == "auto" and hasattr(inner, "predict_proba"))
+    if threshold == "auto" and on_probabilities:
+        threshold = 0.5
+    if not on_probabilities or not isinstance(threshold, (int, float)):
+        warnings.warn(f"{name} decides on {response} values, which are not probabilities: its errors here are "
+                      "those of the most probable class; pass response_method='predict' for its own decisions.",
+                      DataWarning, stacklevel=3)
+        return options
+    pos_label = getattr(model, "pos_label", None)
+    decided = {"threshold": float(threshold), "positive_label": classes[1] if pos_label is None else pos_label}
+    return {**decided, **options}
+
+
+def _positive(classes: list, positive_label: Any) -> int:
+    """Which of two classes is positive, as the analysis decides: the given one, else
+    True, else 1, else the last."""
+    texts = [class_text(c) for c in classes]
+    for wanted in ([] if positive_label is None else [class_text(positive_label)]) + ["True", "1"]:
+        if wanted in texts:
+            return texts.index(wanted)
+    return len(classes) - 1
+
+
+def _decisions(p: np.ndarray, classes: list, options: dict) -> np.ndarray:
+    """The class each row is predicted as: the most probable, or for two classes with a
+    threshold, the positive one where its probability reaches it (as the analysis reads
+    the same probabilities)."""
+    labels = np.asarray(classes, dtype=object)
+    threshold = options.get("threshold")
+    if len(classes) != 2 or threshold is None:
+        return labels[p.argmax(axis=1)]
+    pos = _positive(classes, options.get("positive_label"))
+    return np.where(p[:, pos] >= threshold, labels[pos], labels[1 - pos])
+
+
+def _labels(y: np.ndarray, classes: list, split: str) -> np.ndarray:
+    """The labels of one split, each as the estimator's class it equals (``True`` is the
+    class ``1`` of a model fitted on 0 and 1, as scikit-learn scores it); a missing label
+    is an error naming its row."""
+    missing = pd.isna(y)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise UsageError(f"y of split {split!r} has a missing label at row {row} (counting from 0).",
+                         parameter="splits", hint="Drop the rows without a label, or label them.")
+    if not classes:
+        return y
+    known = {class_text(c) for c in classes}
+    values = pd.unique(y)
+    if all(class_text(v) in known for v in values):
+        return y
+    # Labels of another type that equal a class (bool against 0/1, 1.0 against 1).
+    mapping = {v: next((c for c in classes if c == v), v) for v in values}
+    if all(class_text(mapping[v]) in known for v in values):
+        return pd.Series(y).map(mapping).to_numpy()
+    return y
 
 
 def _classes(estimator: Any) -> list:

@@ -240,12 +240,14 @@ MODEL_FAMILIES = ("tree", "linear", "neural", "other")
 FAMILY_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "tree": {
         "underfitting": (
-            'Let the trees fit more: deeper trees (max_depth), more leaves (max_leaf_nodes, num_leaves), fewer '
-            'rows per leaf (min_samples_leaf, min_child_samples).',
+            'Let the trees fit more: deeper trees (max_depth), more leaves (max_leaf_nodes; num_leaves in '
+            'LightGBM, max_leaves in XGBoost), fewer rows per leaf (min_samples_leaf; min_child_samples in '
+            'LightGBM, min_child_weight in XGBoost).',
             'Boosting: more trees (n_estimators, max_iter) at a learning rate that still improves the train '
             'error. A random forest gains no fit from more trees: grow them deeper instead.',
-            'Loosen the regularisation: lower l2_regularization / reg_lambda and min_split_gain, and let each '
-            'split see more features (max_features, colsample_bytree towards 1).',
+            'Loosen the regularisation: lower l2_regularization / reg_lambda and min_split_gain / gamma, and '
+            'let each split see more features (max_features; colsample_bynode in XGBoost, '
+            'feature_fraction_bynode in LightGBM, towards 1).',
             'Do error analysis on the training errors: which classes and inputs the model cannot fit.',
             'Add features that carry the missing signal: ratios, differences and aggregates that splits on one '
             'feature at a time cannot build.',
@@ -253,11 +255,11 @@ FAMILY_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "overfitting": (
             'Add more training data; it is the most reliable regularizer.',
-            'Constrain the trees: shallower (max_depth), fewer leaves, more rows per leaf (min_samples_leaf, '
-            'min_child_samples).',
+            'Constrain the trees: shallower (max_depth), fewer leaves, more rows per leaf (min_samples_leaf; '
+            'min_child_samples in LightGBM, min_child_weight in XGBoost).',
             'Boosting: stop early on a held-out part of the training data (early_stopping, '
-            'early_stopping_rounds), or use a smaller learning rate; subsample rows and features (subsample, '
-            'colsample_bytree, max_features).',
+            'early_stopping_rounds), or use a smaller learning rate; subsample rows (subsample; in LightGBM '
+            'with subsample_freq of 1 or more) and features (colsample_bytree, max_features).',
             'Regularise the leaves: l2_regularization / reg_lambda, min_split_gain / gamma.',
             'Do error analysis on the held-out errors the training set does not show.',
             'Remove features that let trees memorise rows: identifiers, fine timestamps, high-cardinality codes.',
@@ -287,7 +289,8 @@ FAMILY_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "overfitting": (
             'Add more training data; it is the most reliable regularizer.',
             'Regularise more: lower C (LogisticRegression, LinearSVC) or raise alpha (SGDClassifier, '
-            'RidgeClassifier); an L1 penalty drops the features that do not help.',
+            'RidgeClassifier); an L1 penalty (l1_ratio=1 with the saga solver) drops the features that do not '
+            'help.',
             'Remove features that may carry spurious signal, and one-hot columns of rare categories.',
             'Scale the inputs, so that one regularisation strength suits every feature.',
             'Do error analysis on the held-out errors the training set does not show.',

@@ -672,12 +672,18 @@ def _baselines_context(result: ResultData) -> list[Context]:
 
 
 def _references_context(result: ResultData) -> list[Context]:
-    """Each reference model beside the model, on the same held-out rows."""
+    """Each reference model beside the model, on the same held-out rows (with the level
+    of their intervals: the report's, shared among the references)."""
+    confidence = float(result.provenance.settings.get("confidence", 0.95))
+    count = len(result.references)
+    level = 1 - (1 - confidence) / max(count, 1)
+    level_text = (f"{level * 100:g}% interval" if count < 2 else
+                  f"{level * 100:g}% interval (the {count} references share the report's {confidence * 100:g}%)")
     return [
         {"family": r.family, "name": r.name, "split": r.split, "train_rows": f"{r.train_rows:,}",
          "rows": f"{r.rows:,}", "error": pct(r.error), "model_error": pct(r.model_error),
          "change": pts(r.change, signed=True), "ci": ci_pts(r.ci), "verdict": r.verdict,
-         "better": r.verdict == "better"}
+         "better": r.verdict == "better", "level": level_text}
         for r in result.references
     ]
 

@@ -495,8 +495,8 @@ class ArrowSource(DatasetSource):
                 frames = [query.head(rows).collect()]
             elif hasattr(query, "collect_batches"):  # Polars 1.33 and later
                 frames = query.collect_batches(chunk_size=size)
-            else:
-                frames = [query.collect(engine="streaming")]
+            else:  # earlier Polars: the query's result whole, then in batches as a table's
+                frames = [query.collect()]
             for frame in frames:
                 yield from ((f, batch) for batch in frame.to_arrow().to_batches() if batch.num_rows)
         elif self.name == "pyarrow Dataset":

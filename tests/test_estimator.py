@@ -468,3 +468,43 @@ def test_reference_models_need_a_train_and_a_held_out_split():
         erranalysis.from_estimator(model, {"test": splits["test"]}, reference_models=True)
     with pytest.raises(UsageError, match="need a held-out split"):
         erranalysis.from_estimator(model, {"train": splits["train"]}, reference_models=True)
+
+
+def test_a_threshold_classifier_is_scored_at_its_own_threshold():
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    rng = np.random.default_rng(11)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = (X["a"] + rng.normal(size=3000) > 0.8).astype(int)
+    model = FixedThresholdClassifier(LogisticRegression(), threshold=0.2).fit(X[:2000], y[:2000])
+    splits = {"train": (X[:2000], y[:2000]), "val": (X[2000:2500], y[2000:2500]),
+              "test": (X[2500:], y[2500:])}
+    r = _quiet(erranalysis.from_estimator, model, splits, reference_models=True)
+    deployed = 1 - skm.accuracy_score(y[2500:], model.predict(X[2500:]))
+    argmax = 1 - skm.accuracy_score(y[2500:], model.estimator_.predict(X[2500:]))
+    assert deployed != pytest.approx(argmax, abs=0.01)  # the threshold matters here
+    assert r.errors["test"].error == pytest.approx(deployed)
+    # The references compare with the same decisions on val.
+    assert r.references[0].model_error == pytest.approx(r.errors["val"].error)
+
+
+def test_labels_of_another_type_equal_to_a_class_are_that_class():
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(800, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(X[:500], y[:500])
+    r = _quiet(erranalysis.from_estimator, model, {"train": (X[:500], y[:500].astype(bool)),
+                                                   "test": (X[500:], y[500:].astype(bool))})
+    assert r.errors["test"].error == pytest.approx(1 - skm.accuracy_score(y[500:], model.predict(X[500:])))
+    assert "unseen" not in " ".join(w.code for w in r.warnings)
+
+
+def test_a_missing_label_names_its_split_and_row():
+    model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+    y = np.array([0, 1, np.nan, 1])
+    with pytest.raises(UsageError, match=r"^y of split 'test' has a missing label at row 2 \(counting from 0\)\."):
+        erranalysis.from_estimator(model, {"train": (np.eye(4), [0, 1, 0, 1]), "test": (np.eye(4), y)})
+
+
+def test_calibration_around_the_default_model_is_linear():
+    assert family_of(CalibratedClassifierCV()) == "linear"
