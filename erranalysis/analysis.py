@@ -106,8 +106,9 @@ def analyze(
         A predictions file (Parquet, CSV, TSV, JSON Lines, Feather), or a table with
         the columns of the input contract: a pandas, Polars or Spark DataFrame, a Polars
         LazyFrame, or a pyarrow Table, RecordBatch or Dataset (Arrow and Polars tables are
-        read in record batches, without a pandas copy of the whole table). Leave it out to
-        pass arrays (``y_true`` ...) or summary numbers (``errors``).
+        read in record batches, without a pandas copy of the whole table; a LazyFrame's
+        query runs once per pass over the rows, so its row order must not change between
+        runs). Leave it out to pass arrays (``y_true`` ...) or summary numbers (``errors``).
     goal : float, optional
         The error you aim for (human-level or business requirement), in [0, 1].
     y_true, y_pred, proba, split, weight, classes : array-like, optional
