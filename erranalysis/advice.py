@@ -315,6 +315,9 @@ def _join_target(f: Finding, kinds: set, weak: set) -> str | None:
         return next((k for k in ("threshold", "underfitting") if k in kinds), None)
     if f.kind == "reference_model":  # another family is a way to close the gap the terms measure
         return next((k for k in ("underfitting", "overfitting") if k in kinds), None)
+    if f.kind == "below_baseline" and e.get("reference_learns"):
+        # Another family learned from the same inputs: the model's capacity, not a bug.
+        return next((k for k in ("underfitting", "reference_model") if k in kinds), None)
     if "distribution_shift" in kinds and (
             f.kind in ("label_shift", "label_errors")
             or (f.kind == "threshold" and e.get("shift_induced"))):

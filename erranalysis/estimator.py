@@ -10,6 +10,7 @@ table of every split: the result is the one a predictions file of the same rows 
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -103,7 +104,7 @@ def from_estimator(
                          f"Got {response_method!r} instead.", parameter="response_method")
     parts = _split_parts(splits)
     method = _method(estimator, response_method)
-    classes = _classes(estimator) if method == "predict_proba" else []
+    classes = _classes(estimator)
     family = model_family if model_family is not None else family_of(estimator)
     y_true, y_pred, proba, split, weight, index, metadata = [], [], [], [], [], [], []
     held: dict[str, tuple[Any, np.ndarray, np.ndarray]] = {}  # split -> X, y, which rows the model got wrong
@@ -113,6 +114,8 @@ def from_estimator(
         options = _deployed_threshold(estimator, classes, options)
     for name, X, y, w in parts:
         n = _rows(X, name)
+        if n == 0:
+            raise UsageError(f"split {name!r} has no rows.", parameter="splits")
         y = _labels(_column(y, f"y of split {name!r}", n), classes, name)
         if method == "predict_proba":
             p = np.asarray(estimator.predict_proba(X), dtype=np.float64)
@@ -140,7 +143,7 @@ def from_estimator(
         result = _with_references(result, held, family)
     if method != "predict_proba":
         result = _with_warning(result, "no_probabilities", (
-            f"{type(estimator).__name__} was asked for predict only, so the checks that need probabilities "
+            f"{type(estimator).__name__} gives predict only (no predict_proba), so the checks that need probabilities "
             "(thresholds, calibration, loss, likely label errors) are left out; wrap it in "
             "CalibratedClassifierCV for probabilities."))
     return _named(result, describe(estimator), sampled)
@@ -168,7 +171,7 @@ def from_predictions(
     ``model_family`` fits the next steps' actions to the kind of model
     (``"tree"``, ``"linear"``, ``"neural"``, ``"other"``).
     """
-    _check_options(options, model_family)
+    _check_options(options, model_family, "from_predictions")
     labels = _column(y_true, "y_true", None)
     n = len(labels)
     meta = None if features is None else _as_pandas(features, "features")
@@ -176,10 +179,10 @@ def from_predictions(
         raise UsageError(f"features must have one row per entry of y_true ({n}). Got {len(meta)} instead.",
                          parameter="features")
     result = _analyse(
-        y_true=[labels], y_pred=None if y_pred is None else [_column(y_pred, "y_pred", n)],
+        y_true=[labels], y_pred=None if y_pred is None else [_column(y_pred, "y_pred", n, "entry of y_true")],
         proba=None if proba is None else [proba], classes=classes,
-        split=None if split is None else [_column(split, "split", n)],
-        weight=[None if sample_weight is None else _column(sample_weight, "sample_weight", n)],
+        split=None if split is None else [_column(split, "split", n, "entry of y_true")],
+        weight=[None if sample_weight is None else _column(sample_weight, "sample_weight", n, "entry of y_true")],
         index=[_index(meta, n) if meta is not None else pd.RangeIndex(n)],
         metadata=[None if meta is None else meta.reset_index(drop=True)], goal=goal, family=model_family,
         options=options,
@@ -321,25 +324,37 @@ def _labels(y: np.ndarray, classes: list, split: str) -> np.ndarray:
         row = int(np.flatnonzero(missing)[0])
         raise UsageError(f"y of split {split!r} has a missing label at row {row} (counting from 0).",
                          parameter="splits", hint="Drop the rows without a label, or label them.")
-    if not classes:
-        return y
     known = {class_text(c) for c in classes}
     values = pd.unique(y)
     if all(class_text(v) in known for v in values):
         return y
     # Labels of another type that equal a class (bool against 0/1, 1.0 against 1).
     mapping = {v: next((c for c in classes if c == v), v) for v in values}
-    if all(class_text(mapping[v]) in known for v in values):
-        return pd.Series(y).map(mapping).to_numpy()
-    return y
+    if not any(class_text(mapping[v]) in known for v in values):
+        shown = ", ".join(repr(v) for v in values[:5])
+        raise UsageError(f"y of split {split!r} holds none of the estimator's classes ({', '.join(sorted(known))}). "
+                         f"Got {shown}{', ...' if len(values) > 5 else ''} instead.", parameter="splits",
+                         hint="Pass the labels the model was fitted on, encoded as they were then.")
+    return pd.Series(y).map(mapping).to_numpy()
+
+
+def _is_regressor(estimator: Any) -> bool:
+    tags = getattr(estimator, "__sklearn_tags__", None)
+    try:
+        return tags is not None and tags().estimator_type == "regressor"
+    except Exception:  # noqa: BLE001 - tags of a third-party object: only a guess for the message
+        return getattr(estimator, "_estimator_type", None) == "regressor"
 
 
 def _classes(estimator: Any) -> list:
-    """The estimator's classes, in the order of its probability columns."""
+    """The estimator's classes, in the order of its probability columns (every fitted
+    classifier has them; a regressor or an unfitted model does not)."""
     classes = getattr(estimator, "classes_", None)
     if classes is None:
-        raise UsageError(f"estimator must be a fitted classifier: {type(estimator).__name__} has no classes_.",
-                         parameter="estimator", hint="Fit it first; a regressor cannot be diagnosed here.")
+        kind = "a regressor" if _is_regressor(estimator) else "not fitted, or not a classifier"
+        raise UsageError(f"estimator must be a fitted classifier: {type(estimator).__name__} has no classes_ "
+                         f"({kind}).", parameter="estimator",
+                         hint="Fit it first. For predictions made elsewhere, use from_predictions.")
     classes = np.asarray(classes)
     if classes.ndim != 1:
         raise UsageError("estimator.classes_ must list one set of classes; multi-output models are not "
@@ -350,12 +365,19 @@ def _classes(estimator: Any) -> list:
 # --------------------------------------------------------------------------- the splits
 
 
-def _check_options(options: Mapping[str, Any], family: str | None) -> None:
-    """Before any prediction is made: no argument these functions set, a known family."""
+def _check_options(options: Mapping[str, Any], family: str | None, function: str = "from_estimator") -> None:
+    """Before any prediction is made: no argument these functions set, no unknown one, a
+    known family."""
     taken = [k for k in options if k in _OWN]
     if taken:
         raise UsageError(f"{taken[0]} is set from the estimator and its splits, and cannot be given here.",
                          parameter=taken[0])
+    known = set(inspect.signature(analyze).parameters) - set(_OWN)
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        raise UsageError(f"{function}() got an unknown argument {unknown[0]!r}. Other arguments it passes on to "
+                         f"analyze(): {', '.join(sorted(k for k in known if k != 'column_names'))}.",
+                         parameter=unknown[0])
     if family is not None and family not in MODEL_FAMILIES:
         raise UsageError(f"model_family must be one of {', '.join(MODEL_FAMILIES)}. Got {family!r} instead.",
                          parameter="model_family")
@@ -365,10 +387,12 @@ def _split_parts(splits: Any) -> list[tuple[str, Any, Any, Any]]:
     """``(name, X, y, sample_weight)`` of each split, in the order given."""
     if isinstance(splits, Mapping):
         items = list(splits.items())
-    elif isinstance(splits, (tuple, list)) and len(splits) in (2, 3):
+    elif isinstance(splits, (tuple, list)) and len(splits) in (2, 3) and not all(
+            isinstance(part, (tuple, list)) and len(part) in (2, 3) for part in splits):
         items = [("test", splits)]
     else:
-        raise UsageError(f"splits must map split names to (X, y) pairs. Got {type(splits).__name__} instead.",
+        raise UsageError(f"splits must map split names to (X, y) pairs, as {{'train': (X_train, y_train), "
+                         f"'test': (X_test, y_test)}}, or be one (X, y). Got {type(splits).__name__} instead.",
                          parameter="splits")
     if not items:
         raise UsageError("splits must hold at least one split.", parameter="splits")
@@ -409,8 +433,8 @@ def _rows(X: Any, name: str) -> int:
                          parameter="splits") from None
 
 
-def _column(values: Any, what: str, n: int | None) -> np.ndarray:
-    """A one-dimensional column of ``n`` values (labels keep their type)."""
+def _column(values: Any, what: str, n: int | None, per: str = "row of X") -> np.ndarray:
+    """A one-dimensional column of ``n`` values, one per ``per`` (labels keep their type)."""
     if (type(values).__module__ or "").startswith("pyarrow"):
         values = values.to_numpy(zero_copy_only=False)  # an Array of text or with nulls has no view
     elif hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
@@ -421,7 +445,7 @@ def _column(values: Any, what: str, n: int | None) -> np.ndarray:
     if array.ndim != 1:
         raise UsageError(f"{what} must be one-dimensional. Got shape {array.shape} instead.")
     if n is not None and len(array) != n:
-        raise UsageError(f"{what} must have one entry per row of X ({n}). Got {len(array)} instead.")
+        raise UsageError(f"{what} must have one entry per {per} ({n}). Got {len(array)} instead.")
     return array
 
 
@@ -613,7 +637,29 @@ def _with_references(result: Result, held: dict, family: str | None) -> Result:
     X_eval, y_eval, wrong = held[split]
     references, findings = compare_families(family, (_table(X_train), y_train), split, (_table(X_eval), y_eval),
                                             wrong, confidence)
+    learns = _learns(references, result, confidence)
+    if learns is not None:
+        # The model learned nothing, but another family learned from the same inputs and
+        # labels: they line up, so it is not a pipeline bug, and the model cannot use them.
+        reading = {"reference_learns": learns}
+        kept = [replace(f, blocking=False, evidence={**f.evidence, **reading}) if f.kind == "below_baseline" else f
+                for f in result.findings]
+        result = replace(result, findings=kept)
     return replanned(replace(result, references=references, findings=[*result.findings, *findings]), confidence)
+
+
+def _learns(references: list, result: Result, confidence: float) -> dict | None:
+    """The best reference better than the model that also beats always predicting the
+    most frequent class on its split (its interval below that error), if any."""
+    from .stats.intervals import wilson
+
+    majority = {b.split: b.majority_error for b in result.baselines}
+    for ref in sorted(references, key=lambda r: r.change):
+        top = wilson(ref.error, ref.rows, confidence)[1]
+        if ref.verdict == "better" and ref.split in majority and top < majority[ref.split]:
+            return {"name": ref.name, "family": ref.family, "error": ref.error, "split": ref.split,
+                    "majority_error": majority[ref.split]}
+    return None
 
 
 def _table(X: Any) -> pd.DataFrame:

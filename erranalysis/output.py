@@ -135,6 +135,16 @@ class Result(ResultData):
             raise UsageError(f"{path} is {what}; it would be overwritten.", hint="Pick another path.")
         return path
 
+    def __repr__(self) -> str:
+        """A few lines: the headline, the errors and the plan (the whole result is in
+        ``to_dict()``, the report in ``save()``)."""
+        errors = ", ".join(f"{s} {e.error:.1%}" for s, e in self.errors.items())
+        steps = "".join(f"\n  {i}. {s.name}" for i, s in enumerate(self.next_steps[:5], 1))
+        more = f"\n  ... and {len(self.next_steps) - 5} more" if len(self.next_steps) > 5 else ""
+        return (f"<erranalysis.Result: {self.headline}\n errors: {errors or 'none'}; "
+                f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}; "
+                f"next steps:{steps or ' none'}{more}>")
+
     def _repr_html_(self) -> str:
         """The compact card a notebook shows: the next step, the verdict, the chart and the
         plan (the whole report, with its page-wide styles, would restyle the notebook)."""

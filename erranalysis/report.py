@@ -1223,6 +1223,8 @@ class Rendering:
         """Write the report to ``path``, choosing HTML, PDF or JSON by the extension."""
         path = Path(path)
         suffix = path.suffix.lower()
+        if suffix in (".html", ".htm", ".pdf", ".json"):
+            self._check_folder(path)  # before anything is rendered
         if suffix in (".html", ".htm"):
             write_atomic(path, self.html())
         elif suffix == ".pdf":
@@ -1232,6 +1234,11 @@ class Rendering:
         else:
             raise UsageError(f"the report path must end in .html, .pdf or .json. Got {str(path)!r} instead.")
         return path
+
+    def _check_folder(self, path: Path) -> None:
+        if not path.parent.is_dir():
+            raise UsageError(f"{path}: the folder {path.parent} does not exist.",
+                             hint="Create it first, or pick a path in an existing folder.")
 
 
 def _stylesheets(env, names: tuple[str, ...]) -> str:

@@ -508,3 +508,49 @@ def test_a_missing_label_names_its_split_and_row():
 
 def test_calibration_around_the_default_model_is_linear():
     assert family_of(CalibratedClassifierCV()) == "linear"
+
+
+def test_a_model_at_chance_that_another_family_beats_is_not_a_pipeline_bug():
+    # XOR of two features: a linear model learns nothing, gradient-boosted trees learn it.
+    rng = np.random.default_rng(13)
+    n = 6000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = pd.Series(((X["a"] * X["b"] > 0) ^ (rng.random(n) < 0.05)).astype(int))
+    splits = _splits(X, y)
+    model = LogisticRegression().fit(*splits["train"])
+    plain = _quiet(erranalysis.from_estimator, model, splits, goal=0.05)
+    assert plain.next_steps[0].problem == "below_baseline"  # from the predictions alone: look for a bug
+    r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05, reference_models=True)
+    below = next(f for f in r.findings if f.kind == "below_baseline")
+    assert not below.blocking and below.evidence["reference_learns"]["name"] == "HistGradientBoostingClassifier"
+    first = r.next_steps[0]
+    assert first.problem == "underfitting" and first.actions[0].startswith("Try gradient-boosted trees")
+    assert below.title in first.findings
+
+
+def test_mistakes_get_one_line_that_names_the_fix():
+    from sklearn.linear_model import Ridge
+
+    X, y = _tabular(n=400)
+    X = X[["income", "age"]]
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(UsageError, match=r"^estimator must be a fitted classifier: Ridge has no classes_ "
+                                         r"\(a regressor\)\.$"):
+        erranalysis.from_estimator(Ridge().fit(X, np.arange(len(X))), (X, y))
+    with pytest.raises(UsageError, match=r"^splits must map split names to \(X, y\) pairs"):
+        erranalysis.from_estimator(model, [(X, y), (X, y)])
+    with pytest.raises(UsageError, match=r"^from_estimator\(\) got an unknown argument 'gaol'"):
+        erranalysis.from_estimator(model, (X, y), gaol=0.02)
+    with pytest.raises(UsageError, match=r"^split 'test' has no rows\.$"):
+        erranalysis.from_estimator(model, (X.iloc[:0], y.iloc[:0]))
+    with pytest.raises(UsageError, match=r"^y of split 'test' holds none of the estimator's classes \(no, yes\)"):
+        erranalysis.from_estimator(model, (X, np.zeros(len(X), dtype=int)))
+    with pytest.raises(UsageError, match=r"^y_pred must have one entry per entry of y_true \(400\)\. Got 3"):
+        erranalysis.from_predictions(y, y[:3])
+    r = _quiet(erranalysis.from_estimator, model, (X, y), goal=0.0)
+    with pytest.raises(UsageError, match=r"the folder .*nowhere does not exist"):
+        r.save("nowhere/report.pdf")
+    summary = erranalysis.analyze(errors={"train": 0.2, "val": 0.3}, n={"train": 5000, "val": 5000}, goal=0.01)
+    text = repr(summary)
+    assert text.startswith(f"<erranalysis.Result: {summary.headline}") and len(text) < 2000
+    assert "errors: train 20.0%, val 30.0%" in text and "1. " + summary.next_steps[0].name in text
