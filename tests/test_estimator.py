@@ -554,3 +554,16 @@ def test_mistakes_get_one_line_that_names_the_fix():
     text = repr(summary)
     assert text.startswith(f"<erranalysis.Result: {summary.headline}") and len(text) < 2000
     assert "errors: train 20.0%, val 30.0%" in text and "1. " + summary.next_steps[0].name in text
+
+
+def test_labels_out_of_order_stay_a_bug_to_find_first():
+    # The classic pipeline bug: labels shuffled against the inputs. No family can learn
+    # them, so nothing lifts below_baseline from the top of the plan.
+    splits = _nonlinear(n=4000)
+    rng = np.random.default_rng(14)
+    shuffled = {s: (x, pd.Series(rng.permutation(t.to_numpy()), index=t.index)) for s, (x, t) in splits.items()}
+    model = HistGradientBoostingClassifier(max_iter=30).fit(*shuffled["train"])
+    r = _quiet(erranalysis.from_estimator, model, shuffled, goal=0.05, reference_models=True)
+    assert all(ref.verdict != "better" for ref in r.references)
+    assert r.next_steps[0].problem == "below_baseline"
+    assert next(f for f in r.findings if f.kind == "below_baseline").blocking
