@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import analyze, replanned
-from .errors import DataWarning, UsageError
+from .errors import DataWarning, InputError, UsageError
 from .io import Columns
 from .io.validate import SPLIT_ALIASES, class_text
 from .kinds import MODEL_FAMILIES
@@ -138,6 +138,7 @@ def from_estimator(
         y_true=y_true, y_pred=y_pred or None, proba=proba or None, classes=classes or None, split=split,
         weight=weight,
         index=index, metadata=metadata, goal=goal, family=family, options=options,
+        split_names=[name for name, *_ in parts],
     )
     if reference_models:
         result = _with_references(result, held, family)
@@ -552,8 +553,9 @@ def _renamed(metadata: list) -> tuple[list, dict[str, str]]:
 
 def _analyse(*, y_true: list, y_pred: list | None, proba: list | None, classes: Any, split: list | None,
              weight: list, index: list, metadata: list, goal: float | None, family: str | None,
-             options: dict) -> Result:
-    """One table of every split's rows and features, analysed."""
+             options: dict, split_names: list[str] | None = None) -> Result:
+    """One table of every split's rows and features, analysed; ``split_names``: the
+    split of each part, when the parts are the splits of ``from_estimator``."""
     metadata, renames = _renamed(metadata)
     columns = Columns()
     frame = pd.DataFrame({columns.label: np.concatenate(y_true)})
@@ -574,12 +576,41 @@ def _analyse(*, y_true: list, y_pred: list | None, proba: list | None, classes: 
     if any(m is not None for m in metadata):
         frame = pd.concat([frame, pd.concat(metadata, ignore_index=True)], axis=1)
     frame.index = index[0].append(index[1:]) if len(index) > 1 else index[0]
-    result = analyze(frame, goal=goal, model_family=family, **options)
+    try:
+        result = analyze(frame, goal=goal, model_family=family, **options)
+    except InputError as exc:
+        raise _placed(exc, [len(y) for y in y_true], split_names) from None
     if renames:
         result = _with_warning(result, "features_renamed", (
             "features named as columns of a predictions table are kept as metadata under new names: "
             + ", ".join(f"{old!r} as {new!r}" for old, new in renames.items()) + "."))
     return result
+
+
+def _argument_words(text: str, column: str | None, estimator: bool) -> str:
+    """``text`` with the internal table's column named as the argument it came from."""
+    if column is None or f"column {column!r}" not in text:
+        return text
+    defaults = Columns()
+    if column.startswith(defaults.proba_prefix):
+        what = (f"{'predict_proba' if estimator else 'proba'}'s column for class "
+                f"{column[len(defaults.proba_prefix):]!r}")
+    else:
+        what = {defaults.label: "y" if estimator else "y_true", defaults.pred: "y_pred", defaults.score: "proba",
+                defaults.weight: "sample_weight", defaults.split: "split"}.get(column, f"column {column!r}")
+    return text.replace(f"column {column!r}", what, 1)
+
+
+def _placed(exc: InputError, sizes: list[int], names: list[str] | None) -> InputError:
+    """An error found in the table of every split, placed where the caller can find it:
+    in its split and at the row of that split's ``X`` (without a command-line hint)."""
+    error = exc._copy(hint=None if exc.hint and "--" in exc.hint else exc.hint, file=None,
+                      text=_argument_words(exc.text, exc.column, estimator=names is not None))
+    if exc.row is None or names is None:
+        return error
+    starts = np.cumsum([0, *sizes])
+    part = int(np.searchsorted(starts, exc.row, side="right")) - 1
+    return error._copy(file=f"split {names[part]!r}", row=exc.row - int(starts[part]))
 
 
 def _numbers(values: Any) -> np.ndarray:

@@ -567,3 +567,22 @@ def test_labels_out_of_order_stay_a_bug_to_find_first():
     assert all(ref.verdict != "better" for ref in r.references)
     assert r.next_steps[0].problem == "below_baseline"
     assert next(f for f in r.findings if f.kind == "below_baseline").blocking
+
+
+def test_bad_values_found_in_the_analysis_are_placed_in_the_callers_terms():
+    y = np.array([0, 1, 0, 1, 1, 0])
+    with pytest.raises(erranalysis.InputError, match=r"^proba must be within \[0, 1\]\. Got -1\.4 at row 2\.$") as info:
+        erranalysis.from_predictions(y, proba=np.array([0.2, 0.9, -1.4, 0.7, 0.6, 0.1]))
+    assert info.value.hint is None or "--" not in info.value.hint
+
+    class Broken:  # its last row of every call has no probability
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, X):
+            p = np.full((len(X), 2), 0.5)
+            p[-1, 0] = np.nan
+            return p
+
+    with pytest.raises(erranalysis.InputError, match=r"^split 'train': predict_proba's column for class '0' has a "
+                                                    r"missing value at row 2\.$"):
+        erranalysis.from_estimator(Broken(), {"train": (np.eye(3), [0, 1, 0]), "test": (np.eye(4), [0, 1, 1, 0])})
