@@ -145,3 +145,21 @@ def test_three_zero_terms_are_rarely_called_material():
 def test_summary_mode_bad_numbers(errors, message):
     with pytest.raises(erranalysis.UsageError, match=message):
         erranalysis.analyze(errors=errors, goal=0.01)
+
+
+def test_a_material_term_is_low_while_the_goal_may_be_met():
+    figures = {"errors": {"train": 0.01, "val": 0.05}, "n": {"train": 2000, "val": 600}}
+    may_be_met = erranalysis.analyze(**figures, goal=0.04)  # val interval 3.5% to 7.0% reaches 4%
+    assert may_be_met.decomposition.components["variance"].verdict == "material"
+    assert [(f.kind, f.severity) for f in may_be_met.findings] == [("overfitting", "low")]
+    assert not may_be_met.fails("medium")
+    not_met = erranalysis.analyze(**figures, goal=0.005)
+    assert next(f for f in not_met.findings if f.kind == "overfitting").severity == "high"
+
+
+def test_shares_past_100_percent_say_which_term_lowers_the_error():
+    r = erranalysis.analyze(errors={"train": 0.01, "val": 0.05}, n={"train": 2000, "val": 600}, goal=0.04)
+    assert "variance (4.0 pts, 400%)" in r.verdict.text
+    assert r.verdict.text.endswith("Shares pass 100% because avoidable bias (-3.0 pts) lowers the error.")
+    plain = erranalysis.analyze(errors={"train": 0.05, "val": 0.09}, n={"train": 2000, "val": 2000}, goal=0.01)
+    assert "Shares pass 100%" not in plain.verdict.text
