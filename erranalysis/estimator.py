@@ -90,7 +90,9 @@ def from_estimator(
         ``history``, ``compare``, ``threshold``, ``positive_label``, ...).
 
     Rows are named as in ``X``: by a DataFrame's index, else by their position in that
-    split's ``X``.
+    split's ``X``. A binary threshold classifier (scikit-learn's
+    ``FixedThresholdClassifier``, ``TunedThresholdClassifierCV``) is scored at its own
+    threshold and positive class, as it decides.
 
     Examples
     --------
@@ -143,8 +145,9 @@ def from_estimator(
     if reference_models:
         result = _with_references(result, held, family)
     if method != "predict_proba":
+        how = "was asked for" if hasattr(estimator, "predict_proba") else "has no predict_proba, so it gives"
         result = _with_warning(result, "no_probabilities", (
-            f"{type(estimator).__name__} gives predict only (no predict_proba), so the checks that need probabilities "
+            f"{type(estimator).__name__} {how} predictions only: the checks that need probabilities "
             "(thresholds, calibration, loss, likely label errors) are left out; wrap it in "
             "CalibratedClassifierCV for probabilities."))
     return _named(result, describe(estimator), sampled)

@@ -113,7 +113,7 @@ def test_predict_alone_gives_errors_without_the_probability_checks():
     X, y = _tabular(n=1500)
     splits = _splits(X[["income", "age", "engagement"]], y)
     model = make_pipeline(StandardScaler(), LinearSVC()).fit(*splits["train"])
-    with pytest.warns(erranalysis.DataWarning, match="predict only"):
+    with pytest.warns(erranalysis.DataWarning, match="has no predict_proba, so it gives predictions only"):
         r = erranalysis.from_estimator(model, splits)
     assert "no_probabilities" in [w.code for w in r.warnings]
     assert r.calibration is None
