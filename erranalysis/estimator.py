@@ -305,38 +305,42 @@ def _positive(classes: list, positive_label: Any) -> int:
 
 
 def _decisions(p: np.ndarray, classes: list, options: dict) -> np.ndarray:
-    """The class each row is predicted as: the most probable, or for two classes with a
-    threshold, the positive one where its probability reaches it (as the analysis reads
-    the same probabilities)."""
+    """The class each row is predicted as, as the analysis reads the same probabilities:
+    the most probable, or for two classes the positive one where its probability reaches
+    the threshold (0.5 unless given; a tie at 0.5 is the positive class, where the
+    argmax would take the first)."""
     labels = np.asarray(classes, dtype=object)
-    threshold = options.get("threshold")
-    if len(classes) != 2 or threshold is None:
+    if len(classes) != 2:
         return labels[p.argmax(axis=1)]
+    threshold = options.get("threshold")
     pos = _positive(classes, options.get("positive_label"))
-    return np.where(p[:, pos] >= threshold, labels[pos], labels[1 - pos])
+    return np.where(p[:, pos] >= (0.5 if threshold is None else threshold), labels[pos], labels[1 - pos])
 
 
 def _labels(y: np.ndarray, classes: list, split: str) -> np.ndarray:
-    """The labels of one split, each as the estimator's class it equals (``True`` is the
-    class ``1`` of a model fitted on 0 and 1, as scikit-learn scores it); a missing label
-    is an error naming its row."""
+    """The labels of one split, each as the estimator's class it stands for: the class
+    written the same (``1`` for the class ``'1'``, ``1.0`` for ``1``) or equal to it
+    (``True`` is the class ``1`` of a model fitted on 0 and 1, as scikit-learn scores
+    it). The model's decisions are then compared with labels of their own type. A
+    missing label is an error naming its row."""
     missing = pd.isna(y)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise UsageError(f"y of split {split!r} has a missing label at row {row} (counting from 0).",
                          parameter="splits", hint="Drop the rows without a label, or label them.")
-    known = {class_text(c) for c in classes}
+    texts = [class_text(c) for c in classes]
     values = pd.unique(y)
-    if all(class_text(v) in known for v in values):
-        return y
-    # Labels of another type that equal a class (bool against 0/1, 1.0 against 1).
-    mapping = {v: next((c for c in classes if c == v), v) for v in values}
-    if not any(class_text(mapping[v]) in known for v in values):
+    mapping = {v: classes[texts.index(class_text(v))] if class_text(v) in texts else
+               next((c for c in classes if c == v), v) for v in values}
+    if not any(class_text(mapping[v]) in texts for v in values):
         shown = ", ".join(repr(v) for v in values[:5])
-        raise UsageError(f"y of split {split!r} holds none of the estimator's classes ({', '.join(sorted(known))}). "
+        raise UsageError(f"y of split {split!r} holds none of the estimator's classes ({', '.join(sorted(texts))}). "
                          f"Got {shown}{', ...' if len(values) > 5 else ''} instead.", parameter="splits",
                          hint="Pass the labels the model was fitted on, encoded as they were then.")
-    return pd.Series(y).map(mapping).to_numpy()
+    as_given = all(mapping[v] == v and np.asarray(mapping[v]).dtype.kind == np.asarray(v).dtype.kind for v in values)
+    if as_given and (y.dtype != object or all(isinstance(v, str) for v in values)):
+        return y  # the classes already, as values of their type (no object array of numbers)
+    return pd.Series(y, dtype=object).map(mapping).infer_objects().to_numpy()
 
 
 def _is_regressor(estimator: Any) -> bool:
