@@ -676,8 +676,11 @@ def _with_references(result: Result, held: dict, family: str | None) -> Result:
     if learns is not None:
         # The model learned nothing, but another family learned from the same inputs and
         # labels: they line up, so it is not a pipeline bug, and the model cannot use them.
+        # Unless the model is surely worse than a constant: that is no lack of capacity
+        # (a model fitted on inverted or shuffled labels), so it stays a bug to find.
         reading = {"reference_learns": learns}
-        kept = [replace(f, blocking=False, evidence={**f.evidence, **reading}) if f.kind == "below_baseline" else f
+        kept = [replace(f, blocking=False, evidence={**f.evidence, **reading})
+                if f.kind == "below_baseline" and f.evidence["improvement_ci"][1] >= 0 else f
                 for f in result.findings]
         result = replace(result, findings=kept)
     return replanned(replace(result, references=references, findings=[*result.findings, *findings]), confidence)

@@ -612,3 +612,18 @@ def test_labels_written_as_another_type_of_a_class_compare_as_that_class():
         r = _quiet(erranalysis.from_estimator, model, splits, reference_models=True)
         assert r.references[0].model_error == pytest.approx(r.errors["val"].error, abs=1e-12)
         assert "reference_model" not in [f.kind for f in r.findings]
+
+
+def test_a_model_worse_than_a_constant_stays_a_bug_to_find_first():
+    # Fitted on inverted labels, the model learned the opposite of the labels: far
+    # worse than a constant, which no lack of capacity explains, whatever another
+    # family learns from the same rows.
+    rng = np.random.default_rng(23)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = pd.Series((X["a"] + X["b"] + rng.normal(scale=0.5, size=3000) > 0).astype(int))
+    splits = _splits(X, y)
+    model = HistGradientBoostingClassifier(max_iter=30).fit(splits["train"][0], 1 - splits["train"][1])
+    r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05, reference_models=True)
+    assert r.references[0].verdict == "better"
+    assert next(f for f in r.findings if f.kind == "below_baseline").blocking
+    assert r.next_steps[0].problem == "below_baseline"
