@@ -11,6 +11,7 @@ table of every split: the result is the one a predictions file of the same rows 
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -284,12 +285,16 @@ def _deployed_threshold(estimator: Any, classes: list, options: dict) -> dict:
     on_probabilities = response == "predict_proba" or (response == "auto" and hasattr(inner, "predict_proba"))
     if threshold == "auto" and on_probabilities:
         threshold = 0.5
-    if not on_probabilities or not isinstance(threshold, (int, float)):
+    if not on_probabilities or not isinstance(threshold, numbers.Real):
         warnings.warn(f"{name} decides on {response} values, which are not probabilities: its errors here are "
                       "those of the most probable class; pass response_method='predict' for its own decisions.",
                       DataWarning, stacklevel=3)
         return options
     pos_label = getattr(model, "pos_label", None)
+    # TunedThresholdClassifierCV has no pos_label: its scoring's positive class decides.
+    scored = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", None)
+    if pos_label is None and callable(scored):
+        pos_label = scored()
     decided = {"threshold": float(threshold), "positive_label": classes[1] if pos_label is None else pos_label}
     return {**decided, **options}
 

@@ -627,3 +627,21 @@ def test_a_model_worse_than_a_constant_stays_a_bug_to_find_first():
     assert r.references[0].verdict == "better"
     assert next(f for f in r.findings if f.kind == "below_baseline").blocking
     assert r.next_steps[0].problem == "below_baseline"
+
+
+def test_a_tuned_threshold_is_applied_to_the_positive_class_of_its_scorer():
+    from sklearn.metrics import f1_score, make_scorer
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    rng = np.random.default_rng(24)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = pd.Series(np.where(X["a"] + rng.normal(size=3000) > 0.8, "yes", "no"))
+    splits = {"train": (X[:2000], y[:2000]), "test": (X[2000:], y[2000:])}
+    tuned = TunedThresholdClassifierCV(LogisticRegression(), scoring=make_scorer(f1_score, pos_label="no"))
+    fixed = FixedThresholdClassifier(LogisticRegression(), threshold=np.float32(0.3))
+    for model in (tuned.fit(*splits["train"]), fixed.fit(*splits["train"])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", erranalysis.DataWarning)
+            r = erranalysis.from_estimator(model, splits)
+        deployed = 1 - skm.accuracy_score(y[2000:], model.predict(X[2000:]))
+        assert r.errors["test"].error == pytest.approx(deployed)
