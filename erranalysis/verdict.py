@@ -90,7 +90,7 @@ def judge(errors: dict, eval_split: str | None, dec, level: str = "95%") -> Verd
         if sum(r["percent"] for r in material) > 100 and lowering:
             # A term below zero (train error under the goal) makes the others add up to more.
             named = " and ".join(f"{r['name'].replace('_', ' ')} ({pts(r['value'])})" for r in lowering)
-            text += f" Shares pass 100% because {named} lowers the error."
+            text += f" Shares pass 100% because {named} lower{'s' if len(lowering) == 1 else ''} the error."
     elif status != "met" and shares:
         text += f" No term of the decomposition is established as material, so {against} has no clear source yet."
     rest = next((r for r in shares if r["name"] == "rest"), None)
