@@ -11,6 +11,7 @@ table of every split: the result is the one a predictions file of the same rows 
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -287,12 +288,16 @@ def _deployed_threshold(estimator: Any, classes: list, options: dict) -> dict:
     on_probabilities = response == "predict_proba" or (response == "auto" and hasattr(inner, "predict_proba"))
     if threshold == "auto" and on_probabilities:
         threshold = 0.5
-    if not on_probabilities or not isinstance(threshold, (int, float)):
+    if not on_probabilities or not isinstance(threshold, numbers.Real):
         warnings.warn(f"{name} decides on {response} values, which are not probabilities: its errors here are "
                       "those of the most probable class; pass response_method='predict' for its own decisions.",
                       DataWarning, stacklevel=3)
         return options
     pos_label = getattr(model, "pos_label", None)
+    # TunedThresholdClassifierCV has no pos_label: its scoring's positive class decides.
+    scored = getattr(getattr(model, "_curve_scorer", None), "_get_pos_label", None)
+    if pos_label is None and callable(scored):
+        pos_label = scored()
     decided = {"threshold": float(threshold), "positive_label": classes[1] if pos_label is None else pos_label}
     return {**decided, **options}
 
@@ -308,38 +313,42 @@ def _positive(classes: list, positive_label: Any) -> int:
 
 
 def _decisions(p: np.ndarray, classes: list, options: dict) -> np.ndarray:
-    """The class each row is predicted as: the most probable, or for two classes with a
-    threshold, the positive one where its probability reaches it (as the analysis reads
-    the same probabilities)."""
+    """The class each row is predicted as, as the analysis reads the same probabilities:
+    the most probable, or for two classes the positive one where its probability reaches
+    the threshold (0.5 unless given; a tie at 0.5 is the positive class, where the
+    argmax would take the first)."""
     labels = np.asarray(classes, dtype=object)
-    threshold = options.get("threshold")
-    if len(classes) != 2 or threshold is None:
+    if len(classes) != 2:
         return labels[p.argmax(axis=1)]
+    threshold = options.get("threshold")
     pos = _positive(classes, options.get("positive_label"))
-    return np.where(p[:, pos] >= threshold, labels[pos], labels[1 - pos])
+    return np.where(p[:, pos] >= (0.5 if threshold is None else threshold), labels[pos], labels[1 - pos])
 
 
 def _labels(y: np.ndarray, classes: list, split: str) -> np.ndarray:
-    """The labels of one split, each as the estimator's class it equals (``True`` is the
-    class ``1`` of a model fitted on 0 and 1, as scikit-learn scores it); a missing label
-    is an error naming its row."""
+    """The labels of one split, each as the estimator's class it stands for: the class
+    written the same (``1`` for the class ``'1'``, ``1.0`` for ``1``) or equal to it
+    (``True`` is the class ``1`` of a model fitted on 0 and 1, as scikit-learn scores
+    it). The model's decisions are then compared with labels of their own type. A
+    missing label is an error naming its row."""
     missing = pd.isna(y)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise UsageError(f"y of split {split!r} has a missing label at row {row} (counting from 0).",
                          parameter="splits", hint="Drop the rows without a label, or label them.")
-    known = {class_text(c) for c in classes}
+    texts = [class_text(c) for c in classes]
     values = pd.unique(y)
-    if all(class_text(v) in known for v in values):
-        return y
-    # Labels of another type that equal a class (bool against 0/1, 1.0 against 1).
-    mapping = {v: next((c for c in classes if c == v), v) for v in values}
-    if not any(class_text(mapping[v]) in known for v in values):
+    mapping = {v: classes[texts.index(class_text(v))] if class_text(v) in texts else
+               next((c for c in classes if c == v), v) for v in values}
+    if not any(class_text(mapping[v]) in texts for v in values):
         shown = ", ".join(repr(v) for v in values[:5])
-        raise UsageError(f"y of split {split!r} holds none of the estimator's classes ({', '.join(sorted(known))}). "
+        raise UsageError(f"y of split {split!r} holds none of the estimator's classes ({', '.join(sorted(texts))}). "
                          f"Got {shown}{', ...' if len(values) > 5 else ''} instead.", parameter="splits",
                          hint="Pass the labels the model was fitted on, encoded as they were then.")
-    return pd.Series(y).map(mapping).to_numpy()
+    as_given = all(mapping[v] == v and np.asarray(mapping[v]).dtype.kind == np.asarray(v).dtype.kind for v in values)
+    if as_given and (y.dtype != object or all(isinstance(v, str) for v in values)):
+        return y  # the classes already, as values of their type (no object array of numbers)
+    return pd.Series(y, dtype=object).map(mapping).infer_objects().to_numpy()
 
 
 def _is_regressor(estimator: Any) -> bool:
@@ -675,8 +684,11 @@ def _with_references(result: Result, held: dict, family: str | None) -> Result:
     if learns is not None:
         # The model learned nothing, but another family learned from the same inputs and
         # labels: they line up, so it is not a pipeline bug, and the model cannot use them.
+        # Unless the model is surely worse than a constant: that is no lack of capacity
+        # (a model fitted on inverted or shuffled labels), so it stays a bug to find.
         reading = {"reference_learns": learns}
-        kept = [replace(f, blocking=False, evidence={**f.evidence, **reading}) if f.kind == "below_baseline" else f
+        kept = [replace(f, blocking=False, evidence={**f.evidence, **reading})
+                if f.kind == "below_baseline" and f.evidence["improvement_ci"][1] >= 0 else f
                 for f in result.findings]
         result = replace(result, findings=kept)
     return replanned(replace(result, references=references, findings=[*result.findings, *findings]), confidence)

@@ -87,10 +87,10 @@ def judge(errors: dict, eval_split: str | None, dec, level: str = "95%") -> Verd
         how = "mostly" if sum(r["share"] for r in material) >= 0.5 else "partly"
         text += f" {against[0].upper()}{against[1:]} comes {how} from {listed}."
         lowering = [r for r in shares if r["share"] < 0 and r["name"] != "rest"]
-        if any(r["share"] > 1 for r in material) and lowering:
+        if sum(r["percent"] for r in material) > 100 and lowering:
             # A term below zero (train error under the goal) makes the others add up to more.
             named = " and ".join(f"{r['name'].replace('_', ' ')} ({pts(r['value'])})" for r in lowering)
-            text += f" Shares pass 100% because {named} lowers the error."
+            text += f" Shares pass 100% because {named} lower{'s' if len(lowering) == 1 else ''} the error."
     elif status != "met" and shares:
         text += f" No term of the decomposition is established as material, so {against} has no clear source yet."
     rest = next((r for r in shares if r["name"] == "rest"), None)

@@ -163,3 +163,16 @@ def test_shares_past_100_percent_say_which_term_lowers_the_error():
     assert r.verdict.text.endswith("Shares pass 100% because avoidable bias (-3.0 pts) lowers the error.")
     plain = erranalysis.analyze(errors={"train": 0.05, "val": 0.09}, n={"train": 2000, "val": 2000}, goal=0.01)
     assert "Shares pass 100%" not in plain.verdict.text
+
+
+def test_shares_that_pass_100_percent_together_say_which_term_lowers_the_error():
+    r = erranalysis.analyze(errors={"train": 0.02, "train_val": 0.06, "val": 0.10},
+                            n={"train": 20000, "train_val": 20000, "val": 20000}, goal=0.05)
+    assert "(4.0 pts, 80%) and variance (4.0 pts, 80%)" in r.verdict.text
+    assert r.verdict.text.endswith("Shares pass 100% because avoidable bias (-3.0 pts) lowers the error.")
+
+
+def test_two_terms_that_lower_the_error_lower_it_together():
+    r = erranalysis.analyze(errors={"train": 0.01, "val": 0.20, "test": 0.10},
+                            n={"train": 20000, "val": 10000, "test": 10}, goal=0.05)
+    assert r.verdict.text.endswith("because avoidable bias (-4.0 pts) and val overfitting (-10.0 pts) lower the error.")

@@ -586,3 +586,62 @@ def test_bad_values_found_in_the_analysis_are_placed_in_the_callers_terms():
     with pytest.raises(erranalysis.InputError, match=r"^split 'train': predict_proba's column for class '0' has a "
                                                     r"missing value at row 2\.$"):
         erranalysis.from_estimator(Broken(), {"train": (np.eye(3), [0, 1, 0]), "test": (np.eye(4), [0, 1, 1, 0])})
+
+
+def test_the_references_compare_with_the_decisions_the_analysis_counts_at_ties():
+    # Four neighbours split two and two on many rows: the analysis reads a probability
+    # of 0.5 as the positive class, and so must the references' comparison.
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(1500, 3))
+    y = (X[:, 0] + rng.normal(size=1500) > 0).astype(int)
+    model = KNeighborsClassifier(n_neighbors=4).fit(X[:900], y[:900])
+    splits = {"train": (X[:900], y[:900]), "val": (X[900:], y[900:])}
+    assert (model.predict_proba(X[900:])[:, 1] == 0.5).sum() > 20
+    r = _quiet(erranalysis.from_estimator, model, splits, reference_models=True)
+    assert all(ref.model_error == pytest.approx(r.errors["val"].error, abs=1e-12) for ref in r.references)
+
+
+def test_labels_written_as_another_type_of_a_class_compare_as_that_class():
+    rng = np.random.default_rng(22)
+    X = rng.normal(size=(1500, 3))
+    y = (X[:, 0] + rng.normal(size=1500) > 0).astype(int)
+    on_text = LogisticRegression().fit(X[:900], y[:900].astype(str))  # classes '0' and '1'
+    on_numbers = LogisticRegression().fit(X[:900], y[:900])
+    for model, given in ((on_text, y), (on_numbers, y.astype(str)), (on_numbers, y.astype(object))):
+        splits = {"train": (X[:900], given[:900]), "val": (X[900:], given[900:])}
+        r = _quiet(erranalysis.from_estimator, model, splits, reference_models=True)
+        assert r.references[0].model_error == pytest.approx(r.errors["val"].error, abs=1e-12)
+        assert "reference_model" not in [f.kind for f in r.findings]
+
+
+def test_a_model_worse_than_a_constant_stays_a_bug_to_find_first():
+    # Fitted on inverted labels, the model learned the opposite of the labels: far
+    # worse than a constant, which no lack of capacity explains, whatever another
+    # family learns from the same rows.
+    rng = np.random.default_rng(23)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = pd.Series((X["a"] + X["b"] + rng.normal(scale=0.5, size=3000) > 0).astype(int))
+    splits = _splits(X, y)
+    model = HistGradientBoostingClassifier(max_iter=30).fit(splits["train"][0], 1 - splits["train"][1])
+    r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05, reference_models=True)
+    assert r.references[0].verdict == "better"
+    assert next(f for f in r.findings if f.kind == "below_baseline").blocking
+    assert r.next_steps[0].problem == "below_baseline"
+
+
+def test_a_tuned_threshold_is_applied_to_the_positive_class_of_its_scorer():
+    from sklearn.metrics import f1_score, make_scorer
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    rng = np.random.default_rng(24)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = pd.Series(np.where(X["a"] + rng.normal(size=3000) > 0.8, "yes", "no"))
+    splits = {"train": (X[:2000], y[:2000]), "test": (X[2000:], y[2000:])}
+    tuned = TunedThresholdClassifierCV(LogisticRegression(), scoring=make_scorer(f1_score, pos_label="no"))
+    fixed = FixedThresholdClassifier(LogisticRegression(), threshold=np.float32(0.3))
+    for model in (tuned.fit(*splits["train"]), fixed.fit(*splits["train"])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", erranalysis.DataWarning)
+            r = erranalysis.from_estimator(model, splits)
+        deployed = 1 - skm.accuracy_score(y[2000:], model.predict(X[2000:]))
+        assert r.errors["test"].error == pytest.approx(deployed)
