@@ -52,12 +52,6 @@ class ErranalysisError(Exception):
         #: The problem was found at a row of rows without order: no row number is given.
         self.unordered = unordered
         super().__init__(self.message)
-        self._note_hint()
-
-    def _note_hint(self) -> None:
-        """The hint as the exception's note, so that a traceback in Python shows it under
-        the message (the command line prints it itself); shown by Python 3.11 and later."""
-        self.__notes__ = [f"Hint: {self.hint}"] if self.hint else []
 
     @property
     def message(self) -> str:
@@ -72,7 +66,6 @@ class ErranalysisError(Exception):
         other = copy.copy(self)
         other.__dict__.update(changes)
         other.args = (other.message,)
-        other._note_hint()
         return other
 
     def shifted(self: _E, offset: int) -> _E:

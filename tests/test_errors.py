@@ -198,19 +198,3 @@ def test_bytes_that_are_not_utf8_are_named_by_their_column():
     assert [w.message for w in preds.warnings if w.code == "not_utf8"] == [
         "column 'city' holds bytes that are not UTF-8 text; they were read as Latin-1."]
     assert preds.meta is not None and preds.meta["city"].iloc[-1] == "lyon\u00ff"
-
-
-def test_a_python_traceback_shows_the_hint_under_the_message():
-    import subprocess
-    import sys
-
-    from erranalysis.errors import UsageError
-
-    error = UsageError("goal must be a number.", hint="Give the goal as a fraction.")
-    assert error.__notes__ == ["Hint: Give the goal as a fraction."] and str(error) == "goal must be a number."
-    assert error._copy(hint=None).__notes__ == [] and error.__notes__ == ["Hint: Give the goal as a fraction."]
-    run = subprocess.run([sys.executable, "-c", "import erranalysis; erranalysis.analyze(errors={'val': 0.2}, goal=3)"],
-                         capture_output=True, text=True)
-    assert run.stderr.rstrip().splitlines()[-2:] == [
-        "erranalysis.errors.UsageError: goal must be an error rate in [0, 1). Got 3 instead.",
-        "Hint: Give the goal as a fraction: 0.01 for 1%."]
