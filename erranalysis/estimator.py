@@ -680,12 +680,15 @@ def _with_references(result: Result, held: dict, family: str | None) -> Result:
     X_eval, y_eval, wrong = held[split]
     references, findings = compare_families(family, (_table(X_train), y_train), split, (_table(X_eval), y_eval),
                                             wrong, confidence)
-    learns = _learns(references, result, confidence)
+    learns = _learns(references, result, confidence) if family == "linear" else None
     if learns is not None:
-        # The model learned nothing, but another family learned from the same inputs and
-        # labels: they line up, so it is not a pipeline bug, and the model cannot use them.
-        # Unless the model is surely worse than a constant: that is no lack of capacity
-        # (a model fitted on inverted or shuffled labels), so it stays a bug to find.
+        # A linear model learned nothing, but another family learned from the same inputs
+        # and labels: they line up, so it is not a pipeline bug, and the model cannot use
+        # them (a boundary no line draws, as an interaction's). Not for a flexible model:
+        # trees or a network that learn nothing point to their training data (labels
+        # misaligned when they were fitted), and a reference fitted on the right labels
+        # cannot tell that apart. Nor when the model is surely worse than a constant
+        # (fitted on inverted labels): both stay a bug to find first.
         reading = {"reference_learns": learns}
         kept = [replace(f, blocking=False, evidence={**f.evidence, **reading})
                 if f.kind == "below_baseline" and f.evidence["improvement_ci"][1] >= 0 else f

@@ -556,6 +556,23 @@ def test_mistakes_get_one_line_that_names_the_fix():
     assert "errors: train 20.0%, val 30.0%" in text and "1. " + summary.next_steps[0].name in text
 
 
+def test_a_flexible_model_at_chance_stays_a_bug_to_find_even_when_a_reference_learns():
+    # Gradient-boosted trees fitted on shuffled training labels, diagnosed on the right
+    # ones: a linear reference learns, but trees that learn nothing point to their data.
+    rng = np.random.default_rng(15)
+    n = 4000
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=list("abc"))
+    y = pd.Series(((X["a"] + X["b"] + rng.normal(scale=0.5, size=n)) > 0).astype(int))
+    splits = _splits(X, y)
+    x_train, y_train = splits["train"]
+    model = HistGradientBoostingClassifier(max_iter=30).fit(x_train, rng.permutation(y_train.to_numpy()))
+    r = _quiet(erranalysis.from_estimator, model, splits, goal=0.05, reference_models=True)
+    assert r.references[0].verdict == "better"
+    below = next(f for f in r.findings if f.kind == "below_baseline")
+    assert below.blocking and "reference_learns" not in below.evidence
+    assert r.next_steps[0].problem == "below_baseline"
+
+
 def test_labels_out_of_order_stay_a_bug_to_find_first():
     # The classic pipeline bug: labels shuffled against the inputs. No family can learn
     # them, so nothing lifts below_baseline from the top of the plan.

@@ -8,7 +8,7 @@ from ..fmt import pts
 from ..result import SEVERITIES, Component, Finding, Interval
 from ..stats.decomposition import family_confidence
 from ..stats.intervals import paired_difference
-from .evidence import Evidence, goal_may_be_met, severity_for
+from .evidence import Evidence, severity_for
 
 KIND_OF_COMPONENT = {
     "avoidable_bias": "underfitting",
@@ -43,10 +43,9 @@ def components(ev: Evidence) -> list[Finding]:
         share = comp.share_of_gap
         out.append(Finding(
             kind=kind,
-            # A material term is at least medium (materiality already weighs it against the
-            # gap), unless the goal may be met already: then nothing is pressing.
-            severity="low" if goal_may_be_met(ev) else
-            min(severity_for(ev, comp.value, comp.ci), "medium", key=SEVERITIES.index)
+            # A material term is at least medium: materiality already weighs it against the
+            # gap, on the rows of its own two splits, whatever the final split's interval.
+            severity=min(severity_for(ev, comp.value, comp.ci), "medium", key=SEVERITIES.index)
             if comp.ci is not None else
             ("high" if share is None or share >= ev.settings.severity_high_share else "medium"),
             title=_TITLES[kind].format(v=pts(comp.value), earlier=comp.earlier, later=comp.later),
