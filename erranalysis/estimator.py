@@ -179,6 +179,7 @@ def from_predictions(
     _check_options(options, model_family, "from_predictions")
     labels = _column(y_true, "y_true", None)
     n = len(labels)
+    _check_classes(labels)
     meta = None if features is None else _as_pandas(features, "features")
     if meta is not None and len(meta) != n:
         raise UsageError(f"features must have one row per entry of y_true ({n}). Got {len(meta)} instead.",
@@ -300,6 +301,18 @@ def _deployed_threshold(estimator: Any, classes: list, options: dict) -> dict:
         pos_label = scored()
     decided = {"threshold": float(threshold), "positive_label": classes[1] if pos_label is None else pos_label}
     return {**decided, **options}
+
+
+def _check_classes(labels: np.ndarray) -> None:
+    """Warn when numeric labels look like a regression target: more than 50 distinct
+    values, at least one for every five rows (each distinct value is taken as a class;
+    the analysis refuses numbers with fractions itself)."""
+    if labels.dtype.kind not in "iuf" or len(labels) == 0:
+        return
+    distinct = len(pd.unique(labels))
+    if distinct > 50 and distinct >= 0.2 * len(labels):
+        warnings.warn(f"y_true holds {distinct:,} distinct numbers in {len(labels):,} rows, each taken as a class: "
+                      "erranalysis diagnoses classifiers, not regression targets.", DataWarning, stacklevel=3)
 
 
 def _positive(classes: list, positive_label: Any) -> int:

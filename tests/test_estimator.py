@@ -662,3 +662,14 @@ def test_a_tuned_threshold_is_applied_to_the_positive_class_of_its_scorer():
             r = erranalysis.from_estimator(model, splits)
         deployed = 1 - skm.accuracy_score(y[2000:], model.predict(X[2000:]))
         assert r.errors["test"].error == pytest.approx(deployed)
+
+
+def test_a_regression_target_given_as_labels_is_warned_about():
+    rng = np.random.default_rng(16)
+    target = np.round(rng.normal(150, 40, 300))  # whole numbers, as a count or a price in dollars
+    with pytest.warns(erranalysis.DataWarning, match=r"distinct numbers in 300 rows, each taken as a class"):
+        erranalysis.from_predictions(target, target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", erranalysis.DataWarning)
+        erranalysis.estimator._check_classes(rng.integers(0, 10, 5000))  # ten classes: no warning
+        erranalysis.estimator._check_classes(rng.integers(0, 100, 5000))  # many classes, many rows each
