@@ -357,3 +357,14 @@ def test_reliability_figure_leaves_the_json_bins_alone():
     assert r.to_dict()["calibration"]["bins"] == before
     assert svg.startswith("<svg")
     assert len(merge_bins(before, MIN_RELIABILITY_BIN_ROWS)) < len(before)
+
+
+def test_an_error_rate_is_the_wrong_share_itself():
+    # 3 wrong of 80: 0.0375 exactly, shown as 3.8% (one minus the right share would be
+    # 0.03749999999999998, shown as 3.7%).
+    y = np.zeros(80, dtype=int)
+    y[40:] = 1
+    pred = y.copy()
+    pred[:3] = 1
+    r = erranalysis.analyze(y_true=y, y_pred=pred)
+    assert r.errors["test"].error == 3 / 80

@@ -36,7 +36,9 @@ def split_error(agg: SplitAggregate, metric: str = "error", confidence: float = 
     cm = agg.confusion
     total = cm.sum()
     if metric == "error":
-        value = 1.0 - float(np.trace(cm)) / total if total > 0 else float("nan")
+        # The wrong share itself (not one minus the right share): 3 of 80 is 0.0375, not
+        # 0.03749999999999998, which would show as 3.7%.
+        value = float(total - np.trace(cm)) / total if total > 0 else float("nan")
         ci = wilson(value, n_eff, confidence)
     else:
         support = cm.sum(axis=1)

@@ -39,7 +39,7 @@ def _class_state(confusion: np.ndarray, k: int) -> dict:
     total = confusion.sum()
     recalls = np.array([c.recall for c in scores if c.support > 0])
     return {
-        "error": float(1 - np.trace(confusion) / total),
+        "error": float((total - np.trace(confusion)) / total),
         "balanced_error": float(1 - recalls.mean()),
         "precision": scores[k].precision,
         "recall": scores[k].recall,
