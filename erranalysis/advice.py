@@ -130,8 +130,8 @@ def _why(f: Finding, confidence: float = 0.95) -> str:
     if k == "reference_model":
         ci = e["ci"]
         return (f"A {e['kind_of_model']} reference model ({e['name']}, default settings, "
-                f"{e['train_rows']:,} training rows) has {_pct(e['error'])} error on {f.split} against {_pct(e['model_error'])} for the model, on the "
-                f"same {e['rows']:,} rows: {_pts(-e['change'])} better ({e['confidence'] * 100:g}% interval "
+                f"{e['train_rows']:,} training rows) has {_pct(e['error'])} error on {f.split} against "
+                f"{_pct(e['model_error'])} for the model, on the same {e['rows']:,} rows: {_pts(-e['change'])} better ({e['confidence'] * 100:g}% interval "
                 f"{_pts(-ci[1])} to {_pts(-ci[0])}).")
     if k == "below_baseline":
         return (f"Error {_pct(e['model_error'])} on {f.split} against {_pct(e['majority_error'])} for always "

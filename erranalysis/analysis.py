@@ -19,13 +19,13 @@ import pandas as pd
 from . import advice
 from ._version import __version__
 from .arguments import Arguments, Arrays, HistoryInput, SplitFigure, check_arguments, is_spark_frame
-from .io.read import table_kind
 from .compare import WithOutcomes, check_schema, compare_docs, previous_name, read_previous_json
 from .errors import DataWarning, InputError, UsageError
 from .findings import Evidence, collect, evaluation_pool
 from .fmt import level
 from .io import SPLITS, Columns, Predictions, file_sha256, frame_from_arrays
 from .io.history import History
+from .io.read import table_kind
 from .io.validate import check_weight_sums, scale_for_weights
 from .output import Result
 from .result import (

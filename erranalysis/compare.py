@@ -27,6 +27,7 @@ import pandas as pd
 from .errors import UsageError
 from .fmt import shown_path
 from .io import SPLITS
+from .io.read import table_kind
 from .result import SCHEMA_VERSION, Change, Comparison
 from .stats.intervals import difference_interval, kish_n, paired_change, wilson
 
@@ -525,6 +526,4 @@ def previous_name(compare: Any) -> str:
         return str(compare)
     if isinstance(compare, pd.DataFrame):
         return "DataFrame"
-    from .io.read import table_kind
-
     return table_kind(compare) or type(compare).__name__

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .analysis import analyze, replanned
+from .arguments import check_choice
 from .errors import DataWarning, InputError, UsageError
 from .io import Columns
-from .io.validate import SPLIT_ALIASES, class_text
+from .io.validate import SPLIT_ALIASES, class_text, frame_from_arrays
 from .kinds import MODEL_FAMILIES
 from .output import Result
 from .result import InputWarning
@@ -404,9 +405,7 @@ def _check_options(options: Mapping[str, Any], family: str | None, function: str
         raise UsageError(f"{function}() got an unknown argument {unknown[0]!r}. Other arguments it passes on to "
                          f"analyze(): {', '.join(sorted(k for k in known if k != 'column_names'))}.",
                          parameter=unknown[0])
-    if family is not None and family not in MODEL_FAMILIES:
-        raise UsageError(f"model_family must be one of {', '.join(MODEL_FAMILIES)}. Got {family!r} instead.",
-                         parameter="model_family")
+    check_choice("model_family", family, MODEL_FAMILIES)
 
 
 def _split_parts(splits: Any) -> list[tuple[str, Any, Any, Any]]:
@@ -582,22 +581,14 @@ def _analyse(*, y_true: list, y_pred: list | None, proba: list | None, classes: 
     """One table of every split's rows and features, analysed; ``split_names``: the
     split of each part, when the parts are the splits of ``from_estimator``."""
     metadata, renames = _renamed(metadata)
-    columns = Columns()
-    frame = pd.DataFrame({columns.label: np.concatenate(y_true)})
-    labels = frame[columns.label]
-    if y_pred is not None:
-        frame[columns.pred] = np.concatenate(y_pred)
-    if proba is not None:
-        p, classes = _probabilities(np.concatenate([_numbers(a) for a in proba]), classes, labels)
-        if p.ndim == 1:
-            frame[columns.score] = p
-        else:
-            frame = pd.concat([frame, pd.DataFrame(p, columns=[columns.proba_prefix + class_text(c)
-                                                               for c in classes])], axis=1)
-    if split is not None:
-        frame[columns.split] = np.concatenate(split)
-    if any(w is not None for w in weight):  # then every split has them (_split_parts)
-        frame[columns.weight] = np.concatenate(weight)
+    labels = np.concatenate(y_true)
+    p = None if proba is None else np.concatenate([np.asarray(a) for a in proba])
+    if p is not None:
+        p, classes = _with_unseen(p, classes, labels)
+    frame = frame_from_arrays(
+        labels, None if y_pred is None else np.concatenate(y_pred), p, None if split is None else np.concatenate(split),
+        # then every split has them (_split_parts)
+        np.concatenate(weight) if any(w is not None for w in weight) else None, classes)
     if any(m is not None for m in metadata):
         frame = pd.concat([frame, pd.concat(metadata, ignore_index=True)], axis=1)
     frame.index = index[0].append(index[1:]) if len(index) > 1 else index[0]
@@ -638,43 +629,19 @@ def _placed(exc: InputError, sizes: list[int], names: list[str] | None) -> Input
     return error._copy(file=f"split {names[part]!r}", row=exc.row - int(starts[part]))
 
 
-def _numbers(values: Any) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise UsageError("proba must hold numbers (probabilities).", parameter="proba") from None
-    if array.ndim not in (1, 2):
-        raise UsageError(f"proba must be 1-D (binary score) or 2-D (rows × classes). Got shape {array.shape} "
-                         "instead.", parameter="proba")
-    return array
-
-
-def _probabilities(p: np.ndarray, classes: Any, labels: pd.Series) -> tuple[np.ndarray, list | None]:
-    """The probability columns with a zero column for each label the model never saw
-    (it gives them no probability), and the classes they stand for (without ``classes``:
-    the labels in sorted order, one per column)."""
-    if len(p) != len(labels):
-        raise UsageError(f"proba must have one row per entry of y_true ({len(labels)}). Got {len(p)} instead.",
-                         parameter="proba")
-    if p.ndim == 1:
-        return p, None
-    if classes is None:
-        found = sorted(pd.unique(labels).tolist())
-        if len(found) != p.shape[1]:
-            raise UsageError(f"proba has {p.shape[1]} columns but y_true holds {len(found)} classes; pass "
-                             "classes= to say which class each column is.", parameter="classes")
-        return p, found
-    classes = list(classes)
-    if len(classes) != p.shape[1]:
-        raise UsageError(f"classes must name one class per proba column ({p.shape[1]}). Got {len(classes)} "
-                         "instead.", parameter="classes")
+def _with_unseen(p: np.ndarray, classes: Any, labels: np.ndarray) -> tuple[np.ndarray, Any]:
+    """The probability columns with a zero column for each label the model never saw (it
+    gives them no probability), and the classes they stand for. Anything else about them
+    (shape, numbers, one class per column) is for :func:`frame_from_arrays` to check."""
+    if classes is None or np.ndim(p) != 2 or np.shape(p)[1] != len(classes):
+        return p, classes
     known = {class_text(c) for c in classes}
-    unseen = [c for c in pd.unique(labels) if class_text(c) not in known]
+    unseen = [c for c in pd.unique(labels).tolist() if class_text(c) not in known]
     if not unseen:
         return p, classes
     warnings.warn(f"the labels {', '.join(repr(c) for c in unseen)} are not among the estimator's classes; "
                   "they count with probability 0.", DataWarning, stacklevel=4)
-    return np.hstack([p, np.zeros((len(p), len(unseen)))]), classes + unseen
+    return np.hstack([p, np.zeros((len(p), len(unseen)))]), [*classes, *unseen]
 
 
 def _with_references(result: Result, held: dict, family: str | None) -> Result:

@@ -511,9 +511,6 @@ class ArrowSource(DatasetSource):
                 # A slice is a view; only a slice that spans several chunks is copied, into one.
                 yield from ((f, batch) for batch in table.slice(start, size).combine_chunks().to_batches())
 
-    def file_starts(self) -> list | None:
-        return None
-
     def column_max(self, name: str) -> float | None:
         """The largest value of a numeric column, read in batches (that column alone); None
         when it is not numeric or holds no value."""

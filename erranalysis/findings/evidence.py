@@ -69,17 +69,6 @@ def evaluation_pool(errors: dict[str, SplitErrorRate], decomposition: Decomposit
     return held or list(errors)[-1:]
 
 
-def goal_may_be_met(ev: Evidence) -> bool:
-    """Whether the final error's interval reaches down to the goal (or the error itself,
-    without an interval): the goal is met, or may be."""
-    dec = ev.decomposition
-    if ev.goal is None or dec is None or dec.gap is None:
-        return False
-    final = ev.errors.get(dec.final_split) if dec.final_split else None
-    reached = final.ci[0] if final is not None and final.ci is not None else dec.final_error
-    return dec.gap <= 0 or (reached is not None and reached <= ev.goal)
-
-
 def severity_for(ev: Evidence, impact: float, ci: Interval | None) -> str:
     """Severity from the size of an effect and how sure it is.
 
@@ -92,8 +81,14 @@ def severity_for(ev: Evidence, impact: float, ci: Interval | None) -> str:
     """
     lo = impact if ci is None else ci[0]
     scale = ev.scale
-    if lo <= 0 or impact <= 0 or goal_may_be_met(ev):
-        return "low"  # with the goal met, or possibly met, nothing is pressing
+    if lo <= 0 or impact <= 0:
+        return "low"
+    dec = ev.decomposition
+    if ev.goal is not None and dec is not None and dec.gap is not None:
+        final = ev.errors.get(dec.final_split) if dec.final_split else None
+        reached = final.ci[0] if final is not None and final.ci is not None else dec.final_error
+        if dec.gap <= 0 or (reached is not None and reached <= ev.goal):
+            return "low"  # the goal is met, or may be: nothing is material
     floor = ev.settings.materiality_floor
     if scale is None or scale <= 0:
         return "medium" if impact >= floor else "low"
