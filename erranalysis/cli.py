@@ -402,11 +402,14 @@ def _renderer(given: ReportFlags, outputs: list[Path]) -> Renderer | None:
     """A forked renderer that loads the rendering libraries during the analysis (see
     :mod:`.renderer`): for the console command (not for ``cli`` called in a host process)
     writing reports from predictions read on this machine."""
-    if not _FORK_RENDERER or not outputs or given.predictions is None or given.engine.lower() != "local":
-        return None
-    from .renderer import Renderer
+    from . import renderer
 
-    return Renderer.start()
+    early = renderer.take_early()  # forked by the console command before its imports
+    if not _FORK_RENDERER or not outputs or given.predictions is None or given.engine.lower() != "local":
+        if early is not None:
+            early.close()
+        return None
+    return early if early is not None else renderer.Renderer.start()
 
 
 def _report_options(given: ReportFlags) -> dict[str, Any]:

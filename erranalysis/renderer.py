@@ -106,6 +106,24 @@ class Renderer:
         self.pid = None
 
 
+#: The renderer the console command forked before loading the command line, until the
+#: command line takes it (:func:`take_early`).
+_early: Renderer | None = None
+
+
+def start_early() -> None:
+    """Fork the renderer now, before the command line and its libraries are imported."""
+    global _early
+    _early = Renderer.start()
+
+
+def take_early() -> Renderer | None:
+    """The renderer :func:`start_early` forked, if any; the caller owns it from now on."""
+    global _early
+    early, _early = _early, None
+    return early
+
+
 def _serve(requests: int, replies: int, parent: int) -> None:
     """The child: load the libraries, wait for a result, write its reports, reply with
     what it printed to standard error, exit. It stops when its parent does."""
@@ -130,8 +148,9 @@ def _serve(requests: int, replies: int, parent: int) -> None:
             except Exception:  # noqa: BLE001 - the report draws what is missing as it goes
                 pass
             reports = result.reports(**options)
-            for path in paths:
-                reports.write(path)
+            if options.get("template_dir") is None and _ENVIRONMENT:
+                reports._environment = _ENVIRONMENT[0]
+            _write_all(reports, paths)
             sys.stderr.flush()
             errors.seek(0)
             _send(replies, _DONE + errors.read())
@@ -200,12 +219,78 @@ def _draw_figures(result: Any, replies: int) -> None:
             report._seed_figure(result, getattr(figures, name), figure)
 
 
+#: The built-in templates' environment, every template compiled while the parent analyses.
+_ENVIRONMENT: list[Any] = []
+
+
 def _warm() -> None:
-    """Import what rendering needs and lay out a small page (WeasyPrint loads its fonts)."""
-    from . import figures, report
+    """Import what rendering needs, compile the built-in templates and lay out a small
+    page (WeasyPrint loads its fonts)."""
+    from . import figures, output, report  # noqa: F401 - output: what the result unpickles into
 
     figures._plt()
+    environment = report._environment(None)
+    folder = report.templates_dir(None)
+    for path in folder.rglob("*.j2"):
+        environment.get_template(path.relative_to(folder).as_posix())
+    _ENVIRONMENT.append(environment)
     report._layout(_WARM_PAGE, None)
+
+
+def _write_all(reports: Any, paths: list[Path]) -> None:
+    """Write ``paths``: the PDF here and the other files in a forked writer at the same
+    time, as the PDF's layout is the longest step of the run. Should the writer fail,
+    its files are written here after the PDF, so any error is this process's own."""
+    pdfs = [path for path in paths if Path(path).suffix.lower() == ".pdf"]
+    others = [path for path in paths if path not in pdfs]
+    pid = _fork_writer(reports, others) if pdfs and others else None
+    if pid is None:
+        for path in paths:
+            reports.write(path)
+        return
+    try:
+        for path in pdfs:
+            reports.write(path)
+    except BaseException:
+        _end(pid)
+        raise
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        for path in others:
+            reports.write(path)
+
+
+def _fork_writer(reports: Any, paths: list[Path]) -> int | None:
+    """The pid of a forked process that writes ``paths`` and exits with 0 when all are
+    written; None where it cannot be forked."""
+    if threading.active_count() > 1:
+        return None
+    reports.context()  # the page context and figures, built once for both processes
+    renderer = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:
+        code = 1
+        try:
+            _die_with(renderer)
+            for path in paths:
+                reports.write(path)
+            sys.stderr.flush()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _end(pid: int) -> None:
+    """Stop a forked writer (it removes its unfinished file) and reap it."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
 
 
 def _send(fd: int, data: bytes) -> None:

@@ -24,6 +24,7 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_child_writes_what_the_process_would(tmp_path):
+    # The child writes the PDF while a process it forks writes the HTML.
     multiclass_frame(n_per_split=150, seed=3).to_parquet(tmp_path / "p.parquet")
     proc = _python("""
         import erranalysis
@@ -117,3 +118,109 @@ def test_an_interrupted_parent_stops_the_child_before_it_writes(tmp_path):
     time.sleep(3)
     assert not (tmp_path / "p.html").exists()
     assert float(proc.stdout.strip()) < 2.5
+
+
+def test_rendering_loads_none_of_the_analysis_libraries(tmp_path):
+    # The console command forks its renderer before pandas, pyarrow and SciPy are
+    # imported; a report that imported them would pay for them after the analysis.
+    import pickle
+
+    import erranalysis
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    result = erranalysis.analyze(examples / "digits_mlp" / "predictions.parquet", goal=0.01,
+                                 history=examples / "digits_mlp" / "history.csv",
+                                 compare=examples / "digits_compare" / "predictions.parquet")
+    assert result.history is not None and result.comparison is not None
+    (tmp_path / "result.pkl").write_bytes(pickle.dumps(result))
+    proc = _python("""
+        import pickle, sys
+        from erranalysis import renderer
+
+        renderer._warm()
+        reports = pickle.loads(open("result.pkl", "rb").read()).reports()
+        reports.write("r.html")  # every figure; the PDF adds WeasyPrint's layout alone
+        print(sorted(m for m in ("pandas", "pyarrow", "scipy", "sklearn") if m in sys.modules))
+    """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    assert (tmp_path / "r.html").stat().st_size > 0
+
+
+def test_a_failed_html_writer_leaves_the_html_to_the_renderer(tmp_path):
+    # The forked writer fails: the renderer writes the HTML itself after the PDF.
+    multiclass_frame(n_per_split=100, seed=5).to_parquet(tmp_path / "p.parquet")
+    proc = _python("""
+        import os
+        import erranalysis
+        from erranalysis import renderer
+        from erranalysis.output import Reports
+
+        renderer_pid = os.getpid()
+        write = Reports.write
+        def failing(self, path):
+            if os.getpid() != renderer_pid:
+                raise RuntimeError("the writer failed")
+            return write(self, path)
+        Reports.write = failing
+
+        reports = erranalysis.analyze("p.parquet").reports()
+        renderer._write_all(reports, ["r.html", "r.pdf"])
+        write(reports, "own.html")
+    """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r.html").read_bytes() == (tmp_path / "own.html").read_bytes()
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_console_commands_early_renderer_writes_the_reports_or_is_stopped(tmp_path):
+    multiclass_frame(n_per_split=100, seed=6).to_parquet(tmp_path / "p.parquet")
+    proc = _python("""
+        import os
+        from erranalysis import cli, renderer
+
+        start = renderer.Renderer.start
+
+        def run(*args):
+            renderer._early = start()
+            pid = renderer._early.pid
+            try:
+                cli.cli(["report", "p.parquet", "-q", *args])
+            except SystemExit as exc:
+                assert exc.code == 0, exc.code
+            assert renderer._early is None  # taken by the command line
+            try:
+                os.kill(pid, 0)
+                return "alive"
+            except ProcessLookupError:
+                return "gone"
+
+        cli._FORK_RENDERER = True
+        def no_second_fork():
+            raise AssertionError("a second renderer was forked")
+        renderer.Renderer.start = staticmethod(no_second_fork)
+        print(run("--format", "none"), sorted(os.listdir(".")))
+        print(run(), sorted(os.listdir(".")))
+    """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    unused, used = proc.stdout.splitlines()
+    assert unused == "gone ['p.parquet']"
+    assert used == "gone ['p.parquet', 'p.report.html', 'p.report.pdf']"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["report", "p.parquet", "--goal", "0.01"], True),
+    (["report", "p.parquet", "--format", "html"], True),
+    (["report", "p.parquet", "--format", "none"], False),
+    (["report", "p.parquet", "--format=none", "--json", "o.json"], False),
+    (["report", "p.parquet", "--format", "none", "-o", "r.pdf"], True),
+    (["report", "p.parquet", "--engine", "spark"], False),
+    (["report", "p.parquet", "--engine=LOCAL"], True),
+    (["report", "--help"], False),
+    (["--version"], False),
+    ([], False),
+])
+def test_the_console_command_forks_its_renderer_only_for_reports(args, expected):
+    from erranalysis.console import writes_reports
+
+    assert writes_reports(args) is expected

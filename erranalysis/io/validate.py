@@ -10,15 +10,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, UsageError
-from ..result import InputWarning
+from ..result import SPLITS, InputWarning
 from ..settings import Settings
 from .read import READ_WARNINGS
 
 #: Pandas keeps a non-default index in Parquet as these columns; they are never data.
 INDEX_COLUMN = re.compile(r"__index_level_\d+__")
 
-#: The four splits, in the order the decomposition walks them.
-SPLITS = ("train", "train_val", "val", "test")
 
 SPLIT_ALIASES = {
     "train": "train",

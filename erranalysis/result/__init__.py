@@ -34,6 +34,9 @@ from .metrics import (
 from .slices import Cohort, FeatureShift, SliceAnalysis, SliceDecomposition, SliceStat
 from .values import Record, plain
 
+#: The four splits, in the order the decomposition walks them.
+SPLITS = ("train", "train_val", "val", "test")
+
 SCHEMA_VERSION = "1.0"
 SEVERITIES = ("high", "medium", "low", "info")
 

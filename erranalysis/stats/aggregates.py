@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..io.validate import SPLITS, Predictions
+from ..result import SPLITS
+
+if TYPE_CHECKING:
+    from ..io.validate import Predictions
 
 #: Logit range of the float64 probabilities strictly between 0 and 1: the smallest
 #: subnormal, 2**-1074, has logit -1074 ln 2 (about -744.4); the largest float below 1,

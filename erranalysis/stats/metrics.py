@@ -6,13 +6,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..io.validate import SPLITS, Predictions
-from ..result import Baseline, CalibrationResult, ClassMetrics, SplitErrorRate
+from ..result import SPLITS, Baseline, CalibrationResult, ClassMetrics, SplitErrorRate
 from .aggregates import SplitAggregate, bin_edges
 from .intervals import chi_square, kish_n, normal_interval, wilson, z_value
+
+if TYPE_CHECKING:
+    from ..io.validate import Predictions
 
 METRICS = ("error", "balanced_error")
 
