@@ -2,10 +2,12 @@
 
 Drawing the figures and laying out the PDF need matplotlib and WeasyPrint: about a
 second of imports and font loading before the first figure, and all of it Python that
-holds the interpreter lock. The command line forks a renderer before it reads the
-predictions; the child loads those libraries on the second core while the parent reads
-and analyses. The parent then hands over the result (a small pickle) and the child
-writes the report files.
+holds the interpreter lock. The console command forks a renderer first thing, before it
+imports the command line (:mod:`.console`); the child loads those libraries and
+compiles the templates on the second core while the parent imports pandas, pyarrow and
+SciPy, reads and analyses. The parent then hands over the result (a small pickle) and
+the child writes the report files. Drawing the report imports none of the parent's
+analysis libraries, so the child never loads them.
 
 The child is only an accelerator. Where fork is not safe (not Linux, or other threads
 running), it is not started; when it fails in any way, the parent writes the reports
@@ -150,7 +152,8 @@ def _serve(requests: int, replies: int, parent: int) -> None:
             reports = result.reports(**options)
             if options.get("template_dir") is None and _ENVIRONMENT:
                 reports._environment = _ENVIRONMENT[0]
-            _write_all(reports, paths)
+            for path in paths:
+                reports.write(path)
             sys.stderr.flush()
             errors.seek(0)
             _send(replies, _DONE + errors.read())
@@ -235,62 +238,6 @@ def _warm() -> None:
         environment.get_template(path.relative_to(folder).as_posix())
     _ENVIRONMENT.append(environment)
     report._layout(_WARM_PAGE, None)
-
-
-def _write_all(reports: Any, paths: list[Path]) -> None:
-    """Write ``paths``: the PDF here and the other files in a forked writer at the same
-    time, as the PDF's layout is the longest step of the run. Should the writer fail,
-    its files are written here after the PDF, so any error is this process's own."""
-    pdfs = [path for path in paths if Path(path).suffix.lower() == ".pdf"]
-    others = [path for path in paths if path not in pdfs]
-    pid = _fork_writer(reports, others) if pdfs and others else None
-    if pid is None:
-        for path in paths:
-            reports.write(path)
-        return
-    try:
-        for path in pdfs:
-            reports.write(path)
-    except BaseException:
-        _end(pid)
-        raise
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        for path in others:
-            reports.write(path)
-
-
-def _fork_writer(reports: Any, paths: list[Path]) -> int | None:
-    """The pid of a forked process that writes ``paths`` and exits with 0 when all are
-    written; None where it cannot be forked."""
-    if threading.active_count() > 1:
-        return None
-    reports.context()  # the page context and figures, built once for both processes
-    renderer = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:
-        code = 1
-        try:
-            _die_with(renderer)
-            for path in paths:
-                reports.write(path)
-            sys.stderr.flush()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
-
-
-def _end(pid: int) -> None:
-    """Stop a forked writer (it removes its unfinished file) and reap it."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
 
 
 def _send(fd: int, data: bytes) -> None:

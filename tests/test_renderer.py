@@ -24,7 +24,6 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_child_writes_what_the_process_would(tmp_path):
-    # The child writes the PDF while a process it forks writes the HTML.
     multiclass_frame(n_per_split=150, seed=3).to_parquet(tmp_path / "p.parquet")
     proc = _python("""
         import erranalysis
@@ -147,32 +146,6 @@ def test_rendering_loads_none_of_the_analysis_libraries(tmp_path):
     assert (tmp_path / "r.html").stat().st_size > 0
 
 
-def test_a_failed_html_writer_leaves_the_html_to_the_renderer(tmp_path):
-    # The forked writer fails: the renderer writes the HTML itself after the PDF.
-    multiclass_frame(n_per_split=100, seed=5).to_parquet(tmp_path / "p.parquet")
-    proc = _python("""
-        import os
-        import erranalysis
-        from erranalysis import renderer
-        from erranalysis.output import Reports
-
-        renderer_pid = os.getpid()
-        write = Reports.write
-        def failing(self, path):
-            if os.getpid() != renderer_pid:
-                raise RuntimeError("the writer failed")
-            return write(self, path)
-        Reports.write = failing
-
-        reports = erranalysis.analyze("p.parquet").reports()
-        renderer._write_all(reports, ["r.html", "r.pdf"])
-        write(reports, "own.html")
-    """, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "r.html").read_bytes() == (tmp_path / "own.html").read_bytes()
-    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
-
-
 def test_the_console_commands_early_renderer_writes_the_reports_or_is_stopped(tmp_path):
     multiclass_frame(n_per_split=100, seed=6).to_parquet(tmp_path / "p.parquet")
     proc = _python("""
@@ -200,12 +173,12 @@ def test_the_console_commands_early_renderer_writes_the_reports_or_is_stopped(tm
             raise AssertionError("a second renderer was forked")
         renderer.Renderer.start = staticmethod(no_second_fork)
         print(run("--format", "none"), sorted(os.listdir(".")))
-        print(run(), sorted(os.listdir(".")))
+        print(run("--format", "html"), sorted(os.listdir(".")))
     """, tmp_path)
     assert proc.returncode == 0, proc.stderr
     unused, used = proc.stdout.splitlines()
     assert unused == "gone ['p.parquet']"
-    assert used == "gone ['p.parquet', 'p.report.html', 'p.report.pdf']"
+    assert used == "gone ['p.parquet', 'p.report.html']"
 
 
 @pytest.mark.parametrize(("args", "expected"), [
