@@ -24,7 +24,8 @@ time of the rounds (and the peak RSS of each command's own process):
 With ``--baseline DIR`` (a checkout of an earlier commit), the analysis (JSON) and the
 default run of that checkout's package run in the same rounds, beside this checkout's,
 both as ``python -m erranalysis`` with ``PYTHONPATH`` set to their checkout: a before and
-after measured interleaved on one machine.
+after measured interleaved on one machine. Before the first round, the bytecode of both
+packages is compiled, as ``pip install`` compiles it: a run never compiles the sources.
 
 Peers are found as ``--peer NAME=PYTHON`` or, without that flag, at
 ``benchmarks/.peers/<name>/bin/python`` (``benchmarks/peers/setup.sh`` creates those
@@ -55,6 +56,7 @@ from run import (  # noqa: E402
     FLOOR_READ,
     FLOOR_SKLEARN,
     GOAL,
+    compile_bytecode,
     erranalysis_command,
     machine,
     measure,
@@ -237,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit to run beside this one")
     args = parser.parse_args(argv)
 
+    compile_bytecode(*([args.baseline] if args.baseline else []))
     peers = {} if args.no_peers else peer_pythons(args.peer)
     versions = {name: peer_version(name, python) for name, python in peers.items()}
     files = [data_file(parse_rows(s), False) for s in args.sizes.split(",") if s] + \

@@ -402,14 +402,16 @@ def _renderer(given: ReportFlags, outputs: list[Path]) -> Renderer | None:
     """A forked renderer that loads the rendering libraries during the analysis (see
     :mod:`.renderer`): for the console command (not for ``cli`` called in a host process)
     writing reports from predictions read on this machine."""
-    from . import renderer
-
-    early = renderer.take_early()  # forked by the console command before its imports
+    # The console command may have forked one before its imports (then the module is loaded).
+    loaded = sys.modules.get(f"{__package__}.renderer")
+    early = loaded.take_early() if loaded is not None else None
     if not _FORK_RENDERER or not outputs or given.predictions is None or given.engine.lower() != "local":
         if early is not None:
             early.close()
         return None
-    return early if early is not None else renderer.Renderer.start()
+    from .renderer import Renderer
+
+    return early if early is not None else Renderer.start()
 
 
 def _report_options(given: ReportFlags) -> dict[str, Any]:
