@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit to run beside this one")
     args = parser.parse_args(argv)
 
-    compile_bytecode(*([args.baseline] if args.baseline else []))
+    compile_bytecode(HERE.parent, *([args.baseline] if args.baseline else []))
     peers = {} if args.no_peers else peer_pythons(args.peer)
     versions = {name: peer_version(name, python) for name, python in peers.items()}
     files = [data_file(parse_rows(s), False) for s in args.sizes.split(",") if s] + \

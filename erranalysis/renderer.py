@@ -7,7 +7,9 @@ imports the command line (:mod:`.console`); the child loads those libraries and
 compiles the templates on the second core while the parent imports pandas, pyarrow and
 SciPy, reads and analyses. The parent then hands over the result (a small pickle) and
 the child writes the report files. Drawing the report imports none of the parent's
-analysis libraries, so the child never loads them.
+analysis libraries, so the child never loads them. When the console command guessed
+from its arguments that no report is written, or the command line runs from
+``cli.main`` directly, the command line forks the renderer itself, after its imports.
 
 The child is only an accelerator. Where fork is not safe (not Linux, or other threads
 running), it is not started; when it fails in any way, the parent writes the reports

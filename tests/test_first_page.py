@@ -250,7 +250,7 @@ def test_no_absolute_local_path_in_the_report(tmp_path, monkeypatch):
         from pypdf import PdfReader
 
         pdf_text = "".join(p.extract_text() for p in PdfReader(out / "preds.report.pdf").pages)
-    assert str(tmp_path) not in pdf_text.replace("\n", "")
+    assert str(tmp_path) not in "".join(pdf_text.split())  # a path wrapped in a table cell counts too
     assert "erranalysis report preds.parquet --goal 0.01 --json=r.json" in flat(pdf_text)
     # The JSON keeps the path as it was given.
     assert json.loads((out / "r.json").read_text())["provenance"]["input"] == str(data)

@@ -146,39 +146,49 @@ def test_rendering_loads_none_of_the_analysis_libraries(tmp_path):
     assert (tmp_path / "r.html").stat().st_size > 0
 
 
-def test_the_console_commands_early_renderer_writes_the_reports_or_is_stopped(tmp_path):
+_CONSOLE = """
+    import json, sys
+    from erranalysis import console, renderer
+
+    seen = {}
+    start, write, close = renderer.start_early, renderer.Renderer.write, renderer.Renderer.close
+
+    def start_early():
+        seen["forked before pandas"] = "pandas" not in sys.modules
+        start()
+
+    def spy_write(self, *args):
+        seen["child wrote"] = write(self, *args)
+        return seen["child wrote"]
+
+    def spy_close(self):
+        seen["closed"] = True
+        close(self)
+        with open("seen.json", "w") as f:  # the process then ends in os._exit
+            json.dump(seen, f)
+
+    renderer.start_early, renderer.Renderer.write, renderer.Renderer.close = start_early, spy_write, spy_close
+    sys.argv = ["erranalysis", *ARGS]
+    console.main()
+"""
+
+
+@pytest.mark.parametrize(("args", "code", "seen", "reports"), [
+    # The renderer forked before the command line's imports writes the report.
+    (["report", "p.parquet", "--format", "html", "-q"], 0,
+     {"forked before pandas": True, "child wrote": True, "closed": True}, ["p.report.html"]),
+    # A usage error: the renderer forked on the guess is stopped and reaped.
+    (["report", "p.parquet", "--title"], 2, {"forked before pandas": True, "closed": True}, []),
+    (["report", "p.parquet", "--goal", "2"], 2, {"forked before pandas": True, "closed": True}, []),
+])
+def test_the_console_commands_early_renderer_writes_the_reports_or_is_stopped(tmp_path, args, code, seen, reports):
+    import json
+
     multiclass_frame(n_per_split=100, seed=6).to_parquet(tmp_path / "p.parquet")
-    proc = _python("""
-        import os
-        from erranalysis import cli, renderer
-
-        start = renderer.Renderer.start
-
-        def run(*args):
-            renderer._early = start()
-            pid = renderer._early.pid
-            try:
-                cli.cli(["report", "p.parquet", "-q", *args])
-            except SystemExit as exc:
-                assert exc.code == 0, exc.code
-            assert renderer._early is None  # taken by the command line
-            try:
-                os.kill(pid, 0)
-                return "alive"
-            except ProcessLookupError:
-                return "gone"
-
-        cli._FORK_RENDERER = True
-        def no_second_fork():
-            raise AssertionError("a second renderer was forked")
-        renderer.Renderer.start = staticmethod(no_second_fork)
-        print(run("--format", "none"), sorted(os.listdir(".")))
-        print(run("--format", "html"), sorted(os.listdir(".")))
-    """, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    unused, used = proc.stdout.splitlines()
-    assert unused == "gone ['p.parquet']"
-    assert used == "gone ['p.parquet', 'p.report.html']"
+    proc = _python(_CONSOLE.replace("ARGS", repr(args)), tmp_path)
+    assert proc.returncode == code, proc.stderr
+    assert json.loads((tmp_path / "seen.json").read_text()) == seen
+    assert sorted(p.name for p in tmp_path.glob("p.report.*")) == reports
 
 
 @pytest.mark.parametrize(("args", "expected"), [
