@@ -1,5 +1,5 @@
 """python -m erranalysis."""
 
-from .console import main
+from .cli import main
 
 main()

@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-#: Whether reports may be written by a forked renderer: set by :func:`main`, the command
-#: line as a program of its own, and left off when ``cli`` runs inside another program
-#: (a test runner, a notebook).
+#: Whether reports may be written by a forked renderer: set by :func:`main`, the console
+#: command, and left off when ``cli`` runs inside another program (a test runner, a notebook).
 _FORK_RENDERER = False
 
 REPORT_HELP = """Diagnose a model from its predictions and say what to do next.
@@ -403,21 +402,11 @@ def _renderer(given: ReportFlags, outputs: list[Path]) -> Renderer | None:
     """A forked renderer that loads the rendering libraries during the analysis (see
     :mod:`.renderer`): for the console command (not for ``cli`` called in a host process)
     writing reports from predictions read on this machine."""
-    early = _early_renderer()
     if not _FORK_RENDERER or not outputs or given.predictions is None or given.engine.lower() != "local":
-        if early is not None:
-            early.close()
         return None
     from .renderer import Renderer
 
-    return early if early is not None else Renderer.start()
-
-
-def _early_renderer() -> Renderer | None:
-    """The renderer the console command forked before its imports, if it did and no one
-    has taken it yet (the renderer module is loaded only then)."""
-    loaded = sys.modules.get(f"{__package__}.renderer")
-    return loaded.take_early() if loaded is not None else None
+    return Renderer.start()
 
 
 def _report_options(given: ReportFlags) -> dict[str, Any]:
@@ -594,15 +583,12 @@ def _stem(path: Path) -> str:
 
 
 def main() -> None:
-    """The command line as a program of its own (the console script calls it through
-    :func:`erranalysis.console.main`, which may fork the renderer first).
+    """Console-script entry point.
 
     Every output is written and closed by the time ``cli`` returns, so the process ends
     there, without the interpreter's teardown (freeing every object and module of
     pandas, pyarrow, matplotlib and WeasyPrint takes about half a second). A Spark
-    session is the exception: its shutdown hooks stop the JVM. A renderer forked on the
-    console command's guess and not taken (a usage error, an interrupt before the
-    analysis) is stopped and reaped first.
+    session is the exception: its shutdown hooks stop the JVM.
     """
     global _FORK_RENDERER
     _FORK_RENDERER = True
@@ -615,10 +601,6 @@ def main() -> None:
         else:  # a message: print it as the interpreter would
             print(exc.code, file=sys.stderr)
             code = 1
-    finally:
-        early = _early_renderer()
-        if early is not None:
-            early.close()
     if "pyspark" in sys.modules:
         sys.exit(code)
     sys.stdout.flush()

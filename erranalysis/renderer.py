@@ -2,14 +2,10 @@
 
 Drawing the figures and laying out the PDF need matplotlib and WeasyPrint: about a
 second of imports and font loading before the first figure, and all of it Python that
-holds the interpreter lock. The console command forks a renderer first thing, before it
-imports the command line (:mod:`.console`); the child loads those libraries and
-compiles the templates on the second core while the parent imports pandas, pyarrow and
-SciPy, reads and analyses. The parent then hands over the result (a small pickle) and
-the child writes the report files. Drawing the report imports none of the parent's
-analysis libraries, so the child never loads them. When the console command guessed
-from its arguments that no report is written, or the command line runs from
-``cli.main`` directly, the command line forks the renderer itself, after its imports.
+holds the interpreter lock. The command line forks a renderer before it reads the
+predictions; the child loads those libraries and compiles the templates on the second
+core while the parent reads and analyses. The parent then hands over the result (a
+small pickle) and the child writes the report files.
 
 The child is only an accelerator. Where fork is not safe (not Linux, or other threads
 running), it is not started; when it fails in any way, the parent writes the reports
@@ -108,24 +104,6 @@ class Renderer:
         except ChildProcessError:
             pass
         self.pid = None
-
-
-#: The renderer the console command forked before loading the command line, until the
-#: command line takes it (:func:`take_early`).
-_early: Renderer | None = None
-
-
-def start_early() -> None:
-    """Fork the renderer now, before the command line and its libraries are imported."""
-    global _early
-    _early = Renderer.start()
-
-
-def take_early() -> Renderer | None:
-    """The renderer :func:`start_early` forked, if any; the caller owns it from now on."""
-    global _early
-    early, _early = _early, None
-    return early
 
 
 def _serve(requests: int, replies: int, parent: int) -> None:
@@ -231,7 +209,7 @@ _ENVIRONMENT: list[Any] = []
 def _warm() -> None:
     """Import what rendering needs, compile the built-in templates and lay out a small
     page (WeasyPrint loads its fonts)."""
-    from . import figures, output, report  # noqa: F401 - output: what the result unpickles into
+    from . import figures, report
 
     figures._plt()
     environment = report._environment(None)

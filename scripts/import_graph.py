@@ -37,7 +37,7 @@ LAYERS = [
     ("render", "figures, HTML/PDF report, terminal summary, the public Result, MLflow logging",
      ["figures", "report", "renderer", "terminal", "output", "tracking"]),
     ("api", "analyze(), from_estimator() and the command line",
-     ["analysis", "arguments", "estimator", "reference", "cli", "console", "__init__", "__main__"]),
+     ["analysis", "arguments", "estimator", "reference", "cli", "__init__", "__main__"]),
 ]
 
 
