@@ -17,7 +17,6 @@ from .read import READ_WARNINGS
 #: Pandas keeps a non-default index in Parquet as these columns; they are never data.
 INDEX_COLUMN = re.compile(r"__index_level_\d+__")
 
-
 SPLIT_ALIASES = {
     "train": "train",
     "training": "train",
