@@ -24,7 +24,7 @@ from .analysis import analyze, replanned
 from .arguments import check_choice
 from .errors import DataWarning, InputError, UsageError
 from .io import Columns
-from .io.validate import SPLIT_ALIASES, class_text, frame_from_arrays
+from .io.validate import SPLIT_ALIASES, class_text, frame_from_arrays, positive_class
 from .kinds import MODEL_FAMILIES
 from .output import Result
 from .result import InputWarning
@@ -316,26 +316,16 @@ def _check_classes(labels: np.ndarray) -> None:
                       "erranalysis diagnoses classifiers, not regression targets.", DataWarning, stacklevel=3)
 
 
-def _positive(classes: list, positive_label: Any) -> int:
-    """Which of two classes is positive, as the analysis decides: the given one, else
-    True, else 1, else the last."""
-    texts = [class_text(c) for c in classes]
-    for wanted in ([] if positive_label is None else [class_text(positive_label)]) + ["True", "1"]:
-        if wanted in texts:
-            return texts.index(wanted)
-    return len(classes) - 1
-
-
 def _decisions(p: np.ndarray, classes: list, options: dict) -> np.ndarray:
     """The class each row is predicted as, as the analysis reads the same probabilities:
     the most probable, or for two classes the positive one where its probability reaches
     the threshold (0.5 unless given; a tie at 0.5 is the positive class, where the
     argmax would take the first)."""
     labels = np.asarray(classes, dtype=object)
-    if len(classes) != 2:
+    pos = positive_class(classes, options.get("positive_label"), "the estimator")
+    if pos is None:  # not two classes
         return labels[p.argmax(axis=1)]
     threshold = options.get("threshold")
-    pos = _positive(classes, options.get("positive_label"))
     return np.where(p[:, pos] >= (0.5 if threshold is None else threshold), labels[pos], labels[1 - pos])
 
 

@@ -424,7 +424,7 @@ def validate_frame(
     score_used = cols.score in df.columns and not proba_cols
     if cols.score in df.columns and proba_cols:
         warnings.append(_score_ignored(cols))
-    positive = _positive_class(classes, positive_label, name)
+    positive = positive_class(classes, positive_label, name)
     if score_used:
         proba = _score_proba(df, classes, positive, cols, name)
         warnings.extend(_positive_guesses(classes, positive, positive_label, cols))
@@ -607,7 +607,7 @@ def _score_ignored(cols: Columns) -> InputWarning:
     )
 
 
-def _positive_class(classes: list, positive_label: Any, name: str) -> int | None:
+def positive_class(classes: list, positive_label: Any, name: str) -> int | None:
     """The code of the positive class of a binary problem: ``positive_label``, else the
     class 1 or True when there is one, else the last class in sorted order. None with
     more than two classes."""
